@@ -1,0 +1,80 @@
+"""The `lsrules` command: a thin dispatcher over one module per sub-command.
+
+Each command module has `add_arguments(parser)` and `run(args) -> int`; it is imported
+only when its command runs, so `lsrules check` does not pay for the web service or the
+suggester. Every `LsrulesError` becomes one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from lsrules import __version__
+from lsrules.errors import LsrulesError
+
+# command name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("lsrules.commands.check", "lint, type-check and test rulesets (for CI)"),
+    "test": ("lsrules.commands.test", "run the rulesets' inline tests, with rule coverage"),
+    "run": ("lsrules.commands.run", "evaluate a Label Studio export"),
+    "explain": ("lsrules.commands.explain", "trace every rule on one task of an export"),
+    "init": ("lsrules.commands.init", "write a starter ruleset from a labeling config"),
+    "serve": ("lsrules.labelstudio.commands", "the webhook service Label Studio calls"),
+    "connect": ("lsrules.labelstudio.commands", "register the webhook and route views"),
+    "sync": ("lsrules.labelstudio.commands", "evaluate annotations changed since the last checkpoint"),
+    "audit": ("lsrules.labelstudio.commands", "query and export the audit store"),
+    "suggest": ("lsrules.suggest.commands", "fit, evaluate and audit with the suggester"),
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lsrules", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"lsrules {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name == only:
+            module = importlib.import_module(module_name)
+            add = getattr(module, f"add_{name}_arguments", None) or module.add_arguments
+            add(sub)
+            sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    try:
+        parser = build_parser(command if command in COMMANDS else None)
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
+        module = args._module
+        run = getattr(module, f"run_{args.command}", None) or module.run
+        return run(args)
+    except LsrulesError as error:
+        print(f"lsrules: {_one_line(str(error))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lsrules: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a bug in lsrules, not in the user's input
+        if os.environ.get("LSRULES_DEBUG"):
+            raise
+        print(f"lsrules: internal error: {type(error).__name__}: {_one_line(str(error))} "
+              "(set LSRULES_DEBUG=1 for details)", file=sys.stderr)
+        return 2
+
+
+def _one_line(text: str, limit: int = 500) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
