@@ -1,0 +1,221 @@
+"""When may a suggestion be accepted without a person? Thresholds calibrated on approvals.
+
+A model's probability is a score, not a guarantee (issue 7 measured naive Bayes at 89%
+right above 0.99). So the suggester keeps a rolling *calibration set*: every approved
+label is scored by the model **before** the model learns it (prequential evaluation), which
+makes each record an honest out-of-sample test. From these records the threshold is the
+lowest score above which accuracy is still at least `target_accuracy`, judged by the Wilson
+lower confidence bound rather than the raw rate, so that a handful of lucky records cannot
+open the gate. Below the threshold the suggester abstains.
+
+Selection bias: once the suggester auto-accepts, only two kinds of items still reach a
+person: the ones it abstained on (all of them) and the random `explore` share of the ones
+it was sure of. Each record therefore carries a weight, the inverse of the chance that it
+reached a person (1, or 1/explore), so confident items are not under-counted; the bound
+uses the effective sample size of the weighted records. The explored records are also an
+unbiased estimate of live accuracy: when they go wrong the threshold rises at the next
+recalibration.
+
+Rare classes: a pooled threshold could let a rare class be swallowed by a frequent one.
+Thresholds are per predicted class (never below the pooled one), a class is auto-accepted
+only after `minimum_class_evidence` approvals of it, and for every class the share of its
+items that would be auto-accepted as another label is kept at or below `1 - class_recall`
+by raising the threshold of the class that absorbs them.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from statistics import NormalDist
+
+from lsrules.suggest.store.validation import (
+    ModelFileError,
+    expect_dict,
+    expect_finite,
+    expect_int,
+    expect_keys,
+    expect_list,
+    expect_string,
+)
+
+NEVER = 2.0  # a threshold no probability reaches
+MAXIMUM_RECALL_STEPS = 500
+
+
+@dataclass(frozen=True)
+class CalibrationRecord:
+    """One approved label, scored before the model learned it."""
+
+    score: float
+    predicted: str
+    actual: str
+    weight: float
+
+    @property
+    def correct(self) -> bool:
+        return self.predicted == self.actual
+
+
+@dataclass
+class CalibrationSettings:
+    target_accuracy: float = 0.98
+    confidence: float = 0.95
+    window: int = 3000
+    minimum_class_evidence: int = 20
+    minimum_threshold: float = 0.5
+    class_recall: float = 0.95
+    recalibrate_every: int = 25
+
+
+class Calibrator:
+    """The rolling calibration set and the per-class thresholds derived from it."""
+
+    def __init__(self, settings: CalibrationSettings):
+        self.settings = settings
+        self.records: deque[CalibrationRecord] = deque(maxlen=settings.window)
+        self.thresholds: dict[str, float] = {}
+        self.pooled_threshold = NEVER
+        self.records_since_recalibration = 0
+
+    def add(self, record: CalibrationRecord) -> None:
+        self.records.append(record)
+        self.records_since_recalibration += 1
+        if self.records_since_recalibration >= self.settings.recalibrate_every:
+            self.recalibrate()
+
+    def threshold(self, label: str) -> float:
+        return self.thresholds.get(label, NEVER)
+
+    def accepts(self, label: str, score: float) -> bool:
+        return score >= self.threshold(label)
+
+    def live_accuracy(self) -> tuple[float | None, int]:
+        """Accuracy on the explored share (confident items a person still labelled)."""
+        explored = [record for record in self.records if record.weight > 1.0]
+        if not explored:
+            return None, 0
+        return sum(record.correct for record in explored) / len(explored), len(explored)
+
+    def recalibrate(self) -> None:
+        """Recompute every threshold from the calibration set: O(window · log window)."""
+        self.records_since_recalibration = 0
+        settings = self.settings
+        z_value = NormalDist().inv_cdf(settings.confidence)
+        records = list(self.records)
+        self.pooled_threshold = max(settings.minimum_threshold,
+                                    _lowest_passing_threshold(records, settings.target_accuracy,
+                                                              z_value))
+        evidence: dict[str, int] = {}
+        for record in records:
+            evidence[record.actual] = evidence.get(record.actual, 0) + 1
+        thresholds: dict[str, float] = {}
+        by_prediction: dict[str, list[CalibrationRecord]] = {}
+        for record in records:
+            by_prediction.setdefault(record.predicted, []).append(record)
+        for label, predicted_records in by_prediction.items():
+            if self.pooled_threshold >= NEVER or evidence.get(label, 0) < settings.minimum_class_evidence:
+                continue
+            # per class: the point estimate must meet the target (no bound: the pooled
+            # threshold already carries the statistical guarantee, a per-class bound would
+            # keep every class waiting for a hundred approvals of its own)
+            own = _lowest_passing_threshold(predicted_records, settings.target_accuracy, 0.0)
+            thresholds[label] = max(self.pooled_threshold, own)
+        self.thresholds = _protect_class_recall(records, thresholds, settings.class_recall)
+
+    # persistence -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        return {
+            "records": [[record.score, record.predicted, record.actual, record.weight]
+                        for record in self.records],
+            "records_since_recalibration": self.records_since_recalibration,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, settings: CalibrationSettings,
+                  where: str) -> "Calibrator":
+        data = expect_dict(data, where)
+        expect_keys(data, where, {"records", "records_since_recalibration"})
+        calibrator = cls(settings)
+        for index, item in enumerate(expect_list(data["records"], where + ".records")):
+            place = f"{where}.records[{index}]"
+            item = expect_list(item, place, maximum_length=4)
+            if len(item) != 4:
+                raise ModelFileError(f"{place} must be [score, predicted, actual, weight]")
+            calibrator.records.append(CalibrationRecord(
+                expect_finite(item[0], place + "[0]", minimum=0.0, maximum=1.0),
+                expect_string(item[1], place + "[1]"), expect_string(item[2], place + "[2]"),
+                expect_finite(item[3], place + "[3]", minimum=1.0, maximum=1e6)))
+        calibrator.recalibrate()
+        calibrator.records_since_recalibration = expect_int(
+            data["records_since_recalibration"], where + ".records_since_recalibration",
+            minimum=0)
+        return calibrator
+
+
+def wilson_lower_bound(successes: float, total: float, z_value: float) -> float:
+    """Lower end of the Wilson score interval for a binomial proportion."""
+    if total <= 0:
+        return 0.0
+    rate = successes / total
+    if z_value <= 0:
+        return rate
+    z_squared = z_value * z_value
+    centre = rate + z_squared / (2 * total)
+    margin = z_value * math.sqrt(rate * (1 - rate) / total + z_squared / (4 * total * total))
+    return (centre - margin) / (1 + z_squared / total)
+
+
+def _lowest_passing_threshold(records: list[CalibrationRecord], target: float,
+                              z_value: float) -> float:
+    """The lowest score s such that the records scored >= s meet the target accuracy.
+
+    Weighted records count with their effective sample size (sum w)^2 / sum w^2.
+    """
+    ordered = sorted(records, key=lambda record: record.score, reverse=True)
+    weight_sum = weighted_correct = squared_weight_sum = 0.0
+    best = NEVER
+    for position, record in enumerate(ordered):
+        weight_sum += record.weight
+        squared_weight_sum += record.weight * record.weight
+        if record.correct:
+            weighted_correct += record.weight
+        is_last_of_score = (position + 1 == len(ordered)
+                            or ordered[position + 1].score < record.score)
+        if not is_last_of_score:
+            continue
+        effective_size = weight_sum * weight_sum / squared_weight_sum
+        accuracy = weighted_correct / weight_sum
+        if wilson_lower_bound(accuracy * effective_size, effective_size, z_value) >= target:
+            best = record.score
+    return best
+
+
+def _protect_class_recall(records: list[CalibrationRecord], thresholds: dict[str, float],
+                          class_recall: float) -> dict[str, float]:
+    """Raise thresholds until, for every class, few of its items are auto-accepted wrongly.
+
+    Greedy: while some class loses too many items to other labels, exclude its cheapest
+    loss (the lowest-scored one) by raising the absorbing label's threshold just above it.
+    Each step excludes at least one record, so the loop ends.
+    """
+    thresholds = dict(thresholds)
+    totals: dict[str, float] = {}
+    for record in records:
+        totals[record.actual] = totals.get(record.actual, 0.0) + record.weight
+    allowed_loss = 1.0 - class_recall
+    for _ in range(min(len(records), MAXIMUM_RECALL_STEPS) + 1):
+        lost: dict[str, list[CalibrationRecord]] = {}
+        for record in records:
+            if not record.correct and record.score >= thresholds.get(record.predicted, NEVER):
+                lost.setdefault(record.actual, []).append(record)
+        violating = [(sum(r.weight for r in losses) / totals[label], label)
+                     for label, losses in lost.items()
+                     if sum(r.weight for r in losses) / totals[label] > allowed_loss]
+        if not violating:
+            break
+        _, label = max(violating)
+        cheapest = min(lost[label], key=lambda record: record.score)
+        thresholds[cheapest.predicted] = math.nextafter(cheapest.score, math.inf)
+    return {label: value for label, value in thresholds.items() if value <= 1.0}
