@@ -10,11 +10,16 @@ open the gate. Below the threshold the suggester abstains.
 
 Selection bias: once the suggester auto-accepts, only two kinds of items still reach a
 person: the ones it abstained on (all of them) and the random `explore` share of the ones
-it was sure of. Each record therefore carries a weight, the inverse of the chance that it
-reached a person (1, or 1/explore), so confident items are not under-counted; the bound
-uses the effective sample size of the weighted records. The explored records are also an
-unbiased estimate of live accuracy: when they go wrong the threshold rises at the next
-recalibration.
+it was sure of. Records are nevertheless counted unweighted. Re-weighting the explored
+ones by 1/explore would make the estimate unbiased but so noisy (one error counts twenty
+times; a 98% bound needs a few hundred explored items) that the gate would keep closing.
+Unweighted, a candidate threshold below the current one sees the fully-observed band just
+under the current threshold at full weight and the more accurate band above it
+under-represented, so its accuracy is under-, never over-estimated: the bias is
+conservative, while the sample size (and so the bound) stays honest. The explored records
+are also an unbiased estimate of live accuracy; when that estimate is clearly below the
+target (its Wilson upper bound is), the thresholds are raised until the explored records
+above them meet the target, or the gate closes.
 
 Rare classes: a pooled threshold could let a rare class be swallowed by a frequent one.
 Thresholds are per predicted class (never below the pooled one), a class is auto-accepted
@@ -41,6 +46,7 @@ from lsrules.suggest.store.validation import (
 
 NEVER = 2.0  # a threshold no probability reaches
 MAXIMUM_RECALL_STEPS = 500
+MINIMUM_EXPLORED = 20
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class CalibrationRecord:
     score: float
     predicted: str
     actual: str
-    weight: float
+    explored: bool  # the suggester was sure but the item went to a person anyway
 
     @property
     def correct(self) -> bool:
@@ -92,7 +98,7 @@ class Calibrator:
 
     def live_accuracy(self) -> tuple[float | None, int]:
         """Accuracy on the explored share (confident items a person still labelled)."""
-        explored = [record for record in self.records if record.weight > 1.0]
+        explored = [record for record in self.records if record.explored]
         if not explored:
             return None, 0
         return sum(record.correct for record in explored) / len(explored), len(explored)
@@ -103,9 +109,14 @@ class Calibrator:
         settings = self.settings
         z_value = NormalDist().inv_cdf(settings.confidence)
         records = list(self.records)
-        self.pooled_threshold = max(settings.minimum_threshold,
-                                    _lowest_passing_threshold(records, settings.target_accuracy,
-                                                              z_value))
+        pooled = _lowest_passing_threshold(records, settings.target_accuracy, z_value)
+        explored = [record for record in records if record.explored]
+        if len(explored) >= MINIMUM_EXPLORED and wilson_upper_bound(
+                sum(record.correct for record in explored), len(explored),
+                z_value) < settings.target_accuracy:
+            pooled = max(pooled, _lowest_passing_threshold(explored, settings.target_accuracy,
+                                                           0.0))
+        self.pooled_threshold = max(settings.minimum_threshold, pooled)
         evidence: dict[str, int] = {}
         for record in records:
             evidence[record.actual] = evidence.get(record.actual, 0) + 1
@@ -127,7 +138,7 @@ class Calibrator:
 
     def to_dict(self) -> dict:
         return {
-            "records": [[record.score, record.predicted, record.actual, record.weight]
+            "records": [[record.score, record.predicted, record.actual, record.explored]
                         for record in self.records],
             "records_since_recalibration": self.records_since_recalibration,
         }
@@ -142,11 +153,13 @@ class Calibrator:
             place = f"{where}.records[{index}]"
             item = expect_list(item, place, maximum_length=4)
             if len(item) != 4:
-                raise ModelFileError(f"{place} must be [score, predicted, actual, weight]")
+                raise ModelFileError(f"{place} must be [score, predicted, actual, explored]")
+            if not isinstance(item[3], bool):
+                raise ModelFileError(f"{place}[3] must be a boolean")
             calibrator.records.append(CalibrationRecord(
                 expect_finite(item[0], place + "[0]", minimum=0.0, maximum=1.0),
                 expect_string(item[1], place + "[1]"), expect_string(item[2], place + "[2]"),
-                expect_finite(item[3], place + "[3]", minimum=1.0, maximum=1e6)))
+                item[3]))
         calibrator.recalibrate()
         calibrator.records_since_recalibration = expect_int(
             data["records_since_recalibration"], where + ".records_since_recalibration",
@@ -169,27 +182,24 @@ def wilson_lower_bound(successes: float, total: float, z_value: float) -> float:
 
 def _lowest_passing_threshold(records: list[CalibrationRecord], target: float,
                               z_value: float) -> float:
-    """The lowest score s such that the records scored >= s meet the target accuracy.
-
-    Weighted records count with their effective sample size (sum w)^2 / sum w^2.
-    """
+    """The lowest score s such that the records scored >= s meet the target accuracy
+    (Wilson lower bound at `z_value`; the raw rate when it is 0)."""
     ordered = sorted(records, key=lambda record: record.score, reverse=True)
-    weight_sum = weighted_correct = squared_weight_sum = 0.0
+    correct = 0
     best = NEVER
     for position, record in enumerate(ordered):
-        weight_sum += record.weight
-        squared_weight_sum += record.weight * record.weight
-        if record.correct:
-            weighted_correct += record.weight
+        correct += record.correct
         is_last_of_score = (position + 1 == len(ordered)
                             or ordered[position + 1].score < record.score)
-        if not is_last_of_score:
-            continue
-        effective_size = weight_sum * weight_sum / squared_weight_sum
-        accuracy = weighted_correct / weight_sum
-        if wilson_lower_bound(accuracy * effective_size, effective_size, z_value) >= target:
+        if is_last_of_score and wilson_lower_bound(correct, position + 1, z_value) >= target:
             best = record.score
     return best
+
+
+def wilson_upper_bound(successes: float, total: float, z_value: float) -> float:
+    if total <= 0:
+        return 1.0
+    return 1.0 - wilson_lower_bound(total - successes, total, z_value)
 
 
 def _protect_class_recall(records: list[CalibrationRecord], thresholds: dict[str, float],
@@ -203,16 +213,15 @@ def _protect_class_recall(records: list[CalibrationRecord], thresholds: dict[str
     thresholds = dict(thresholds)
     totals: dict[str, float] = {}
     for record in records:
-        totals[record.actual] = totals.get(record.actual, 0.0) + record.weight
+        totals[record.actual] = totals.get(record.actual, 0.0) + 1.0
     allowed_loss = 1.0 - class_recall
     for _ in range(min(len(records), MAXIMUM_RECALL_STEPS) + 1):
         lost: dict[str, list[CalibrationRecord]] = {}
         for record in records:
             if not record.correct and record.score >= thresholds.get(record.predicted, NEVER):
                 lost.setdefault(record.actual, []).append(record)
-        violating = [(sum(r.weight for r in losses) / totals[label], label)
-                     for label, losses in lost.items()
-                     if sum(r.weight for r in losses) / totals[label] > allowed_loss]
+        violating = [(len(losses) / totals[label], label) for label, losses in lost.items()
+                     if len(losses) / totals[label] > allowed_loss]
         if not violating:
             break
         _, label = max(violating)

@@ -152,8 +152,8 @@ class Suggester:
         to learn, or one whose result equals its parent prediction's (pass that result as
         `parent_prediction_result` or in `annotation["_parent_prediction_result"]`).
         `routed_by_suggester=False` says every item was labelled by a person whatever the
-        suggester said (a batch fit on an export), so no record is re-weighted for the
-        explore share.
+        suggester said (a batch fit on an export), so none counts as an explored item in
+        the live-accuracy estimate.
         """
         if not isinstance(task, dict) or not isinstance(annotation, dict):
             raise LsrulesError("learn() needs a task and an annotation as JSON objects")
@@ -195,12 +195,9 @@ class Suggester:
         if probabilities:
             best = max(range(len(probabilities)), key=probabilities.__getitem__)
             predicted, score = self.text_model.classes[best], probabilities[best]
-            weight = 1.0
-            if (routed_by_suggester and self.settings.explore > 0
-                    and self.calibrator.accepts(predicted, score)
-                    and self.should_explore(task.get("id"))):
-                weight = 1.0 / self.settings.explore
-            self.calibrator.add(CalibrationRecord(score, predicted, label, weight))
+            explored = (routed_by_suggester and self.calibrator.accepts(predicted, score)
+                        and self.should_explore(task.get("id")))
+            self.calibrator.add(CalibrationRecord(score, predicted, label, explored))
         if self.from_name is None:
             self.from_name = item.get("from_name") if isinstance(item.get("from_name"), str) else None
         self.text_model.learn(features, label)

@@ -1,0 +1,142 @@
+"""Labelled items out of a Label Studio export, for `suggest fit/eval/audit`.
+
+Uses the project's streaming export reader (`lsrules.exports.reader`) when it is
+installed; until then a small reader of JSON (a list of tasks with `annotations`) and
+JSONL (one task per line) stands in. Either way each task yields at most one item: its
+ground-truth annotation if it has one, else its first annotation that was not cancelled,
+which is how an export says what a person decided.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Iterator
+
+import yaml
+
+from lsrules.errors import InputError, LsrulesError
+from lsrules.suggest import results
+
+
+@dataclass(frozen=True)
+class LabelledItem:
+    index: int
+    task: dict
+    annotation: dict
+    label: str | None  # the first choice, None for annotations without one (spans, boxes)
+
+
+def read_suggester_settings(ruleset_path: str) -> dict:
+    """The ruleset's `suggester:` mapping (empty when absent), read with plain YAML."""
+    try:
+        with open(ruleset_path, encoding="utf-8") as stream:
+            document = yaml.safe_load(stream)
+    except OSError as error:
+        raise LsrulesError(f"cannot read ruleset: {error.strerror or error}", ruleset_path)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{ruleset_path}:{mark.line + 1}:{mark.column + 1}" if mark else ruleset_path
+        raise LsrulesError(f"not valid YAML: {getattr(error, 'problem', None) or error}", where)
+    if not isinstance(document, dict):
+        raise LsrulesError("a ruleset must be a YAML mapping", ruleset_path)
+    settings = document.get("suggester") or {}
+    if not isinstance(settings, dict):
+        raise LsrulesError("`suggester:` must be a mapping", ruleset_path)
+    return settings
+
+
+def labelled_items(path: str, from_name: str | None = None,
+                   require_label: bool = True) -> Iterator[LabelledItem]:
+    """One item per task with a decisive annotation (and, if `require_label`, a `choices`
+    label), in export order. The parent prediction's result, when the export carries the
+    prediction itself, is attached as `_parent_prediction_result` so that learning can
+    refuse an accepted suggestion."""
+    for index, task, annotations in _tasks(path):
+        annotation = _decisive(annotations)
+        if annotation is None:
+            continue
+        item = results.choice_item(annotation, from_name)
+        if item is None and require_label:
+            continue
+        prediction_result = _parent_prediction_result(task, annotation)
+        if prediction_result is not None:
+            annotation = {**annotation, "_parent_prediction_result": prediction_result}
+        yield LabelledItem(index, task, annotation,
+                           item["value"]["choices"][0] if item is not None else None)
+
+
+def _parent_prediction_result(task: dict, annotation: dict) -> list | None:
+    parent = annotation.get("parent_prediction")
+    if parent is None:
+        return None
+    for prediction in task.get("predictions") or []:
+        if isinstance(prediction, dict) and prediction.get("id") == parent:
+            result = prediction.get("result")
+            return result if isinstance(result, list) else None
+    return None
+
+
+def _decisive(annotations: list) -> dict | None:
+    usable = [a for a in annotations if isinstance(a, dict) and a.get("was_cancelled") is not True]
+    for annotation in usable:
+        if annotation.get("ground_truth") is True:
+            return annotation
+    return usable[0] if usable else None
+
+
+def _tasks(path: str) -> Iterator[tuple[int, dict, list]]:
+    try:
+        from lsrules.exports.reader import iter_annotations  # type: ignore[import-not-found]
+    except ImportError:
+        yield from _local_tasks(path)
+        return
+    grouped: dict[object, tuple[int, dict, list]] = {}
+    for item in iter_annotations(path):
+        key = item.task.get("id", item.index) if isinstance(item.task, dict) else item.index
+        if key not in grouped:
+            grouped[key] = (item.index, item.task, [])
+        grouped[key][2].append(item.annotation)
+    yield from grouped.values()
+
+
+def _local_tasks(path: str) -> Iterator[tuple[int, dict, list]]:
+    if not os.path.exists(path):
+        raise InputError("no such file", path)
+    with open(path, encoding="utf-8") as stream:
+        head = stream.read(1)
+        while head.isspace():
+            head = stream.read(1)
+        stream.seek(0)
+        if head == "[":
+            try:
+                tasks = json.load(stream)
+            except json.JSONDecodeError as error:
+                raise InputError(f"not valid JSON ({error.msg}) at line {error.lineno}",
+                                 path) from None
+            for index, task in enumerate(tasks):
+                yield _checked(task, index, path)
+        else:
+            for index, line in enumerate(stream):
+                if not line.strip():
+                    continue
+                try:
+                    task = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise InputError(f"not valid JSON ({error.msg})", path,
+                                     task_index=index) from None
+                yield _checked(task, index, path)
+
+
+def _checked(task: object, index: int, path: str) -> tuple[int, dict, list]:
+    if not isinstance(task, dict):
+        raise InputError("a task must be a JSON object", path, task_index=index)
+    if "annotations" not in task and "data" not in task:
+        raise InputError("not a Label Studio JSON export task (no `data`/`annotations`; "
+                         "JSON_MIN exports carry no results to learn from)", path,
+                         task_index=index)
+    annotations = task.get("annotations") or []
+    if not isinstance(annotations, list):
+        raise InputError("`annotations` must be a list", path, task_index=index,
+                         json_path="annotations")
+    return index, task, annotations

@@ -1,0 +1,78 @@
+"""Which existing annotations are probably wrong? Cross-fitted confident learning.
+
+Every item is scored by a text model that never saw it: the items are split into k folds
+and each fold is scored by a model trained on the other folds (cross-fitting), so a wrong
+label cannot vouch for itself. Then, as in confident learning (Northcutt et al., the method
+behind cleanlab): each class gets a threshold, the average out-of-sample probability of
+that class over the items labelled with it; an item is flagged when some *other* class's
+probability reaches that class's threshold and is the highest such class. Items are
+ranked by self-confidence, the out-of-sample probability of the label they were given
+(lowest first). Offline, so the fold models may take several passes over their data.
+"""
+from __future__ import annotations
+
+import random
+import zlib
+from dataclasses import dataclass
+from typing import Sequence
+
+from lsrules.suggest.features import DEFAULT_BUCKET_BITS, hashed_features
+from lsrules.suggest.text_model import DEFAULT_LEARNING_RATE, TextModel
+
+
+@dataclass(frozen=True)
+class LabelIssue:
+    position: int             # index into the items given
+    given: str
+    self_confidence: float    # out-of-sample P(given label)
+    likely: str               # the most probable label out of sample
+    likely_probability: float
+    flagged: bool             # confident learning says the given label is wrong
+
+
+def out_of_sample_probabilities(texts: Sequence[str], labels: Sequence[str], folds: int = 5,
+                                passes: int = 3, seed: int = 0,
+                                learning_rate: float = DEFAULT_LEARNING_RATE,
+                                bucket_bits: int = DEFAULT_BUCKET_BITS,
+                                ) -> tuple[list[str], list[list[float]]]:
+    """(classes, one probability row per item) from models that never saw the item."""
+    classes = sorted(set(labels))
+    features = [hashed_features(text, bucket_bits) for text in texts]
+    fold_of = [zlib.crc32(f"{seed}:{position}".encode()) % folds
+               for position in range(len(texts))]
+    rows: list[list[float]] = [[] for _ in texts]
+    generator = random.Random(seed)
+    for fold in range(folds):
+        model = TextModel(learning_rate)
+        training = [position for position in range(len(texts)) if fold_of[position] != fold]
+        for _ in range(passes):
+            generator.shuffle(training)
+            for position in training:
+                model.learn(features[position], labels[position])
+        for position in range(len(texts)):
+            if fold_of[position] == fold:
+                probabilities = dict(zip(model.classes, model.probabilities(features[position])))
+                rows[position] = [probabilities.get(label, 0.0) for label in classes]
+    return classes, rows
+
+
+def find_label_issues(labels: Sequence[str], classes: list[str],
+                      probabilities: list[list[float]]) -> list[LabelIssue]:
+    """Confident-learning flags and self-confidence for every item, most suspect first."""
+    index = {label: position for position, label in enumerate(classes)}
+    sums = [0.0] * len(classes)
+    counts = [0] * len(classes)
+    for label, row in zip(labels, probabilities):
+        sums[index[label]] += row[index[label]]
+        counts[index[label]] += 1
+    thresholds = [sums[k] / counts[k] if counts[k] else 1.0 for k in range(len(classes))]
+    issues = []
+    for position, (label, row) in enumerate(zip(labels, probabilities)):
+        given = index[label]
+        confident = [k for k in range(len(classes)) if row[k] >= thresholds[k]]
+        assigned = max(confident, key=row.__getitem__) if confident else None
+        likely = max(range(len(classes)), key=row.__getitem__)
+        issues.append(LabelIssue(position, label, row[given], classes[likely], row[likely],
+                                 assigned is not None and assigned != given))
+    issues.sort(key=lambda issue: (not issue.flagged, issue.self_confidence))
+    return issues
