@@ -1,4 +1,5 @@
 """Tests of lsrules.ruleset.schema: the two JSON Schemas and the plain messages of LSR001."""
+
 from __future__ import annotations
 
 import copy
@@ -147,12 +148,16 @@ def test_the_ruleset_validator_is_compiled_once() -> None:
     assert ruleset_validator() is ruleset_validator()
 
 
-@pytest.mark.parametrize("document", [
-    MINIMAL,
-    {"ruleset": "r", "rules": [{"id": "a", "when": False}]},
-    {"$schema": "../schemas/ruleset.schema.json", "ruleset": "snake_case.v2", "rules": []},
-    yaml.safe_load(SPEC_EXAMPLE),
-], ids=["minimal", "boolean-when", "schema-key", "spec-example"])
+@pytest.mark.parametrize(
+    "document",
+    [
+        MINIMAL,
+        {"ruleset": "r", "rules": [{"id": "a", "when": False}]},
+        {"$schema": "../schemas/ruleset.schema.json", "ruleset": "snake_case.v2", "rules": []},
+        yaml.safe_load(SPEC_EXAMPLE),
+    ],
+    ids=["minimal", "boolean-when", "schema-key", "spec-example"],
+)
 def test_valid_rulesets_give_no_diagnostics(document: object) -> None:
     assert diagnose(document) == []
 
@@ -163,8 +168,11 @@ WRONG_TYPES = [
     ({("description",): ["a"]}, "description", "expected a string, got a list"),
     ({("labeling_config",): True}, "labeling_config", "expected a string, got a boolean true"),
     ({("routes",): ["review"]}, "routes", "expected a mapping (key: value), got a list"),
-    ({("routes", "review", "priority"): "high"}, "routes.review.priority",
-     'expected an integer, got a string "high"'),
+    (
+        {("routes", "review", "priority"): "high"},
+        "routes.review.priority",
+        'expected an integer, got a string "high"',
+    ),
     ({("suggester",): 0.9}, "suggester", "expected a mapping"),
     ({("suggester", "target_accuracy"): "high"}, "suggester.target_accuracy", "expected a number"),
     ({("suggester", "min_approvals"): 2.5}, "suggester.min_approvals", "expected an integer"),
@@ -173,13 +181,27 @@ WRONG_TYPES = [
     ({("rules",): {"id": "a"}}, "rules", "expected a list, got a mapping"),
     ({("rules", 0): "box-inside-image"}, "rules[0]", "expected a mapping"),
     ({("rules", 0, "id"): 7}, "rules[0].id", "expected a string, got an integer 7"),
-    ({("rules", 0, "severity"): "critical"}, "rules[0].severity",
-     '"critical" is not one of error, warning, info'),
+    (
+        {("rules", 0, "severity"): "critical"},
+        "rules[0].severity",
+        '"critical" is not one of error, warning, info',
+    ),
     ({("rules", 0, "for"): ["region"]}, "rules[0].for", "expected a string, got a list"),
-    ({("rules", 0, "when"): 1}, "rules[0].when", "expected a string or true or false, got an integer"),
-    ({("rules", 0, "assert"): {"region.x": 0}}, "rules[0].assert", "as a mapping — quote the text"),
-    ({("rules", 0, "message"): {"region.id": None}}, "rules[0].message",
-     'YAML reads a value starting with "{"'),
+    (
+        {("rules", 0, "when"): 1},
+        "rules[0].when",
+        "expected a string or true or false, got an integer",
+    ),
+    (
+        {("rules", 0, "assert"): {"region.x": 0}},
+        "rules[0].assert",
+        "as a mapping — quote the text",
+    ),
+    (
+        {("rules", 0, "message"): {"region.id": None}},
+        "rules[0].message",
+        'YAML reads a value starting with "{"',
+    ),
     ({("rules", 0, "fix"): 3}, "rules[0].fix", "expected a string or a list"),
     ({("rules", 0, "fix", 0): {"set region.x": 0}}, "rules[0].fix[0]", "expected a string"),
     ({("rules", 0, "route"): ["review"]}, "rules[0].route", "expected a string"),
@@ -191,19 +213,25 @@ WRONG_TYPES = [
     ({("tests", 0, "task"): "1"}, "tests[0].task", "expected a mapping"),
     ({("tests", 0, "annotation"): []}, "tests[0].annotation", "expected a mapping"),
     ({("tests", 0, "others"): {}}, "tests[0].others", "expected a list"),
-    ({("tests", 0, "expect", "fired"): "box-inside-image"}, "tests[0].expect.fired",
-     "expected a list"),
+    (
+        {("tests", 0, "expect", "fired"): "box-inside-image"},
+        "tests[0].expect.fired",
+        "expected a list",
+    ),
     ({("tests", 0, "expect", "route"): 3}, "tests[0].expect.route", "expected a string or null"),
     ({("tests", 0, "expect", "findings"): "1"}, "tests[0].expect.findings", "expected an integer"),
-    ({("tests", 0, "expect", "patch", 0, "op"): "set"}, "tests[0].expect.patch[0].op",
-     '"set" is not one of add, remove, replace, move, copy, test'),
+    (
+        {("tests", 0, "expect", "patch", 0, "op"): "set"},
+        "tests[0].expect.patch[0].op",
+        '"set" is not one of add, remove, replace, move, copy, test',
+    ),
 ]
 
 
-@pytest.mark.parametrize("changes, path, words", WRONG_TYPES,
-                         ids=[case[1] for case in WRONG_TYPES])
+@pytest.mark.parametrize("changes, path, words", WRONG_TYPES, ids=[case[1] for case in WRONG_TYPES])
 def test_each_key_with_a_wrong_type_is_named_plainly(
-        changes: dict[tuple[str | int, ...], Any], path: str, words: str) -> None:
+    changes: dict[tuple[str | int, ...], Any], path: str, words: str
+) -> None:
     diagnostics = diagnose(with_changes(changes))
     assert len(diagnostics) == 1, [str(d) for d in diagnostics]
     (diagnostic,) = diagnostics
@@ -226,17 +254,25 @@ UNKNOWN_KEYS = [
     ({("streams", 0, "windw"): "1m"}, ("streams", 0), "windw", "window"),
     ({("tests", 0, "expected"): {}}, ("tests", 0), "expected", "expect"),
     ({("tests", 0, "expect", "not-fired"): []}, ("tests", 0, "expect"), "not-fired", "not_fired"),
-    ({("tests", 0, "expect", "patch", 0, "val"): 1}, ("tests", 0, "expect", "patch", 0), "val",
-     "value"),
+    (
+        {("tests", 0, "expect", "patch", 0, "val"): 1},
+        ("tests", 0, "expect", "patch", 0),
+        "val",
+        "value",
+    ),
     ({("rules", 0, "zzz"): 1}, ("rules", 0), "zzz", None),
 ]
 
 
-@pytest.mark.parametrize("changes, parent, key, suggestion", UNKNOWN_KEYS,
-                         ids=[case[2] for case in UNKNOWN_KEYS])
+@pytest.mark.parametrize(
+    "changes, parent, key, suggestion", UNKNOWN_KEYS, ids=[case[2] for case in UNKNOWN_KEYS]
+)
 def test_unknown_keys_are_reported_at_the_key_with_a_did_you_mean(
-        changes: dict[tuple[str | int, ...], Any], parent: tuple[str | int, ...], key: str,
-        suggestion: str | None) -> None:
+    changes: dict[tuple[str | int, ...], Any],
+    parent: tuple[str | int, ...],
+    key: str,
+    suggestion: str | None,
+) -> None:
     (diagnostic,) = diagnose(with_changes(changes))
     place = format_path(parent) or "top level"
     assert diagnostic.message.startswith(f'{place}: unknown key "{key}"')
@@ -254,15 +290,19 @@ def test_a_null_expression_explains_the_yaml_reading(key: str) -> None:
     (diagnostic,) = diagnose(document)
     assert diagnostic.message == (
         f"rules[0].{key}: is empty (null); write an expression or true/false — YAML reads "
-        f'"{key}:" with nothing after it as null')
+        f'"{key}:" with nothing after it as null'
+    )
     assert diagnostic.rule_id == "a"
 
 
-@pytest.mark.parametrize("text, shown", [
-    ("version: 3", "3 is read by YAML as an integer"),
-    ("version: 1.10", "1.1 is read by YAML as a number"),
-    ("version: 2024-01-31", "2024-01-31 is read by YAML as a date"),
-])
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("version: 3", "3 is read by YAML as an integer"),
+        ("version: 1.10", "1.1 is read by YAML as a number"),
+        ("version: 2024-01-31", "2024-01-31 is read by YAML as a date"),
+    ],
+)
 def test_an_unquoted_version_asks_for_quotes(text: str, shown: str) -> None:
     document = yaml.safe_load(f"ruleset: r\n{text}\nrules: []\n")
     (diagnostic,) = diagnose(document)
@@ -275,42 +315,74 @@ OTHER_PROBLEMS = [
     ({("ruleset",): ...}, 'missing required key "ruleset"', None),
     ({("rules",): ...}, 'missing required key "rules"', None),
     ({("rules", 0, "id"): ...}, 'rules[0]: missing required key "id"', None),
-    ({("ruleset",): "my rules"}, 'ruleset: "my rules" is not valid; expected a name of letters',
-     None),
-    ({("rules", 0, "id"): "BoxInside"}, ('rules[0].id: "BoxInside" is not valid; expected an id '
-     "in kebab-case"), "box-inside"),
-    ({("rules", 0, "for"): "regions where x > 1"}, ('rules[0].for: "regions where x > 1" is not a '
-     "valid scope"), "region where x > 1"),
+    (
+        {("ruleset",): "my rules"},
+        'ruleset: "my rules" is not valid; expected a name of letters',
+        None,
+    ),
+    (
+        {("rules", 0, "id"): "BoxInside"},
+        ('rules[0].id: "BoxInside" is not valid; expected an id in kebab-case'),
+        "box-inside",
+    ),
+    (
+        {("rules", 0, "for"): "regions where x > 1"},
+        ('rules[0].for: "regions where x > 1" is not a valid scope'),
+        "region where x > 1",
+    ),
     ({("rules", 0, "severity"): "warn"}, 'rules[0].severity: "warn" is not one of', "warning"),
     ({("rules", 0, "when"): ""}, "rules[0].when: is an empty string", None),
     ({("rules", 0, "fix"): []}, "rules[0].fix: is an empty list", None),
-    ({("extends",): ["labeling-config"]}, ('extends[0]: "labeling-config" is not valid; expected '
-     "a built-in pack"), "builtin:labeling-config"),
+    (
+        {("extends",): ["labeling-config"]},
+        ('extends[0]: "labeling-config" is not valid; expected a built-in pack'),
+        "builtin:labeling-config",
+    ),
     ({("extends",): ["builtin:x", "builtin:x"]}, 'extends: lists "builtin:x" more than once', None),
     ({("routes", "night shift"): {}}, 'routes: "night shift" is not a valid key', None),
-    ({("suggester", "target_accuracy"): 0}, "suggester.target_accuracy: 0 must be greater than 0",
-     None),
+    (
+        {("suggester", "target_accuracy"): 0},
+        "suggester.target_accuracy: 0 must be greater than 0",
+        None,
+    ),
     ({("suggester", "explore"): 1.5}, "suggester.explore: 1.5 must be at most 1", None),
     ({("suggester", "min_approvals"): -1}, "suggester.min_approvals: -1 must be at least 0", None),
-    ({("streams", 0, "key"): "user"}, ('streams[0].key: "user" is not one of annotator, task, '
-     "project"), None),
-    ({("streams", 0, "window"): "10 minutes"}, ('streams[0].window: "10 minutes" is not valid; '
-     "expected a number and a unit"), None),
+    (
+        {("streams", 0, "key"): "user"},
+        ('streams[0].key: "user" is not one of annotator, task, project'),
+        None,
+    ),
+    (
+        {("streams", 0, "window"): "10 minutes"},
+        ('streams[0].window: "10 minutes" is not valid; expected a number and a unit'),
+        None,
+    ),
     ({("tests", 0, "expect"): {}}, "tests[0].expect: is empty", None),
-    ({("tests", 0, "expect", "verdict"): "pass"}, ('tests[0].expect.verdict: "pass" is not one of '
-     "accept, fixed, review, reject"), None),
-    ({("tests", 0, "expect", "patch", 0, "value"): ...}, ('tests[0].expect.patch[0]: missing '
-     'required key "value"'), None),
-    ({("tests", 0, "expect", "patch", 0, "path"): "result/0"}, ('tests[0].expect.patch[0].path: '
-     '"result/0" is not valid; expected a JSON Pointer'), None),
+    (
+        {("tests", 0, "expect", "verdict"): "pass"},
+        ('tests[0].expect.verdict: "pass" is not one of accept, fixed, review, reject'),
+        None,
+    ),
+    (
+        {("tests", 0, "expect", "patch", 0, "value"): ...},
+        ('tests[0].expect.patch[0]: missing required key "value"'),
+        None,
+    ),
+    (
+        {("tests", 0, "expect", "patch", 0, "path"): "result/0"},
+        ('tests[0].expect.patch[0].path: "result/0" is not valid; expected a JSON Pointer'),
+        None,
+    ),
     ({("tests", 0, "task"): ...}, 'tests[0]: missing required key "task"', None),
 ]
 
 
-@pytest.mark.parametrize("changes, message, suggestion", OTHER_PROBLEMS,
-                         ids=[case[1][:40] for case in OTHER_PROBLEMS])
-def test_other_problems_read_plainly(changes: dict[tuple[str | int, ...], Any], message: str,
-                                     suggestion: str | None) -> None:
+@pytest.mark.parametrize(
+    "changes, message, suggestion", OTHER_PROBLEMS, ids=[case[1][:40] for case in OTHER_PROBLEMS]
+)
+def test_other_problems_read_plainly(
+    changes: dict[tuple[str | int, ...], Any], message: str, suggestion: str | None
+) -> None:
     (diagnostic,) = diagnose(with_changes(changes))
     assert diagnostic.message.startswith(message), diagnostic.message
     assert diagnostic.suggestion == suggestion
@@ -323,12 +395,14 @@ def test_a_document_that_is_not_a_mapping_is_one_error() -> None:
 
 
 def test_all_errors_come_in_file_order_with_their_rule() -> None:
-    document = with_changes({
-        ("tests", 0, "expect", "verdict"): "pass",
-        ("rules", 2, "severity"): "bad",
-        ("rules", 0, "severity"): "worse",
-        ("ruleset",): ...,
-    })
+    document = with_changes(
+        {
+            ("tests", 0, "expect", "verdict"): "pass",
+            ("rules", 2, "severity"): "bad",
+            ("rules", 0, "severity"): "worse",
+            ("ruleset",): ...,
+        }
+    )
     lines = {"tests": 50, "rules": 10}
 
     def locate(path: tuple[str | int, ...]) -> Location:
@@ -338,8 +412,11 @@ def test_all_errors_come_in_file_order_with_their_rule() -> None:
 
     diagnostics = list(validate_document(document, locate))
     assert [d.message.split(":")[0] for d in diagnostics] == [
-        'missing required key "ruleset"', "rules[0].severity", "rules[2].severity",
-        "tests[0].expect.verdict"]
+        'missing required key "ruleset"',
+        "rules[0].severity",
+        "rules[2].severity",
+        "tests[0].expect.verdict",
+    ]
     assert [d.rule_id for d in diagnostics] == [None, "box-inside-image", "rushed", None]
     assert [d.location.line for d in diagnostics] == sorted(d.location.line for d in diagnostics)
 
@@ -354,12 +431,15 @@ def test_a_path_the_loader_cannot_place_falls_back_to_its_parent() -> None:
     assert diagnostic.location == Location("rules.yaml", 7, 2)
 
 
-@pytest.mark.parametrize("path, text", [
-    ((), ""),
-    (("rules", 3, "severity"), "rules[3].severity"),
-    (("routes", "night shift", "priority"), 'routes["night shift"].priority'),
-    (("tests", 0, "expect", "not_fired", 1), "tests[0].expect.not_fired[1]"),
-])
+@pytest.mark.parametrize(
+    "path, text",
+    [
+        ((), ""),
+        (("rules", 3, "severity"), "rules[3].severity"),
+        (("routes", "night shift", "priority"), 'routes["night shift"].priority'),
+        (("tests", 0, "expect", "not_fired", 1), "tests[0].expect.not_fired[1]"),
+    ],
+)
 def test_format_path(path: tuple[str | int, ...], text: str) -> None:
     assert format_path(path) == text
 
@@ -369,18 +449,34 @@ DECISION = {
     "task_id": 1,
     "annotation_id": "7",
     "verdict": "fixed",
-    "findings": [{"rule": "box-inside-image", "severity": "error", "message": "box r1 leaves",
-                  "region_id": "r1", "fixed": True}],
-    "patch": [{"op": "replace", "path": "/result/0/value/x", "value": 0},
-              {"op": "remove", "path": "/result/1"},
-              {"op": "move", "path": "/result/0", "from": "/result/2"}],
+    "findings": [
+        {
+            "rule": "box-inside-image",
+            "severity": "error",
+            "message": "box r1 leaves",
+            "region_id": "r1",
+            "fixed": True,
+        }
+    ],
+    "patch": [
+        {"op": "replace", "path": "/result/0/value/x", "value": 0},
+        {"op": "remove", "path": "/result/1"},
+        {"op": "move", "path": "/result/0", "from": "/result/2"},
+    ],
     "route": {"name": "review", "priority": 10, "rules": ["rushed"]},
-    "suggestions": [{"region_id": None, "label": "Car", "confidence": 0.9,
-                     "model_version": "nb-3"}],
-    "audit": {"ruleset": "vehicles-bbox", "version": "3", "sha256": SHA,
-              "lsrules_version": "0.1.0", "input_sha256": SHA,
-              "time": "2026-11-28T04:50:39.123456Z", "duration_us": 812,
-              "rules": ["box-inside-image", "rushed"]},
+    "suggestions": [
+        {"region_id": None, "label": "Car", "confidence": 0.9, "model_version": "nb-3"}
+    ],
+    "audit": {
+        "ruleset": "vehicles-bbox",
+        "version": "3",
+        "sha256": SHA,
+        "lsrules_version": "0.1.0",
+        "input_sha256": SHA,
+        "time": "2026-11-28T04:50:39.123456Z",
+        "duration_us": 812,
+        "rules": ["box-inside-image", "rushed"],
+    },
 }
 
 
@@ -401,8 +497,10 @@ VALID_DECISIONS = {
     "full": {},
     "no route, null ids": {("route",): None, ("task_id",): None, ("annotation_id",): None},
     "empty lists": {("findings",): [], ("patch",): [], ("suggestions",): []},
-    "abstaining suggestion": {("suggestions", 0, "label"): None,
-                              ("suggestions", 0, "confidence"): None},
+    "abstaining suggestion": {
+        ("suggestions", 0, "label"): None,
+        ("suggestions", 0, "confidence"): None,
+    },
     "integer region id": {("findings", 0, "region_id"): 3},
     "stream rule": {("stream",): {"rule": "too-fast", "key": 12, "events": [{"id": 1}]}},
     "whole-second time": {("audit", "time"): "2026-11-28T04:50:39Z"},

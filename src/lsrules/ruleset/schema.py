@@ -8,6 +8,7 @@ wrong, and how to mend it, with a did-you-mean where one is likely. All errors a
 (like `Draft202012Validator.iter_errors`), in file order, the most relevant first at each
 place; all carry the code `LSR001`, the message saying which check failed.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -36,9 +37,21 @@ Locate = Callable[[JsonPath], Location]
 # Keywords whose error explains the problem best when several fail at the same place:
 # a wrong type makes the others noise; a wrong key name is clearer than a missing one.
 _KEYWORD_ORDER = (
-    "type", "additionalProperties", "propertyNames", "required", "enum", "const",
-    "pattern", "minLength", "minItems", "uniqueItems", "minProperties",
-    "minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum",
+    "type",
+    "additionalProperties",
+    "propertyNames",
+    "required",
+    "enum",
+    "const",
+    "pattern",
+    "minLength",
+    "minItems",
+    "uniqueItems",
+    "minProperties",
+    "minimum",
+    "exclusiveMinimum",
+    "maximum",
+    "exclusiveMaximum",
 )
 
 _TYPE_NAMES = {
@@ -52,19 +65,24 @@ _TYPE_NAMES = {
 }
 
 _NULL_EXPRESSION_HINT = (
-    "is empty (null); write an expression or true/false — YAML reads \"{key}:\" with "
+    'is empty (null); write an expression or true/false — YAML reads "{key}:" with '
     "nothing after it as null"
 )
 
 # What a value matching each pattern of the schema looks like, in words.
 _PATTERN_HINTS = {
-    "^[A-Za-z0-9][A-Za-z0-9_.-]*$":
-        'a name of letters, digits, "-", "_" and ".", starting with a letter or digit',
-    "^[a-z0-9]+(-[a-z0-9]+)*$":
-        'an id in kebab-case: lower-case letters and digits joined by single "-", e.g. "box-inside-image"',
+    "^[A-Za-z0-9][A-Za-z0-9_.-]*$": (
+        'a name of letters, digits, "-", "_" and ".", starting with a letter or digit'
+    ),
+    "^[a-z0-9]+(-[a-z0-9]+)*$": (
+        'an id in kebab-case: lower-case letters and digits joined by single "-", '
+        'e.g. "box-inside-image"'
+    ),
     "^builtin:[a-z-]+$": 'a built-in pack as "builtin:<name>", e.g. "builtin:labeling-config"',
     "^[0-9]+(ms|s|m|h|d)$": 'a number and a unit (ms, s, m, h, d), e.g. "10m"',
-    "^(/([^~/]|~[01])*)*$": 'a JSON Pointer, e.g. "/result/0/value/x" ("~" written "~0", "/" as "~1")',
+    "^(/([^~/]|~[01])*)*$": (
+        'a JSON Pointer, e.g. "/result/0/value/x" ("~" written "~0", "/" as "~1")'
+    ),
     "^[0-9a-f]{64}$": "64 lower-case hexadecimal digits (a sha256)",
 }
 _SCOPE_PATTERN_HINT = '"annotation", "region" or "region where <expression>"'
@@ -145,8 +163,9 @@ def _most_specific(error: ValidationError) -> ValidationError:
     return error
 
 
-def _describe(error: ValidationError, document: object
-              ) -> Iterator[tuple[JsonPath, str, str | None, str]]:
+def _describe(
+    error: ValidationError, document: object
+) -> Iterator[tuple[JsonPath, str, str | None, str]]:
     """(path, message, suggestion, keyword) for one jsonschema error; some give several."""
     path: JsonPath = tuple(error.absolute_path)
     keyword = str(error.validator)
@@ -190,59 +209,89 @@ def _describe(error: ValidationError, document: object
         yield path, f"{place}: {_show(instance)} is not one of {', '.join(choices)}", guess, keyword
         return
     if keyword == "pattern":
-        yield path, _pattern_message(path, place, instance, str(error.validator_value)), \
-            _pattern_suggestion(path, instance), keyword
+        yield (
+            path,
+            _pattern_message(path, place, instance, str(error.validator_value)),
+            _pattern_suggestion(path, instance),
+            keyword,
+        )
         return
     if keyword == "minLength":
-        yield path, f"{place}: is an empty string; write a value or leave the key out", None, keyword
+        yield (
+            path,
+            f"{place}: is an empty string; write a value or leave the key out",
+            None,
+            keyword,
+        )
         return
     if keyword == "minItems":
-        yield path, f"{place}: is an empty list; give at least one item or leave the key out", \
-            None, keyword
+        yield (
+            path,
+            f"{place}: is an empty list; give at least one item or leave the key out",
+            None,
+            keyword,
+        )
         return
     if keyword == "minProperties":
         yield path, f"{place}: is empty; give at least one key or leave it out", None, keyword
         return
     if keyword == "uniqueItems" and isinstance(instance, list):
         duplicates = _duplicates(instance)
-        yield path, f"{place}: lists {', '.join(_show(item) for item in duplicates)} more than once", \
-            None, keyword
+        yield (
+            path,
+            f"{place}: lists {', '.join(_show(item) for item in duplicates)} more than once",
+            None,
+            keyword,
+        )
         return
     bounds = {
-        "minimum": "at least", "maximum": "at most",
-        "exclusiveMinimum": "greater than", "exclusiveMaximum": "less than",
+        "minimum": "at least",
+        "maximum": "at most",
+        "exclusiveMinimum": "greater than",
+        "exclusiveMaximum": "less than",
     }
     if keyword in bounds:
-        yield path, f"{place}: {_show(instance)} must be {bounds[keyword]} {error.validator_value}", \
-            None, keyword
+        yield (
+            path,
+            f"{place}: {_show(instance)} must be {bounds[keyword]} {error.validator_value}",
+            None,
+            keyword,
+        )
         return
     # Any other keyword: jsonschema's message, already one line, with the place in front.
     yield path, f"{place or 'top level'}: {' '.join(str(error.message).split())}", None, keyword
 
 
-def _type_message(path: JsonPath, place: str, instance: object, expected: object
-                  ) -> tuple[str, str | None]:
+def _type_message(
+    path: JsonPath, place: str, instance: object, expected: object
+) -> tuple[str, str | None]:
     """A wrong type, with the YAML reading that most likely caused it."""
     key = path[-1] if path else ""
-    types = [expected] if isinstance(expected, str) else list(expected)  # type: ignore[call-overload]
+    types = [expected] if isinstance(expected, str) else list(expected)  # type: ignore
     wanted = " or ".join(_TYPE_NAMES.get(str(name), str(name)) for name in types)
     where = place or "top level"
     if instance is None:
         if key in ("when", "assert"):
             return f"{where}: " + _NULL_EXPRESSION_HINT.format(key=key), None
-        return (f"{where}: is empty (null); expected {wanted} — YAML reads \"{key}:\" with "
-                "nothing after it as null"), None
+        return (
+            f'{where}: is empty (null); expected {wanted} — YAML reads "{key}:" with '
+            "nothing after it as null"
+        ), None
     if path == ("version",) and _is_scalar(instance):
         quoted = json.dumps(str(instance))
-        return (f"version: {_show(instance)} is read by YAML as {_kind(instance)}, not text; "
-                f"quote it (version: {quoted})"), None
+        return (
+            f"version: {_show(instance)} is read by YAML as {_kind(instance)}, not text; "
+            f"quote it (version: {quoted})"
+        ), None
     message = f"{where}: expected {wanted}, got {_kind(instance)}"
     if _is_scalar(instance):
         message += f" {_show(instance)}"
     if "string" in types:
         if isinstance(instance, dict):
-            message += ('; YAML reads a value starting with "{" or containing ": " as a mapping '
-                        "— quote the text")
+            message += (
+                '; YAML reads a value starting with "{" or containing ": " as a mapping '
+                "— quote the text"
+            )
         elif isinstance(instance, list):
             message += '; YAML reads a value starting with "[" or "- " as a list — quote the text'
         elif _is_scalar(instance):
