@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,7 +191,7 @@ WRONG_TYPES = [
     (
         {("rules", 0, "when"): 1},
         "rules[0].when",
-        "expected a string or true or false, got an integer",
+        "expected a string or a boolean (true or false), got an integer 1; quote it",
     ),
     (
         {("rules", 0, "assert"): {"region.x": 0}},
@@ -207,7 +208,11 @@ WRONG_TYPES = [
     ({("rules", 0, "route"): ["review"]}, "rules[0].route", "expected a string"),
     ({("rules", 2, "tags"): "speed"}, "rules[2].tags", "expected a list"),
     ({("streams",): {"id": "x"}}, "streams", "expected a list"),
-    ({("streams", 0, "flag"): "yes"}, "streams[0].flag", "expected true or false"),
+    (
+        {("streams", 0, "flag"): "yes"},
+        "streams[0].flag",
+        "expected a boolean (true or false), got a string",
+    ),
     ({("streams", 0, "window"): 10}, "streams[0].window", "expected a string"),
     ({("tests",): {}}, "tests", "expected a list"),
     ({("tests", 0, "task"): "1"}, "tests[0].task", "expected a mapping"),
@@ -541,3 +546,13 @@ def test_valid_decision_records(changes: dict[tuple[str | int, ...], Any]) -> No
 def test_invalid_decision_records(changes: dict[tuple[str | int, ...], Any]) -> None:
     validator = Draft202012Validator(load_schema(DECISION_SCHEMA))
     assert list(validator.iter_errors(decision_with(changes))) != []
+
+
+def test_the_schemas_are_found_in_the_repository_when_package_data_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import lsrules.ruleset.schema as schema_module
+
+    monkeypatch.setattr(schema_module.importlib.resources, "files", lambda package: tmp_path)
+    schema = load_schema.__wrapped__(RULESET_SCHEMA)
+    assert schema["$id"] == "https://lsrules.dev/schemas/ruleset.schema.json"

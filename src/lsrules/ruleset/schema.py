@@ -56,7 +56,7 @@ _KEYWORD_ORDER = (
 
 _TYPE_NAMES = {
     "string": "a string",
-    "boolean": "true or false",
+    "boolean": "a boolean (true or false)",
     "integer": "an integer",
     "number": "a number",
     "object": "a mapping (key: value)",
