@@ -4,10 +4,12 @@ Each task keeps the label each annotator gave it and, once known, the approved l
 annotator's reliability is the estimated probability that their label is the true one
 (the "one-coin" Dawid-Skene model). Where a task's true label is known (approved) it is
 used as is; where several annotators overlap on a task without an approval, the true
-label's posterior is estimated by EM from the *other* annotators' votes weighted by their
-current reliabilities (leaving the annotator's own vote out, so nobody confirms
-themselves). A task only one person labelled and nobody approved says nothing and is
-skipped. Estimates are Beta(1, 1)-smoothed and computed lazily, once per change.
+label's posterior is estimated by EM from all the votes weighted by the annotators'
+current reliabilities, so a careful annotator out-votes a careless one over many tasks.
+A task only one person labelled and nobody approved says nothing (the annotator would
+only confirm themselves) and is skipped. Estimates are Beta(1, 1)-smoothed and computed lazily: EM runs again only once
+enough has changed (1% of the tasks kept, at least `REFRESH_AFTER` records), so asking for
+a reliability on every annotation does not re-run EM on every annotation.
 
 Memory is bounded: only the most recent `MAXIMUM_TASKS` tasks are kept.
 """
@@ -24,6 +26,7 @@ from lsrules.suggest.store.validation import (
 MAXIMUM_TASKS = 20_000
 EM_ITERATIONS = 15
 INITIAL_ACCURACY = 0.8
+REFRESH_AFTER = 25
 
 
 class AnnotatorAgreement:
@@ -32,6 +35,7 @@ class AnnotatorAgreement:
     def __init__(self) -> None:
         self.tasks: dict[str, dict] = {}
         self._reliabilities: dict[str, float] | None = None
+        self._changes_since_estimate = 0
 
     def record(self, task_key: str, annotator: str, label: str,
                approved: bool = False) -> None:
@@ -42,11 +46,14 @@ class AnnotatorAgreement:
         self.tasks[task_key] = entry  # re-inserted: most recent last
         while len(self.tasks) > MAXIMUM_TASKS:
             del self.tasks[next(iter(self.tasks))]
-        self._reliabilities = None
+        self._changes_since_estimate += 1
 
     def reliability(self, annotator: str) -> float | None:
-        if self._reliabilities is None:
+        stale = self._changes_since_estimate >= max(REFRESH_AFTER, len(self.tasks) // 100)
+        if self._reliabilities is None or stale or (
+                annotator not in self._reliabilities and self._changes_since_estimate):
             self._reliabilities = self._estimate()
+            self._changes_since_estimate = 0
         return self._reliabilities.get(annotator)
 
     def _estimate(self) -> dict[str, float]:
@@ -67,8 +74,8 @@ class AnnotatorAgreement:
                     if entry["approved"] is not None:
                         probability = 1.0 if label == entry["approved"] else 0.0
                     else:
-                        probability = _posterior_of(label, entry["labels"], annotator,
-                                                    accuracy, labels, label_count)
+                        probability = _posterior_of(label, entry["labels"], accuracy,
+                                                    labels, label_count)
                     agreement[annotator] += probability
                     seen[annotator] += 1.0
             accuracy = {annotator: agreement[annotator] / seen[annotator]
@@ -80,7 +87,7 @@ class AnnotatorAgreement:
                 for task, entry in self.tasks.items()}
 
     @classmethod
-    def from_dict(cls, data: object, where: str) -> "AnnotatorAgreement":
+    def from_dict(cls, data: object, where: str) -> AnnotatorAgreement:
         agreement = cls()
         data = expect_dict(data, where)
         if len(data) > MAXIMUM_TASKS:
@@ -98,15 +105,13 @@ class AnnotatorAgreement:
         return agreement
 
 
-def _posterior_of(label: str, votes: dict[str, str], left_out: str,
-                  accuracy: dict[str, float], labels: list[str], label_count: int) -> float:
-    """P(true label == label | the other annotators' votes), uniform prior, one-coin model."""
+def _posterior_of(label: str, votes: dict[str, str], accuracy: dict[str, float],
+                  labels: list[str], label_count: int) -> float:
+    """P(true label == label | the votes), uniform prior, one-coin model."""
     likelihoods: dict[str, float] = {}
     for candidate in labels:
         likelihood = 1.0
         for annotator, vote in votes.items():
-            if annotator == left_out:
-                continue
             correct = accuracy[annotator]
             likelihood *= correct if vote == candidate else (1 - correct) / (label_count - 1)
         likelihoods[candidate] = likelihood

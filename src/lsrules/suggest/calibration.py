@@ -141,13 +141,18 @@ class Calibrator:
             "records": [[record.score, record.predicted, record.actual, record.explored]
                         for record in self.records],
             "records_since_recalibration": self.records_since_recalibration,
+            # derived, but kept so a loaded model answers exactly as the saved one did
+            # until its next recalibration
+            "thresholds": dict(self.thresholds),
+            "pooled_threshold": self.pooled_threshold,
         }
 
     @classmethod
     def from_dict(cls, data: object, settings: CalibrationSettings,
-                  where: str) -> "Calibrator":
+                  where: str) -> Calibrator:
         data = expect_dict(data, where)
-        expect_keys(data, where, {"records", "records_since_recalibration"})
+        expect_keys(data, where, {"records", "records_since_recalibration", "thresholds",
+                                  "pooled_threshold"})
         calibrator = cls(settings)
         for index, item in enumerate(expect_list(data["records"], where + ".records")):
             place = f"{where}.records[{index}]"
@@ -160,7 +165,14 @@ class Calibrator:
                 expect_finite(item[0], place + "[0]", minimum=0.0, maximum=1.0),
                 expect_string(item[1], place + "[1]"), expect_string(item[2], place + "[2]"),
                 item[3]))
-        calibrator.recalibrate()
+        thresholds = expect_dict(data["thresholds"], where + ".thresholds")
+        calibrator.thresholds = {
+            expect_string(label, where + ".thresholds"): expect_finite(
+                value, f"{where}.thresholds[{label[:40]!r}]", minimum=0.0, maximum=NEVER)
+            for label, value in thresholds.items()}
+        calibrator.pooled_threshold = expect_finite(data["pooled_threshold"],
+                                                    where + ".pooled_threshold", minimum=0.0,
+                                                    maximum=NEVER)
         calibrator.records_since_recalibration = expect_int(
             data["records_since_recalibration"], where + ".records_since_recalibration",
             minimum=0)

@@ -116,7 +116,7 @@ def _plot(report, path: str) -> None:
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as pyplot
+        from matplotlib import pyplot
     except ImportError:
         print("no plot: matplotlib is not installed (pip install 'lsrules[plot]')",
               file=sys.stderr)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import yaml
 
@@ -52,8 +52,8 @@ def labelled_items(path: str, from_name: str | None = None,
     label), in export order. The parent prediction's result, when the export carries the
     prediction itself, is attached as `_parent_prediction_result` so that learning can
     refuse an accepted suggestion."""
-    for index, task, annotations in _tasks(path):
-        annotation = _decisive(annotations)
+    for index, task, task_annotations in _tasks(path):
+        annotation = _decisive(task_annotations)
         if annotation is None:
             continue
         item = results.choice_item(annotation, from_name)

@@ -37,7 +37,7 @@ def hashed_features(text: str, bucket_bits: int = DEFAULT_BUCKET_BITS) -> dict[i
     previous = "<s>"
     for token in tokens:
         buckets.add(zlib.crc32(token.encode("utf-8")) & mask)
-        buckets.add(zlib.crc32(f"{previous} {token}".encode("utf-8")) & mask)
+        buckets.add(zlib.crc32(f"{previous} {token}".encode()) & mask)
         previous = token
     if not buckets:
         return {}

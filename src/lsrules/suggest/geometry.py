@@ -107,7 +107,7 @@ class GeometryStatistics:
                 for label, geometry in self.labels.items()}
 
     @classmethod
-    def from_dict(cls, data: object, where: str) -> "GeometryStatistics":
+    def from_dict(cls, data: object, where: str) -> GeometryStatistics:
         statistics = cls()
         data = expect_dict(data, where)
         if len(data) > MAXIMUM_LABELS:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from lsrules.suggest.features import DEFAULT_BUCKET_BITS, hashed_features
 from lsrules.suggest.text_model import DEFAULT_LEARNING_RATE, TextModel

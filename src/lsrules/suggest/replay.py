@@ -9,8 +9,8 @@ live service runs, so its figures are the ones a project would see.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from lsrules.suggest.export_items import LabelledItem
 from lsrules.suggest.suggester import Suggester

@@ -5,7 +5,8 @@ config), so every accessor here tolerates missing or mistyped fields by returnin
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 # fields of a result item that do not change what was labelled
 _PRESENTATION_FIELDS = {"id", "score", "origin", "readonly", "hidden", "parentID",

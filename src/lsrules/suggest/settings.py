@@ -5,6 +5,7 @@ its default would change how much work goes unchecked.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 from lsrules.errors import LsrulesError
@@ -78,7 +79,7 @@ def parse_settings(raw: object, where: str = "suggester") -> SuggesterSettings:
                     kind is int and not isinstance(value, int)):
                 raise LsrulesError(f"{where}.{key} must be {'an integer' if kind is int else 'a number'}")
             too_low = value <= lowest if exclusive else value < lowest
-            if too_low or value > highest or value != value:
+            if too_low or value > highest or math.isnan(value):
                 raise LsrulesError(f"{where}.{key} must lie in "
                                    f"{'(' if exclusive else '['}{lowest}, {highest}]")
         elif value is not None and not isinstance(value, str):

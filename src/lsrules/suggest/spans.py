@@ -56,7 +56,7 @@ class SpanMemory:
         return {surface: dict(labels) for surface, labels in self.counts.items()}
 
     @classmethod
-    def from_dict(cls, data: object, where: str) -> "SpanMemory":
+    def from_dict(cls, data: object, where: str) -> SpanMemory:
         memory = cls()
         data = expect_dict(data, where)
         if len(data) > MAXIMUM_SURFACES:

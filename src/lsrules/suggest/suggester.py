@@ -66,13 +66,13 @@ class Suggester:
     # construction and persistence ------------------------------------------------------
 
     @classmethod
-    def new(cls, settings: dict | None = None) -> "Suggester":
+    def new(cls, settings: dict | None = None) -> Suggester:
         """An empty suggester for a ruleset's `suggester:` mapping."""
         return cls(parse_settings(settings))
 
     @classmethod
     def open(cls, settings: dict | None = None,
-             base_directory: str | os.PathLike | None = None) -> "Suggester":
+             base_directory: str | os.PathLike | None = None) -> Suggester:
         """The model named by `settings["model"]` if that file exists, else a new one."""
         parsed = parse_settings(settings)
         if parsed.model:
@@ -82,7 +82,7 @@ class Suggester:
         return cls(parsed)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, settings: dict | None = None) -> "Suggester":
+    def load(cls, path: str | os.PathLike, settings: dict | None = None) -> Suggester:
         """Read a model file; `settings` (the ruleset's) override the policy saved in it."""
         document = persist.read_document(path)
         try:
@@ -93,7 +93,7 @@ class Suggester:
             raise ModelFileError(f"{path}: {error.message}") from None
 
     @classmethod
-    def _from_document(cls, document: dict, override: dict | None) -> "Suggester":
+    def _from_document(cls, document: dict, override: dict | None) -> Suggester:
         expect_keys(document, "model", {"format", "format_version", "settings", "state",
                                         "text_model", "calibration", "spans", "geometry",
                                         "annotators"})
@@ -285,7 +285,7 @@ class Suggester:
         gets the same answer, which keeps replays and redelivered webhooks consistent)."""
         if self.settings.explore <= 0:
             return False
-        digest = zlib.crc32(f"{self.settings.seed}:{task_id}".encode("utf-8"))
+        digest = zlib.crc32(f"{self.settings.seed}:{task_id}".encode())
         return digest / 2**32 < self.settings.explore
 
     def live_accuracy(self) -> tuple[float | None, int]:

@@ -128,7 +128,7 @@ class TextModel:
         }
 
     @classmethod
-    def from_dict(cls, data: object, where: str) -> "TextModel":
+    def from_dict(cls, data: object, where: str) -> TextModel:
         data = expect_dict(data, where)
         expect_keys(data, where, {"learning_rate", "balance_classes", "classes", "class_counts",
                                   "bias", "bias_squared_gradient", "weights",

@@ -1,0 +1,71 @@
+"""`lsrules suggest fit | eval | audit` on a small synthetic export."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lsrules.cli import main
+from lsrules.suggest import Suggester
+
+from .conftest import make_items
+
+
+@pytest.fixture
+def project(tmp_path):
+    tasks = []
+    for task, annotation, _ in make_items(300, seed=11):
+        tasks.append({**task, "annotations": [annotation], "predictions": []})
+    tasks[5]["annotations"][0]["result"][0]["value"]["choices"] = ["politics"]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks))
+    ruleset = tmp_path / "rules.yaml"
+    ruleset.write_text("ruleset: demo\nrules: []\nsuggester:\n  target_accuracy: 0.95\n"
+                       "  explore: 0.05\n  model: model.json\n")
+    return ruleset, export
+
+
+def test_fit_writes_a_model_the_suggester_loads(project, capsys):
+    ruleset, export = project
+    assert main(["suggest", "fit", str(ruleset), "--input", str(export)]) == 0
+    assert "learned 300 annotations" in capsys.readouterr().out
+    model = Suggester.load(ruleset.parent / "model.json")
+    assert model.text_model.example_count == 300
+
+
+def test_eval_prints_the_replay_figures(project, capsys, tmp_path):
+    ruleset, export = project
+    assert main(["suggest", "eval", str(ruleset), "--input", str(export)]) == 0
+    output = capsys.readouterr().out
+    for expected in ["auto-accepted:", "accuracy of auto-accepted", "rarest class",
+                     "learning curve"]:
+        assert expected in output
+    curve = output.split("learning curve")[1].splitlines()[2:]
+    assert [int(line.split()[0]) for line in curve] == [30 * tenth for tenth in range(1, 11)]
+
+
+def test_audit_lists_the_most_suspect_annotations(project, capsys):
+    ruleset, export = project
+    assert main(["suggest", "audit", str(ruleset), "--input", str(export), "--top", "3"]) == 0
+    output = capsys.readouterr().out
+    assert "flagged" in output
+    assert "  6  6  'politics'" in output  # the planted wrong label ranks among the top 3
+
+
+@pytest.mark.parametrize("content", ["[{", "[1, 2]", '[{"id": 1}]'])
+def test_a_malformed_export_is_a_one_line_error(project, tmp_path, capsys, content):
+    ruleset, _ = project
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    assert main(["suggest", "eval", str(ruleset), "--input", str(bad)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("lsrules:") and len(error.strip().splitlines()) == 1
+
+
+def test_fit_without_a_model_path_is_an_error(tmp_path, capsys):
+    ruleset = tmp_path / "rules.yaml"
+    ruleset.write_text("ruleset: demo\nrules: []\n")
+    export = tmp_path / "export.json"
+    export.write_text("[]")
+    assert main(["suggest", "fit", str(ruleset), "--input", str(export)]) == 2
+    assert "--model" in capsys.readouterr().err
