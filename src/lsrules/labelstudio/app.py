@@ -1,0 +1,92 @@
+"""The webhook receiver: check, persist, answer. Nothing else happens inside the request.
+
+Label Studio calls the hook synchronously inside the annotator's save, with a 1 s timeout
+and no retry; so the handler does the least that makes the event safe (one SQLite insert)
+and leaves evaluation to the worker, which it wakes up.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from lsrules.labelstudio.payloads import HANDLED_ACTIONS, PayloadError, summarize
+from lsrules.labelstudio.store import Store
+
+DEFAULT_SECRET_HEADER = "X-Webhook-Secret"
+DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    secret: str
+    secret_header: str = DEFAULT_SECRET_HEADER
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes:
+    """The body, refusing early (by Content-Length) or while streaming past `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def create_app(store: Store, settings: WebhookSettings,
+               wake_worker: Callable[[], None] = lambda: None,
+               health: Callable[[], dict] = lambda: {}) -> Starlette:
+    """The ASGI app; `wake_worker` is called after an event is stored."""
+    expected_secret = settings.secret.encode("utf-8")
+
+    async def webhook(request: Request) -> JSONResponse:
+        given = request.headers.get(settings.secret_header, "").encode("utf-8")
+        if not hmac.compare_digest(given, expected_secret):
+            return _error(401, f"missing or wrong {settings.secret_header} header")
+        try:
+            raw = await read_limited_body(request, settings.max_body_bytes)
+        except BodyTooLarge:
+            return _error(413, f"body larger than {settings.max_body_bytes} bytes")
+        except ClientDisconnect:
+            return _error(400, "client disconnected")
+        try:
+            body = json.loads(raw)
+            summary = summarize(body, raw)
+        except (ValueError, PayloadError) as error:
+            return _error(400, f"not a Label Studio webhook event: {error}")
+        if summary.action not in HANDLED_ACTIONS:
+            return JSONResponse({"status": "ignored", "action": summary.action})
+        event_id = store.add_event(summary.action, summary.project_id, summary.task_id,
+                                   summary.annotation_id, raw.decode("utf-8"),
+                                   summary.dedupe_key)
+        if event_id is None:
+            return JSONResponse({"status": "duplicate"})
+        wake_worker()
+        return JSONResponse({"status": "queued", "event_id": event_id})
+
+    async def health_check(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "UP", **health()})
+
+    return Starlette(routes=[
+        Route("/webhook", webhook, methods=["POST"]),
+        Route("/health", health_check, methods=["GET"]),
+    ])

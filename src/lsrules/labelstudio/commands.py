@@ -1,0 +1,211 @@
+"""The command-line glue of `lsrules serve`, `connect`, `sync` and `audit`.
+
+Tokens and secrets come from the environment, never from arguments (which `ps` shows):
+`LABEL_STUDIO_API_KEY` and `LSRULES_WEBHOOK_SECRET`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+from typing import Any
+
+from lsrules.errors import LsrulesError
+from lsrules.labelstudio.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_HEADER
+
+DEFAULT_STORE = "lsrules.sqlite"
+DEFAULT_LABEL_STUDIO_URL = "http://127.0.0.1:8080"
+logger = logging.getLogger("lsrules.labelstudio")
+
+
+def _label_studio_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ls-url", default=os.environ.get("LABEL_STUDIO_URL",
+                                                           DEFAULT_LABEL_STUDIO_URL),
+                        help="Label Studio's base URL (env LABEL_STUDIO_URL); the token is "
+                             "read from LABEL_STUDIO_API_KEY")
+
+
+def _store_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=DEFAULT_STORE,
+                        help=f"the audit store and event queue, a SQLite file (default "
+                             f"{DEFAULT_STORE})")
+
+
+def _secret(header: str) -> str:
+    secret = os.environ.get("LSRULES_WEBHOOK_SECRET", "")
+    if not secret:
+        raise LsrulesError(f"set LSRULES_WEBHOOK_SECRET: Label Studio sends it in the {header} "
+                           "header and lsrules refuses webhooks without it")
+    return secret
+
+
+def _load_engine(rulesets: list[str]) -> Any:
+    import lsrules
+
+    return lsrules.load(*rulesets)
+
+
+# serve -----------------------------------------------------------------------------------
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rulesets", nargs="+", metavar="RULESET")
+    _label_studio_arguments(parser)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8089)
+    _store_argument(parser)
+    parser.add_argument("--project", type=int, action="append", default=[],
+                        help="project to catch up on at start-up (repeatable); projects "
+                             "synced before are caught up too")
+    parser.add_argument("--secret-header", default=DEFAULT_SECRET_HEADER)
+    parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    parser.add_argument("--retry-base", type=float, default=0.5,
+                        help="first delay, in seconds, before retrying a write-back")
+    parser.add_argument("--retry-max", type=float, default=60.0,
+                        help="longest delay, in seconds, between write-back retries")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from lsrules.labelstudio.app import WebhookSettings, create_app
+    from lsrules.labelstudio.store import open_store
+    from lsrules.labelstudio.worker import RetryPolicy, Worker
+    from lsrules.labelstudio.writeback import LabelStudio
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    secret = _secret(args.secret_header)
+    engine = _load_engine(args.rulesets)
+    store = open_store(args.store)
+    label_studio = LabelStudio(args.ls_url)
+    worker = Worker(engine, store, label_studio, RetryPolicy(args.retry_base, args.retry_max))
+    state = {"startup_sync": "running"}
+
+    def start_up_sync() -> None:
+        state["startup_sync"] = _sync_all(label_studio, store,
+                                          sorted(set(args.project)
+                                                 | set(store.checkpointed_projects())),
+                                          worker.wake)
+
+    def health() -> dict:
+        return {**state, **(store.counts() if hasattr(store, "counts") else {})}
+
+    app = create_app(store, WebhookSettings(secret, args.secret_header, args.max_body_bytes),
+                     worker.wake, health)
+    worker.start()
+    threading.Thread(target=start_up_sync, name="lsrules-sync", daemon=True).start()
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    finally:
+        worker.stop()
+        store.close()
+    return 0
+
+
+def _sync_all(label_studio: Any, store: Any, projects: list[int], wake: Any) -> str:
+    from lsrules.labelstudio.sync import sync_project
+    from lsrules.labelstudio.writeback import PermanentError, TransientError
+
+    for project_id in projects:
+        try:
+            report = sync_project(label_studio, store, project_id)
+            logger.info("sync of project %s: %s annotations seen, %s queued", project_id,
+                        report.seen, report.queued)
+            wake()
+        except (TransientError, PermanentError) as error:
+            logger.warning("sync of project %s failed: %s", project_id, error)
+            return f"failed: {error}"
+    return "done"
+
+
+# connect ---------------------------------------------------------------------------------
+
+def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ruleset", metavar="RULESET")
+    parser.add_argument("--project", type=int, required=True)
+    parser.add_argument("--hook-url", required=True,
+                        help="where Label Studio reaches `lsrules serve`, ending in /webhook")
+    _label_studio_arguments(parser)
+    parser.add_argument("--secret-header", default=DEFAULT_SECRET_HEADER)
+
+
+def run_connect(args: argparse.Namespace) -> int:
+    from lsrules.labelstudio.connect import connect_project
+    from lsrules.labelstudio.writeback import LabelStudio, PermanentError, TransientError
+
+    secret = _secret(args.secret_header)
+    engine = _load_engine([args.ruleset])
+    label_studio = LabelStudio(args.ls_url)
+    try:
+        report = connect_project(label_studio, args.project, args.hook_url, args.secret_header,
+                                 secret, dict(getattr(engine, "routes", {}) or {}))
+    except (TransientError, PermanentError) as error:
+        raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
+    print(f"webhook {report.webhook_id} "
+          f"{'created' if report.webhook_created else 'already registered'}; "
+          f"views created: {', '.join(report.views_created) or 'none'}; "
+          f"already there: {', '.join(report.views_existing) or 'none'}")
+    return 0
+
+
+# sync ------------------------------------------------------------------------------------
+
+def add_sync_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ruleset", metavar="RULESET")
+    parser.add_argument("--project", type=int, required=True)
+    _label_studio_arguments(parser)
+    _store_argument(parser)
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="give up waiting for write-backs after this many seconds")
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from lsrules.labelstudio.store import open_store
+    from lsrules.labelstudio.sync import sync_project
+    from lsrules.labelstudio.worker import Worker
+    from lsrules.labelstudio.writeback import LabelStudio, PermanentError, TransientError
+
+    engine = _load_engine([args.ruleset])
+    store = open_store(args.store)
+    label_studio = LabelStudio(args.ls_url)
+    try:
+        report = sync_project(label_studio, store, args.project)
+    except (TransientError, PermanentError) as error:
+        raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
+    finished = Worker(engine, store, label_studio).run_until_idle(args.timeout)
+    print(f"project {args.project}: {report.seen} annotations seen, {report.queued} evaluated; "
+          f"checkpoint {report.checkpoint}; "
+          f"{'all written back' if finished else 'write-backs still pending'}")
+    store.close()
+    return 0 if finished else 1
+
+
+# audit -----------------------------------------------------------------------------------
+
+def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
+    _store_argument(parser)
+    parser.add_argument("--since", help="only records at or after this UTC ISO 8601 time")
+    parser.add_argument("--task", type=int)
+    parser.add_argument("--annotation", type=int)
+    parser.add_argument("--format", choices=["jsonl", "table"], default="jsonl")
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    from lsrules.labelstudio.store import open_store
+
+    if not os.path.exists(args.store):
+        raise LsrulesError("no such audit store", args.store)
+    store = open_store(args.store)
+    records = store.audit_records(args.since, args.task, args.annotation)
+    if args.format == "jsonl":
+        for record in records:
+            sys.stdout.write(json.dumps(record, sort_keys=True) + "\n")
+    else:
+        print(f"{'time':27} {'kind':28} {'task':>7} {'annotation':>10} status")
+        for record in records:
+            print(f"{record['time']:27} {record['kind']:28} {str(record['task_id'] or ''):>7} "
+                  f"{str(record['annotation_id'] or ''):>10} {record['status']}")
+    store.close()
+    return 0
