@@ -1,0 +1,397 @@
+"""Label Studio exports read one task at a time, whatever their size.
+
+An export of a million annotations is several gigabytes, so tasks are parsed as they
+arrive (ijson's C backend for a JSON array, `json.loads` per line for JSONL) and each
+annotation is handed on with its task before the next task is read: memory stays flat.
+A malformed export stops with one `InputError` naming the file, the task's index (or the
+line, for JSONL) and the JSON path of the problem, never with a Python traceback.
+
+Formats: `json` (Label Studio JSON: an array of tasks, each with its `annotations`),
+`json_min` (Label Studio's JSON_MIN: one flat record per annotation, see `json_min`),
+`jsonl` and `jsonl_min` (the same objects, one per line), and `auto`, which picks one from
+the first non-space byte (`[` an array, `{` one object per line) and the first object's
+keys (`annotations` or a `data` object make a task; flat records are JSON_MIN).
+
+Known limits: integers beyond 64 bits are refused (the C parser overflows; Label Studio
+never writes them); JSON_MIN is lossy (see `json_min`).
+"""
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import ijson
+
+from lsrules.errors import InputError
+from lsrules.exports.json_min import LabelingConfig, convert_record, looks_like_json_min
+from lsrules.exports.validation import MalformedTask, json_type, split_task
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+FORMATS = ("auto", "json", "json_min", "jsonl", "jsonl_min")
+LINE_SUFFIXES = (".jsonl", ".ndjson")
+
+# ijson's C backend copies a string that spans reads once per read: bigger reads keep a
+# 50 MB string to a fraction of a second (64 KiB reads take seconds).
+_READ_SIZE = 1 << 20
+_SNIFF_SIZE = 1 << 16
+_UTF8_BOM = b"\xef\xbb\xbf"
+_OTHER_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\xfe\xff", b"\xff\xfe")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One annotation with its task: what the engine evaluates.
+
+    `index` is the task's 0-based position in the file (the array element, or the
+    non-blank line, where the task starts); `task` is the task without its `annotations`
+    list, shared by the items of one task (do not mutate it); `others` are the task's
+    other annotations; `annotation_index` is the annotation's position in the task.
+    """
+
+    index: int
+    task: dict
+    annotation: dict
+    others: list[dict]
+    annotation_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """One task as read: without its annotations, which come beside it, in file order."""
+
+    index: int
+    task: dict
+    annotations: list[dict]
+
+
+@dataclass
+class ReadStats:
+    """Counts so far, for the summary `lsrules run` prints."""
+
+    tasks: int = 0
+    annotations: int = 0
+    tasks_without_annotations: int = 0
+
+
+class _CountingSource(io.RawIOBase):
+    """The file's bytes after the ones sniffing consumed, counting what was read."""
+
+    def __init__(self, raw: BinaryIO, prefix: bytes):
+        self._raw = raw
+        self._prefix = prefix
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._prefix:
+            size = min(len(buffer), len(self._prefix))
+            buffer[:size] = self._prefix[:size]
+            self._prefix = self._prefix[size:]
+        else:
+            data = self._raw.read(len(buffer))
+            size = len(data)
+            buffer[:size] = data
+        self.bytes_read += size
+        return size
+
+
+class ExportReader:
+    """Iterate over an export's annotations as `Item`s (or its tasks, with `tasks()`).
+
+    Opening the file, choosing the format and parsing the first task happen here, so a
+    missing or unreadable file fails before any output is started.
+    """
+
+    def __init__(self, path: str | Path, format: str = "auto", *,
+                 labeling_config: LabelingConfig | None = None, strict_items: bool = True):
+        if format not in FORMATS:
+            raise InputError(f"unknown export format {format!r} (one of {', '.join(FORMATS)})",
+                             str(path))
+        self.path = str(path)
+        self.labeling_config = labeling_config
+        self.strict_items = strict_items
+        self.stats = ReadStats()
+        # called with each task that has no annotations, which yields no Item
+        self.on_task_without_annotations: list[Callable[[TaskRecord], None]] = []
+        self.size: int | None = None
+        self._raw = self._open()
+        self._started = False
+        self._items: Iterator[Item] | None = None
+        try:
+            prefix, first_byte = self._sniff()
+            self._source = _CountingSource(self._raw, prefix)
+            self._stream = io.BufferedReader(self._source, buffer_size=_READ_SIZE)
+            self.format, self._records = self._choose_format(format, first_byte)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- public -----------------------------------------------------------------------
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes consumed so far: with `size`, a progress bar that costs nothing."""
+        return self._source.bytes_read
+
+    def tasks(self) -> Iterator[TaskRecord]:
+        """Every task in file order, including those without annotations."""
+        if self._started:
+            raise RuntimeError("an ExportReader can be iterated only once")
+        self._started = True
+        return self._tasks()
+
+    def __iter__(self) -> ExportReader:
+        return self
+
+    def __next__(self) -> Item:
+        if self._items is None:
+            self._items = self._generate_items()
+        return next(self._items)
+
+    def close(self) -> None:
+        if self._raw is not sys.stdin.buffer:
+            self._raw.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- opening and sniffing -----------------------------------------------------------
+
+    def _open(self) -> BinaryIO:
+        if self.path == "-":
+            return sys.stdin.buffer
+        try:
+            raw = open(self.path, "rb")  # noqa: SIM115 (closed by close())
+        except FileNotFoundError:
+            raise InputError("no such file", self.path) from None
+        except IsADirectoryError:
+            raise InputError("is a directory, not an export file", self.path) from None
+        except OSError as error:
+            raise InputError(f"cannot read: {error.strerror or error}", self.path) from None
+        try:
+            self.size = os.fstat(raw.fileno()).st_size
+        except OSError:
+            self.size = None
+        return raw
+
+    def _sniff(self) -> tuple[bytes, bytes]:
+        """Read until the first non-space byte; return the bytes read and that byte."""
+        prefix = b""
+        while True:
+            chunk = self._raw.read(_SNIFF_SIZE)
+            prefix += chunk
+            if prefix.startswith(_UTF8_BOM):
+                prefix = prefix[len(_UTF8_BOM):]
+            elif any(prefix.startswith(bom) for bom in _OTHER_BOMS):
+                raise InputError("the file is UTF-16 or UTF-32; Label Studio exports are UTF-8",
+                                 self.path)
+            stripped = prefix.lstrip()
+            if stripped:
+                return prefix, stripped[:1]
+            if not chunk:
+                raise InputError("the file is empty: expected a Label Studio export", self.path)
+
+    def _choose_format(self, format: str, first_byte: bytes
+                       ) -> tuple[str, Iterator[tuple[int, Any, int]]]:
+        lines = format in ("jsonl", "jsonl_min") or (
+            format == "auto" and (first_byte == b"{" or self.path.endswith(LINE_SUFFIXES)))
+        if lines:
+            records = self._line_records()
+        elif first_byte == b"[":
+            records = self._array_records()
+        else:
+            found = {b"{": "an object"}.get(first_byte, f"{first_byte.decode('latin-1')!r}")
+            hint = " (one task per line? use format jsonl)" if first_byte == b"{" else ""
+            raise InputError(f"expected a JSON array of tasks, found {found} at the top "
+                             f"level{hint}", self.path)
+        if format in ("json", "json_min", "jsonl_min"):
+            return format, records
+        try:
+            first = next(records)
+        except StopIteration:
+            return ("jsonl" if lines else "json"), iter(())
+        minimal = looks_like_json_min(first[1])
+        chosen = ("jsonl" if lines else "json") + ("_min" if minimal else "")
+        return chosen, chain([first], records)
+
+    # -- records: (index, object, line number or 0) -----------------------------------
+
+    def _array_records(self) -> Iterator[tuple[int, Any, int]]:
+        parsed = ijson.items(self._stream, "item", use_float=True, buf_size=_READ_SIZE)
+        index = 0
+        while True:
+            try:
+                value = next(parsed)
+            except StopIteration:
+                return
+            except ijson.JSONError as error:
+                raise self._parse_error(str(error), index) from None
+            except UnicodeDecodeError:  # the pure-Python backend decodes as it reads
+                raise self._error("not valid UTF-8", index, "", 0) from None
+            yield index, value, 0
+            index += 1
+
+    def _parse_error(self, text: str, index: int) -> InputError:
+        if text.startswith(("b'", 'b"')):
+            try:
+                text = ast.literal_eval(text).decode("utf-8", "replace")
+            except (ValueError, SyntaxError):
+                pass
+        first_line = (text.strip().splitlines() or ["invalid JSON"])[0]
+        if "premature EOF" in first_line:
+            message = f"truncated JSON: the file ends after {index} complete task(s)"
+        elif "UTF8" in first_line:
+            message = "not valid UTF-8"
+        elif "integer overflow" in first_line:
+            message = "a number is outside the 64-bit integer range"
+        elif "trailing garbage" in first_line:
+            return InputError("unexpected text after the closing `]` of the task array",
+                              self.path)
+        else:
+            message = f"invalid JSON: {first_line}"
+        return self._error(message, index, "", 0)
+
+    def _line_records(self) -> Iterator[tuple[int, Any, int]]:
+        index = 0
+        for line_number, line in enumerate(self._stream, 1):
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise self._error(f"not valid UTF-8 (byte {error.start + 1} of the line)",
+                                  index, "", line_number) from None
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise InputError(f"invalid JSON: {error.msg}",
+                                 f"{self.path}:{line_number}:{error.colno}", index) from None
+            except RecursionError:
+                raise self._error("JSON nested too deeply", index, "", line_number) from None
+            if not isinstance(value, dict):
+                raise self._error(f"each line must be a JSON object (one task), found "
+                                  f"{json_type(value)}", index, "", line_number)
+            yield index, value, line_number
+            index += 1
+
+    def _error(self, message: str, index: int, relative_path: str,
+               line_number: int) -> InputError:
+        if line_number:
+            return InputError(message, f"{self.path}:{line_number}", index, relative_path)
+        json_path = f"[{index}]"
+        if relative_path:
+            json_path += relative_path if relative_path.startswith("[") else "." + relative_path
+        return InputError(message, self.path, index, json_path)
+
+    # -- tasks and items ----------------------------------------------------------------
+
+    def _tasks(self) -> Iterator[TaskRecord]:
+        try:
+            grouped = (self._json_min_tasks() if self.format.endswith("_min")
+                       else self._label_studio_tasks())
+            for record in grouped:
+                self.stats.tasks += 1
+                self.stats.annotations += len(record.annotations)
+                if not record.annotations:
+                    self.stats.tasks_without_annotations += 1
+                yield record
+        finally:
+            self.close()
+
+    def _label_studio_tasks(self) -> Iterator[TaskRecord]:
+        for index, value, line_number in self._records:
+            try:
+                task, annotations = split_task(value, self.strict_items)
+            except MalformedTask as problem:
+                raise self._error(problem.message, index, problem.json_path,
+                                  line_number) from None
+            yield TaskRecord(index, task, annotations)
+
+    def _json_min_tasks(self) -> Iterator[TaskRecord]:
+        """Consecutive records with the same task `id` are one task's annotations."""
+        current: TaskRecord | None = None
+        for index, value, line_number in self._records:
+            try:
+                task, annotation = convert_record(value, self.labeling_config)
+            except MalformedTask as problem:
+                raise self._error(problem.message, index, problem.json_path,
+                                  line_number) from None
+            same_task = (current is not None and task["id"] is not None
+                         and task["id"] == current.task["id"])
+            if not same_task:
+                if current is not None:
+                    yield current
+                current = TaskRecord(index, task, [])
+            if annotation is not None:
+                current.annotations.append(annotation)
+        if current is not None:
+            yield current
+
+    def _generate_items(self) -> Iterator[Item]:
+        for record in self.tasks():
+            annotations = record.annotations
+            if not annotations:
+                for listener in self.on_task_without_annotations:
+                    listener(record)
+                continue
+            for position, annotation in enumerate(annotations):
+                others = annotations[:position] + annotations[position + 1:]
+                yield Item(record.index, record.task, annotation, others, position)
+
+
+def iter_annotations(path: str | Path, format: str = "auto", *,
+                     labeling_config: LabelingConfig | None = None,
+                     strict_items: bool = True) -> ExportReader:
+    """Each annotation of an export with its task; the reader also keeps `stats`.
+
+    `path` "-" reads standard input. `labeling_config` (anything with
+    `.controls[name].type` and `.to_names`) makes JSON_MIN results exact. With
+    `strict_items` (the default) a result item that is not an object or lacks `value` is an
+    `InputError`; pass False to hand such items to the rules instead.
+    """
+    return ExportReader(path, format, labeling_config=labeling_config,
+                        strict_items=strict_items)
+
+
+def iter_tasks(path: str | Path, format: str = "auto", *,
+               labeling_config: LabelingConfig | None = None,
+               strict_items: bool = True) -> Iterator[TaskRecord]:
+    """Each task of an export with its annotations, tasks without any included."""
+    return ExportReader(path, format, labeling_config=labeling_config,
+                        strict_items=strict_items).tasks()
+
+
+def count_tasks(path: str | Path) -> int | None:
+    """Lines of a JSONL export (an upper bound: blank lines count); None for a JSON array,
+    which cannot be counted without parsing it (use `ExportReader.bytes_read` and `size`)."""
+    text_path = str(path)
+    try:
+        with open(text_path, "rb") as stream:
+            head = stream.read(_SNIFF_SIZE)
+            if not (text_path.endswith(LINE_SUFFIXES)
+                    or head.lstrip(_UTF8_BOM + b" \t\r\n")[:1] == b"{"):
+                return None
+            count, last = 0, b""
+            chunk = head
+            while chunk:
+                count += chunk.count(b"\n")
+                last = chunk
+                chunk = stream.read(_READ_SIZE)
+            return count + (1 if last and not last.endswith(b"\n") else 0)
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror or error}", text_path) from None

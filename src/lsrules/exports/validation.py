@@ -1,0 +1,96 @@
+"""Structural checks of one Label Studio JSON task, before the engine sees it.
+
+A task whose shape is wrong (annotations not a list, an annotation not an object, ...)
+cannot be evaluated at all, so the reader stops there with the JSON path of the problem
+instead of letting the engine fail later with a Python error.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class MalformedTask(Exception):
+    """A problem inside one task; the reader adds the file and the task's position."""
+
+    def __init__(self, message: str, json_path: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.json_path = json_path
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages a user can act on."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def split_task(task: Any, strict_items: bool = True) -> tuple[dict, list[dict]]:
+    """Check a task and return it without its annotations, and the annotations.
+
+    Old exports call the annotations `completions`; both are accepted. A task without
+    either key has no annotations (a task as imported, never labelled).
+    With `strict_items`, a result item that is not an object, or has no `value` (other
+    than a relation, which has none), is an error too; without it such items are passed
+    through for the rules to report.
+    """
+    if not isinstance(task, dict):
+        raise MalformedTask(f"a task must be a JSON object, found {json_type(task)}")
+    key = "annotations" if "annotations" in task or "completions" not in task else "completions"
+    if not isinstance(task.get("data"), dict):
+        found = "no `data`" if "data" not in task else f"`data` is {json_type(task['data'])}"
+        raise MalformedTask(f"a task needs a `data` object; {found}"
+                            + _json_min_hint(task), "data" if "data" in task else "")
+    meta = task.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        raise MalformedTask(f"`meta` must be an object, found {json_type(meta)}", "meta")
+    annotations = task.get(key, [])
+    if annotations is None:
+        annotations = []
+    if not isinstance(annotations, list):
+        raise MalformedTask(f"`{key}` must be an array, found {json_type(annotations)}", key)
+    for position, annotation in enumerate(annotations):
+        check_annotation(annotation, f"{key}[{position}]", strict_items)
+    rest = {name: value for name, value in task.items() if name != key}
+    return rest, annotations
+
+
+def check_annotation(annotation: Any, json_path: str, strict_items: bool = True) -> None:
+    """Raise `MalformedTask` unless `annotation` is an object with a usable `result` list."""
+    if not isinstance(annotation, dict):
+        raise MalformedTask(f"an annotation must be a JSON object, found {json_type(annotation)}",
+                            json_path)
+    if "result" not in annotation:
+        raise MalformedTask("an annotation needs a `result` array", json_path)
+    result = annotation["result"]
+    if not isinstance(result, list):
+        raise MalformedTask(f"`result` must be an array, found {json_type(result)}",
+                            f"{json_path}.result")
+    if not strict_items:
+        return
+    for position, item in enumerate(result):
+        item_path = f"{json_path}.result[{position}]"
+        if not isinstance(item, dict):
+            raise MalformedTask(f"a result item must be a JSON object, found {json_type(item)}",
+                                item_path)
+        if "value" not in item and item.get("type") != "relation":
+            raise MalformedTask("a result item needs a `value` object", item_path)
+        if "value" in item and not isinstance(item["value"], dict):
+            raise MalformedTask(f"`value` must be an object, found {json_type(item['value'])}",
+                                f"{item_path}.value")
+
+
+def _json_min_hint(task: dict) -> str:
+    if "annotation_id" in task or "annotator" in task:
+        return " (this looks like a JSON_MIN export: read it with format json_min)"
+    return ""

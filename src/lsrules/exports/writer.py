@@ -1,0 +1,200 @@
+"""Output files that are complete or absent, and the writers that fill them.
+
+`lsrules run` may be stopped by an error in task 900,000 or by Ctrl-C; a decisions file or
+corrected export cut off there would look complete to the next tool. So every output is
+written to a temporary file beside the target and renamed over it only on success.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
+
+from lsrules.errors import LsrulesError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from lsrules.exports.reader import ExportReader, Item, TaskRecord
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, keys in the order given, non-ASCII text kept readable."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class AtomicOutput:
+    """`with AtomicOutput(path) as stream:` writes `path` whole, or not at all.
+
+    The text goes to a hidden temporary file in the target's directory (so the final rename
+    is atomic on the same file system); on success it replaces `path`, keeping the mode of
+    a file it replaces; on any exception, KeyboardInterrupt included, it is deleted and
+    `path` is left as it was. `path` "-" or None is standard output, written directly.
+    """
+
+    def __init__(self, path: str | Path | None, encoding: str = "utf-8"):
+        self.path = None if path is None or str(path) == "-" else Path(path)
+        self.encoding = encoding
+        self.temporary_path: Path | None = None
+        self._stream: TextIO | None = None
+
+    def __enter__(self) -> TextIO:
+        if self.path is None:
+            return sys.stdout
+        self.temporary_path = self.path.with_name(
+            f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            # O_EXCL: never reuse someone's file; mode 0o666 lets the umask decide, as open()
+            descriptor = os.open(self.temporary_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                 0o666)
+        except OSError as error:
+            raise LsrulesError(f"cannot write: {error.strerror or error}", str(self.path)) from None
+        self._stream = open(descriptor, "w", encoding=self.encoding, newline="\n")
+        return self._stream
+
+    def __exit__(self, exception_type: type[BaseException] | None,
+                 exception: BaseException | None, traceback: TracebackType | None) -> None:
+        if self.path is None:
+            if exception_type is None:
+                sys.stdout.flush()
+            return
+        assert self._stream is not None and self.temporary_path is not None
+        try:
+            if exception_type is None:
+                self._stream.flush()
+                os.fsync(self._stream.fileno())
+            self._stream.close()
+            if exception_type is None:
+                if self.path.exists():
+                    shutil.copymode(self.path, self.temporary_path)
+                os.replace(self.temporary_path, self.path)
+        except OSError as error:
+            self._discard()
+            if exception_type is None:
+                raise LsrulesError(f"cannot write: {error.strerror or error}",
+                                   str(self.path)) from None
+        finally:
+            if exception_type is not None:
+                self._discard()
+
+    def _discard(self) -> None:
+        if self._stream is not None and not self._stream.closed:
+            try:
+                self._stream.close()
+            except OSError:
+                pass
+        if self.temporary_path is not None:
+            try:
+                os.unlink(self.temporary_path)
+            except FileNotFoundError:
+                pass
+
+
+class JsonlWriter:
+    """One compact JSON object per line (decision records, findings)."""
+
+    def __init__(self, output: TextIO):
+        self.output = output
+        self.written = 0
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        self.output.write(dumps(record))
+        self.output.write("\n")
+        self.written += 1
+
+
+class FixedExportWriter:
+    """Writes the corrected export: every task of the input, with the annotations given.
+
+    Give it, in input order, every `Item` read with its annotation as corrected (the
+    original when nothing changed): the items of one task arrive one after another, so
+    only one task is held at a time. Tasks without annotations, which yield no `Item`,
+    are copied through when the writer is given the `source` reader.
+
+    Output format: a JSON array of tasks (one task per line inside it) when the input was a
+    JSON array, JSONL when it was JSONL. JSON_MIN input is written as Label Studio JSON:
+    JSON_MIN cannot hold what the rules may correct (ids, types), and Label Studio imports
+    the JSON form directly.
+    """
+
+    def __init__(self, output: TextIO, format: str | None = None,
+                 source: ExportReader | None = None):
+        chosen = format or (source.format if source is not None else "json")
+        if chosen not in ("json", "json_min", "jsonl", "jsonl_min"):
+            raise ValueError(f"unknown export format {chosen!r}")
+        self.output = output
+        self.lines = chosen.startswith("jsonl")
+        self.tasks_written = 0
+        self._current: tuple[int, dict, list[dict]] | None = None
+        self._waiting: list[tuple[int, dict, list[dict]]] = []  # tasks without annotations
+        self._closed = False
+        if source is not None:
+            source.on_task_without_annotations.append(self._task_without_annotations)
+
+    def write(self, item: Item, annotation: dict) -> None:
+        """Add one (corrected) annotation to its task; a new task index ends the previous."""
+        if self._current is not None and self._current[0] != item.index:
+            if item.index < self._current[0]:
+                raise ValueError(f"items out of order: task #{item.index} after "
+                                 f"#{self._current[0]}")
+            self._waiting.append(self._current)
+            self._current = None
+        if self._current is None:
+            self._current = (item.index, item.task, [])
+        self._current[2].append(annotation)
+        self._emit_before(item.index)
+
+    def close(self) -> None:
+        """Write the last task and end the array; an interrupted run must not call this."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._current is not None:
+            self._waiting.append(self._current)
+            self._current = None
+        self._emit_before(None)
+        if not self.lines:
+            self.output.write("[]\n" if self.tasks_written == 0 else "\n]\n")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exception_type: type[BaseException] | None, *rest: object) -> None:
+        if exception_type is None:
+            self.close()
+
+    def _task_without_annotations(self, record: TaskRecord) -> None:
+        self._waiting.append((record.index, record.task, []))
+
+    def _emit_before(self, index: int | None) -> None:
+        """Write, in input order, the finished tasks that come before task `index`."""
+        ready = [task for task in self._waiting if index is None or task[0] < index]
+        if not ready:
+            return
+        self._waiting = [task for task in self._waiting if index is not None and task[0] >= index]
+        for _, task, task_annotations in sorted(ready, key=lambda waiting: waiting[0]):
+            self._write_task(task, task_annotations)
+
+    def _write_task(self, task: dict, annotations: list[dict]) -> None:
+        text = dumps(with_annotations(task, annotations))
+        if self.lines:
+            self.output.write(text + "\n")
+        else:
+            self.output.write(("[\n" if self.tasks_written == 0 else ",\n") + text)
+        self.tasks_written += 1
+
+
+def with_annotations(task: dict, annotations: list[dict]) -> dict:
+    """The task with `annotations` put back where Label Studio puts it: after `id`."""
+    rebuilt: dict = {}
+    if "id" in task:
+        rebuilt["id"] = task["id"]
+    rebuilt["annotations"] = annotations
+    rebuilt.update((key, value) for key, value in task.items() if key != "id")
+    return rebuilt
