@@ -165,7 +165,7 @@ class LsrulesServer:
             self.port = free_port()
         environment = dict(os.environ, LABEL_STUDIO_API_KEY=self.token,
                            LSRULES_WEBHOOK_SECRET=self.secret, LSRULES_DEBUG="1")
-        command = [sys.executable, "-m", "lsrules.cli", "serve",
+        command = [sys.executable, str(Path(__file__).with_name("serve_main.py")), "serve",
                    *map(str, self.rulesets), "--ls-url", self.label_studio_url,
                    "--host", "127.0.0.1", "--port", str(self.port), "--store", str(self.store),
                    *[argument for project in self.projects

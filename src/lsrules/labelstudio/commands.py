@@ -100,6 +100,7 @@ def run_serve(args: argparse.Namespace) -> int:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     finally:
         worker.stop()
+        label_studio.close()
         store.close()
     return 0
 
@@ -137,10 +138,11 @@ def run_connect(args: argparse.Namespace) -> int:
 
     secret = _secret(args.secret_header)
     engine = _load_engine([args.ruleset])
-    label_studio = LabelStudio(args.ls_url)
     try:
-        report = connect_project(label_studio, args.project, args.hook_url, args.secret_header,
-                                 secret, dict(getattr(engine, "routes", {}) or {}))
+        with LabelStudio(args.ls_url) as label_studio:
+            report = connect_project(label_studio, args.project, args.hook_url,
+                                     args.secret_header, secret,
+                                     dict(getattr(engine, "routes", {}) or {}))
     except (TransientError, PermanentError) as error:
         raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
     print(f"webhook {report.webhook_id} "
@@ -172,9 +174,11 @@ def run_sync(args: argparse.Namespace) -> int:
     label_studio = LabelStudio(args.ls_url)
     try:
         report = sync_project(label_studio, store, args.project)
+        finished = Worker(engine, store, label_studio).run_until_idle(args.timeout)
     except (TransientError, PermanentError) as error:
         raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
-    finished = Worker(engine, store, label_studio).run_until_idle(args.timeout)
+    finally:
+        label_studio.close()
     print(f"project {args.project}: {report.seen} annotations seen, {report.queued} evaluated; "
           f"checkpoint {report.checkpoint}; "
           f"{'all written back' if finished else 'write-backs still pending'}")

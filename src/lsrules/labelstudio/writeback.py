@@ -67,10 +67,23 @@ class LabelStudio:
 
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 10):
         sdk = import_sdk()
+        import httpx
+
         self.base_url = base_url.rstrip("/")
+        # Our own HTTP client, so that `close` can release its connections.
+        self.http = httpx.Client(timeout=timeout, follow_redirects=True)
         self.client = sdk.LabelStudio(base_url=self.base_url,
                                       api_key=api_key or api_key_from_environment(),
-                                      timeout=timeout)
+                                      timeout=timeout, httpx_client=self.http)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> "LabelStudio":
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.close()
 
     def call(self, function: Any, *arguments: Any, **keywords: Any) -> Any:
         """Run one SDK call, mapping its failures onto Transient/PermanentError."""
