@@ -274,6 +274,16 @@ def test_json_min_read_as_label_studio_json_says_what_it_looks_like(tmp_path):
         list(iter_annotations(path, "json"))
 
 
+def test_integers_beyond_64_bits_are_read_exactly(tmp_path):
+    huge = {"id": 2, "data": {"external_id": 10**30}, "annotations": [{"id": 5, "result": []}]}
+    path = write_json(tmp_path / "e.json", [GOOD, huge, GOOD])
+    reader = iter_annotations(path)
+    items = list(reader)
+    assert [item.task["id"] for item in items] == [1, 2, 1]
+    assert items[1].task["data"]["external_id"] == 10**30
+    assert reader.stats.tasks == 3
+
+
 def test_a_missing_file_fails_when_the_reader_is_created(tmp_path):
     with pytest.raises(InputError, match="no such file"):
         iter_annotations(tmp_path / "absent.json")

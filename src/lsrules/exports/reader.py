@@ -12,8 +12,9 @@ Formats: `json` (Label Studio JSON: an array of tasks, each with its `annotation
 the first non-space byte (`[` an array, `{` one object per line) and the first object's
 keys (`annotations` or a `data` object make a task; flat records are JSON_MIN).
 
-Known limits: integers beyond 64 bits are refused (the C parser overflows; Label Studio
-never writes them); JSON_MIN is lossy (see `json_min`).
+Known limits: JSON_MIN is lossy (see `json_min`); an integer beyond 64 bits in a JSON
+array switches to ijson's pure-Python parser for the rest of the file (slower, exact), and
+is an error when the export comes from standard input, which cannot be read twice.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import ast
 import io
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,8 +42,11 @@ if TYPE_CHECKING:
 FORMATS = ("auto", "json", "json_min", "jsonl", "jsonl_min")
 LINE_SUFFIXES = (".jsonl", ".ndjson")
 
-# ijson's C backend copies a string that spans reads once per read: bigger reads keep a
-# 50 MB string to a fraction of a second (64 KiB reads take seconds).
+# ijson's C backend turns each read into Python objects before handing any on, so one
+# read of N bytes holds about 16 N bytes of tasks: reads start small. But it also copies
+# a string that spans reads once per read, so reads double while no task completes: a
+# 50 MB string then takes a fraction of a second, not the seconds 64 KiB reads take.
+_FIRST_READ = 1 << 16
 _READ_SIZE = 1 << 20
 _SNIFF_SIZE = 1 << 16
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -83,28 +88,45 @@ class ReadStats:
     tasks_without_annotations: int = 0
 
 
-class _CountingSource(io.RawIOBase):
-    """The file's bytes after the ones sniffing consumed, counting what was read."""
+class _CountingSource:
+    """The file's bytes after the ones sniffing consumed, counting what was read.
+
+    ijson calls `read` directly; JSONL goes through a `BufferedReader` for its lines.
+    """
 
     def __init__(self, raw: BinaryIO, prefix: bytes):
         self._raw = raw
         self._prefix = prefix
         self.bytes_read = 0
+        self.next_read = _FIRST_READ  # reset by the reader each time a task completes
+
+    def read(self, size: int = -1) -> bytes:
+        if size > 0:
+            size, self.next_read = min(size, self.next_read), min(size, 2 * self.next_read)
+        if self._prefix:
+            if size < 0:
+                data, self._prefix = self._prefix + self._raw.read(), b""
+            else:
+                data, self._prefix = self._prefix[:size], self._prefix[size:]
+        else:
+            data = self._raw.read(size)
+        self.bytes_read += len(data)
+        return data
+
+
+class _RawSource(io.RawIOBase):
+    """A `_CountingSource` seen as a raw stream, so that `BufferedReader` can split lines."""
+
+    def __init__(self, source: _CountingSource):
+        self._source = source
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        if self._prefix:
-            size = min(len(buffer), len(self._prefix))
-            buffer[:size] = self._prefix[:size]
-            self._prefix = self._prefix[size:]
-        else:
-            data = self._raw.read(len(buffer))
-            size = len(data)
-            buffer[:size] = data
-        self.bytes_read += size
-        return size
+        data = self._source.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
 
 
 class ExportReader:
@@ -132,7 +154,6 @@ class ExportReader:
         try:
             prefix, first_byte = self._sniff()
             self._source = _CountingSource(self._raw, prefix)
-            self._stream = io.BufferedReader(self._source, buffer_size=_READ_SIZE)
             self.format, self._records = self._choose_format(format, first_byte)
         except BaseException:
             self.close()
@@ -184,7 +205,8 @@ class ExportReader:
         except OSError as error:
             raise InputError(f"cannot read: {error.strerror or error}", self.path) from None
         try:
-            self.size = os.fstat(raw.fileno()).st_size
+            status = os.fstat(raw.fileno())
+            self.size = status.st_size if stat.S_ISREG(status.st_mode) else None
         except OSError:
             self.size = None
         return raw
@@ -225,6 +247,13 @@ class ExportReader:
             first = next(records)
         except StopIteration:
             return ("jsonl" if lines else "json"), iter(())
+        except InputError as error:
+            guessed = lines and not self.path.endswith(LINE_SUFFIXES)
+            if guessed and error.task_index == 0 and error.message.startswith("invalid JSON"):
+                raise InputError("expected a JSON array of tasks, found an object at the top "
+                                 "level that spans several lines (a single task? put it in "
+                                 "[ ])", self.path) from None
+            raise
         minimal = looks_like_json_min(first[1])
         chosen = ("jsonl" if lines else "json") + ("_min" if minimal else "")
         return chosen, chain([first], records)
@@ -232,7 +261,7 @@ class ExportReader:
     # -- records: (index, object, line number or 0) -----------------------------------
 
     def _array_records(self) -> Iterator[tuple[int, Any, int]]:
-        parsed = ijson.items(self._stream, "item", use_float=True, buf_size=_READ_SIZE)
+        parsed = ijson.items(self._source, "item", use_float=True, buf_size=_READ_SIZE)
         index = 0
         while True:
             try:
@@ -240,11 +269,28 @@ class ExportReader:
             except StopIteration:
                 return
             except ijson.JSONError as error:
+                if "integer overflow" in str(error) and self._raw.seekable():
+                    parsed = self._reread_with_big_integers(index)
+                    continue
                 raise self._parse_error(str(error), index) from None
             except UnicodeDecodeError:  # the pure-Python backend decodes as it reads
                 raise self._error("not valid UTF-8", index, "", 0) from None
+            self._source.next_read = _FIRST_READ
             yield index, value, 0
             index += 1
+
+    def _reread_with_big_integers(self, done: int) -> Iterator[Any]:
+        """The C parser stops at an integer beyond 64 bits (an id from another system, say);
+        the pure-Python one, about ten times slower, does not: read on with it from the
+        task that failed."""
+        self._raw.seek(0)
+        if self._raw.read(len(_UTF8_BOM)) != _UTF8_BOM:
+            self._raw.seek(0)
+        self._source = _CountingSource(self._raw, b"")
+        parsed = ijson.get_backend("python").items(self._source, "item", use_float=True)
+        for _ in range(done):
+            next(parsed)
+        return parsed
 
     def _parse_error(self, text: str, index: int) -> InputError:
         if text.startswith(("b'", 'b"')):
@@ -268,12 +314,14 @@ class ExportReader:
 
     def _line_records(self) -> Iterator[tuple[int, Any, int]]:
         index = 0
-        for line_number, line in enumerate(self._stream, 1):
+        lines = io.BufferedReader(_RawSource(self._source), buffer_size=_READ_SIZE)
+        for line_number, line in enumerate(lines, 1):
             try:
                 text = line.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise self._error(f"not valid UTF-8 (byte {error.start + 1} of the line)",
                                   index, "", line_number) from None
+            del line  # a 50 MB line is then held once as text, not also as bytes
             if not text.strip():
                 continue
             try:
@@ -286,6 +334,7 @@ class ExportReader:
             if not isinstance(value, dict):
                 raise self._error(f"each line must be a JSON object (one task), found "
                                   f"{json_type(value)}", index, "", line_number)
+            del text
             yield index, value, line_number
             index += 1
 

@@ -54,40 +54,56 @@ def split_task(task: Any, strict_items: bool = True) -> tuple[dict, list[dict]]:
     meta = task.get("meta")
     if meta is not None and not isinstance(meta, dict):
         raise MalformedTask(f"`meta` must be an object, found {json_type(meta)}", "meta")
-    annotations = task.get(key, [])
+    if key not in task:
+        return task, []
+    annotations = task[key]
     if annotations is None:
         annotations = []
     if not isinstance(annotations, list):
         raise MalformedTask(f"`{key}` must be an array, found {json_type(annotations)}", key)
     for position, annotation in enumerate(annotations):
-        check_annotation(annotation, f"{key}[{position}]", strict_items)
-    rest = {name: value for name, value in task.items() if name != key}
+        problem = annotation_problem(annotation, strict_items)
+        if problem is not None:
+            message, relative_path = problem
+            raise MalformedTask(message, f"{key}[{position}]{relative_path}")
+    rest = dict(task)
+    del rest[key]
     return rest, annotations
 
 
 def check_annotation(annotation: Any, json_path: str, strict_items: bool = True) -> None:
     """Raise `MalformedTask` unless `annotation` is an object with a usable `result` list."""
+    problem = annotation_problem(annotation, strict_items)
+    if problem is not None:
+        raise MalformedTask(problem[0], json_path + problem[1])
+
+
+def annotation_problem(annotation: Any, strict_items: bool = True) -> tuple[str, str] | None:
+    """What is wrong with an annotation and where (a path relative to it), or None.
+
+    Called for every annotation of an export: the paths are built only for a problem.
+    """
     if not isinstance(annotation, dict):
-        raise MalformedTask(f"an annotation must be a JSON object, found {json_type(annotation)}",
-                            json_path)
-    if "result" not in annotation:
-        raise MalformedTask("an annotation needs a `result` array", json_path)
-    result = annotation["result"]
+        return f"an annotation must be a JSON object, found {json_type(annotation)}", ""
+    result = annotation.get("result")
     if not isinstance(result, list):
-        raise MalformedTask(f"`result` must be an array, found {json_type(result)}",
-                            f"{json_path}.result")
+        if "result" not in annotation:
+            return "an annotation needs a `result` array", ""
+        return f"`result` must be an array, found {json_type(result)}", ".result"
     if not strict_items:
-        return
+        return None
     for position, item in enumerate(result):
-        item_path = f"{json_path}.result[{position}]"
-        if not isinstance(item, dict):
-            raise MalformedTask(f"a result item must be a JSON object, found {json_type(item)}",
-                                item_path)
-        if "value" not in item and item.get("type") != "relation":
-            raise MalformedTask("a result item needs a `value` object", item_path)
-        if "value" in item and not isinstance(item["value"], dict):
-            raise MalformedTask(f"`value` must be an object, found {json_type(item['value'])}",
-                                f"{item_path}.value")
+        if isinstance(item, dict):
+            value = item.get("value")
+            if isinstance(value, dict) or ("value" not in item and item.get("type") == "relation"):
+                continue
+            if "value" not in item:
+                return "a result item needs a `value` object", f".result[{position}]"
+            return (f"`value` must be an object, found {json_type(value)}",
+                    f".result[{position}].value")
+        return (f"a result item must be a JSON object, found {json_type(item)}",
+                f".result[{position}]")
+    return None
 
 
 def _json_min_hint(task: dict) -> str:
