@@ -10,7 +10,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from tests.exports.fixtures import (
+
+from lsrules.errors import InputError
+from lsrules.exports.reader import ExportReader, count_tasks, iter_annotations, iter_tasks
+
+from .fixtures import (
     JSON_MIN_RECORDS,
     LABEL_STUDIO_TASKS,
     NER_CONFIG,
@@ -19,9 +23,6 @@ from tests.exports.fixtures import (
     write_json,
     write_jsonl,
 )
-
-from lsrules.errors import InputError
-from lsrules.exports.reader import ExportReader, count_tasks, iter_annotations, iter_tasks
 
 
 def first_item(path: Path, *args, **options):

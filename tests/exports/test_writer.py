@@ -7,11 +7,12 @@ import os
 import stat
 
 import pytest
-from tests.exports.fixtures import JSON_MIN_RECORDS, LABEL_STUDIO_TASKS, write_json, write_jsonl
 
 from lsrules.errors import LsrulesError
 from lsrules.exports.reader import iter_annotations
 from lsrules.exports.writer import AtomicOutput, FixedExportWriter, JsonlWriter, with_annotations
+
+from .fixtures import JSON_MIN_RECORDS, LABEL_STUDIO_TASKS, write_json, write_jsonl
 
 
 def corrected(annotation: dict) -> dict:
