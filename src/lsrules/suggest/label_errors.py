@@ -4,10 +4,13 @@ Every item is scored by a text model that never saw it: the items are split into
 and each fold is scored by a model trained on the other folds (cross-fitting), so a wrong
 label cannot vouch for itself. Then, as in confident learning (Northcutt et al., the method
 behind cleanlab): each class gets a threshold, the average out-of-sample probability of
-that class over the items labelled with it; an item is flagged when some *other* class's
-probability reaches that class's threshold and is the highest such class. Items are
-ranked by self-confidence, the out-of-sample probability of the label they were given
-(lowest first). Offline, so the fold models may take several passes over their data.
+that class over the items labelled with it; counting, for each given label i, the items
+whose most probable class above its threshold is j gives the *confident joint*, which,
+rescaled to the label counts, estimates how many items labelled i truly belong to j.
+"Prune by noise rate": for each pair (i, j) that many items labelled i are flagged, those
+with the largest margin P(j) - P(i). Items are ranked flagged first, then by
+self-confidence, the out-of-sample probability of the label they were given (lowest
+first). Offline, so the fold models may take several passes over their data.
 """
 from __future__ import annotations
 
@@ -59,20 +62,39 @@ def out_of_sample_probabilities(texts: Sequence[str], labels: Sequence[str], fol
 def find_label_issues(labels: Sequence[str], classes: list[str],
                       probabilities: list[list[float]]) -> list[LabelIssue]:
     """Confident-learning flags and self-confidence for every item, most suspect first."""
+    class_count = len(classes)
     index = {label: position for position, label in enumerate(classes)}
-    sums = [0.0] * len(classes)
-    counts = [0] * len(classes)
-    for label, row in zip(labels, probabilities):
-        sums[index[label]] += row[index[label]]
-        counts[index[label]] += 1
-    thresholds = [sums[k] / counts[k] if counts[k] else 1.0 for k in range(len(classes))]
+    given = [index[label] for label in labels]
+    sums = [0.0] * class_count
+    counts = [0] * class_count
+    for label, row in zip(given, probabilities):
+        sums[label] += row[label]
+        counts[label] += 1
+    thresholds = [sums[k] / counts[k] if counts[k] else 1.0 for k in range(class_count)]
+    joint = [[0] * class_count for _ in range(class_count)]
+    for label, row in zip(given, probabilities):
+        confident = [k for k in range(class_count) if row[k] >= thresholds[k]]
+        if confident:
+            joint[label][max(confident, key=row.__getitem__)] += 1
+    flagged: set[int] = set()
+    for label in range(class_count):
+        row_total = sum(joint[label])
+        if row_total == 0:
+            continue
+        members = [position for position, item in enumerate(given) if item == label]
+        for other in range(class_count):
+            if other == label:
+                continue
+            expected = round(joint[label][other] / row_total * counts[label])
+            if expected <= 0:
+                continue
+            by_margin = sorted(members, key=lambda position: probabilities[position][label]
+                               - probabilities[position][other])
+            flagged.update(by_margin[:expected])
     issues = []
-    for position, (label, row) in enumerate(zip(labels, probabilities)):
-        given = index[label]
-        confident = [k for k in range(len(classes)) if row[k] >= thresholds[k]]
-        assigned = max(confident, key=row.__getitem__) if confident else None
-        likely = max(range(len(classes)), key=row.__getitem__)
-        issues.append(LabelIssue(position, label, row[given], classes[likely], row[likely],
-                                 assigned is not None and assigned != given))
+    for position, (label, row) in enumerate(zip(given, probabilities)):
+        likely = max(range(class_count), key=row.__getitem__)
+        issues.append(LabelIssue(position, classes[label], row[label], classes[likely],
+                                 row[likely], position in flagged))
     issues.sort(key=lambda issue: (not issue.flagged, issue.self_confidence))
     return issues

@@ -1,0 +1,108 @@
+"""Human-in-the-loop replay of every benchmark export at target accuracy 0.98, in one table.
+
+The same replay as `lsrules suggest eval bench/out/suggest.yaml --input bench/out/NAME.json`
+(run that for one corpus's learning curve), plus the per-update cost of `learn` against
+model size, to show that an update is O(size of the annotation) and not a refit.
+
+    pip install -r bench/requirements-suggest.txt
+    python bench/suggest_make_exports.py
+    python bench/suggest_eval.py [--explore 0.05] [--target 0.98]
+
+Goals (issue 7): auto-accepted >= 85% on BBC news; accuracy of auto-accepted >= 98% on
+every corpus; rarest-class items reaching a person or auto-accepted correctly >= 95%.
+"""
+from __future__ import annotations
+
+import argparse
+import copy as copymodule
+import time
+from pathlib import Path
+
+from lsrules.suggest import Suggester
+from lsrules.suggest.export_items import labelled_items
+from lsrules.suggest.features import hashed_features
+from lsrules.suggest.replay import replay
+
+OUT = Path(__file__).parent / "out"
+CORPORA = ["bbc", "bbc_rare", "digits", "bbc_shuffled"]
+
+
+def evaluate(settings: dict) -> None:
+    print(f"settings: {settings}")
+    print(f"{'corpus':14} {'items':>6} {'auto-accepted':>14} {'accuracy':>9} "
+          f"{'rarest class':>14} {'reached/correct':>16} {'last 10%':>9} {'seconds':>8}")
+    for name in CORPORA:
+        path = OUT / f"{name}.json"
+        if not path.exists():
+            print(f"{name}: missing, run bench/suggest_make_exports.py first")
+            continue
+        suggester = Suggester.new(settings)
+        items = list(labelled_items(str(path)))
+        started = time.perf_counter()
+        report = replay(suggester, items)
+        seconds = time.perf_counter() - started
+        rarest = report.rarest_class
+        accuracy = report.auto_accepted_accuracy
+        print(f"{name:14} {len(items):6d} {report.auto_accepted_share:14.1%} "
+              f"{'—' if accuracy is None else f'{accuracy:.2%}':>9} {rarest:>14} "
+              f"{report.class_protected_share(rarest):16.1%} "
+              f"{report.checkpoints[-1].window_auto_accepted_share:9.1%} {seconds:8.1f}")
+
+
+def learn_cost(settings: dict) -> None:
+    """µs per `learn` call as the model grows, on the same probe annotations each time.
+
+    The model is trained on the first N items of BBC news, copied, and the copy learns the
+    same 100 probe items (from the end of the stream); the copy keeps the measurement
+    independent of which texts happen to come next. Recalibration (every
+    `recalibrate_every` approvals, O(window log window)) is switched off for the timing
+    and reported on its own.
+    """
+    items = list(labelled_items(str(OUT / "bbc.json")))
+    probes, training = items[-100:], items[:-100]
+    probe_features = sum(len(hashed_features(item.task["data"]["text"])) for item in probes)
+    suggester = Suggester.new({**settings, "recalibrate_every": 1_000_000})
+    print("\nper-update cost of learn() (BBC news; 100 probe annotations, "
+          f"{probe_features / len(probes):.0f} text features each on average):")
+    print(f"{'items learned':>14} {'model features':>15} {'µs per learn':>13} "
+          f"{'µs per text feature':>20}")
+    learned = 0
+    for size in [100, 500, 1000, 1500, len(training)]:
+        for item in training[learned:size]:
+            suggester.learn(item.task, item.annotation, approved_by="bench")
+        learned = size
+        timings = []
+        for _ in range(3):
+            copy = copymodule.deepcopy(suggester)
+            began = time.perf_counter_ns()
+            for item in probes:
+                copy.learn(item.task, item.annotation, approved_by="bench")
+            timings.append((time.perf_counter_ns() - began) / 1000)
+        best = min(timings)
+        print(f"{size:14d} {len(suggester.text_model.weights):15d} "
+              f"{best / len(probes):13.0f} {best / probe_features:20.2f}")
+    began = time.perf_counter_ns()
+    suggester.calibrator.recalibrate()
+    print(f"one recalibration over {len(suggester.calibrator.records)} records: "
+          f"{(time.perf_counter_ns() - began) / 1000:.0f} µs (every "
+          f"{settings.get('recalibrate_every', 25)} approvals by default)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", type=float, default=0.98)
+    parser.add_argument("--explore", type=float, default=0.05)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=NUMBER",
+                        help="any other suggester setting, e.g. --set confidence=0.9")
+    arguments = parser.parse_args()
+    settings: dict = {"target_accuracy": arguments.target, "explore": arguments.explore}
+    for pair in arguments.set:
+        key, value = pair.split("=", 1)
+        settings[key] = float(value) if "." in value else int(value)
+    evaluate(settings)
+    learn_cost(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
