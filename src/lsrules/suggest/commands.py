@@ -145,7 +145,7 @@ def _audit(args: argparse.Namespace, settings: dict) -> int:
         raise LsrulesError("--folds must be at least 2")
     suggester = Suggester.new(settings)
     items = list(labelled_items(args.input, suggester.from_name))
-    texts = [suggester._text_of(item.task, "text") or "" for item in items]
+    texts = [suggester.text_of(item.task) or "" for item in items]
     labels = [item.label for item in items]
     if len(set(labels)) < 2:
         raise LsrulesError("an audit needs at least two labels in the export", args.input)

@@ -231,7 +231,7 @@ class Suggester:
         """A label for the task's text, or an abstention below the calibrated threshold."""
         if not isinstance(task, dict) or not self.text_model.classes:
             return ABSTAIN
-        text = self._text_of_for_serving(task)
+        text = self.text_of(task)
         if text is None:
             return ABSTAIN
         probabilities = self.text_model.probabilities(
@@ -242,7 +242,9 @@ class Suggester:
         label = candidate if score >= threshold else None
         return Suggestion(label, score, candidate, threshold if threshold <= 1.0 else None)
 
-    def _text_of_for_serving(self, task: dict) -> str | None:
+    def text_of(self, task: dict) -> str | None:
+        """The text `suggest` classifies: the learned or configured field, else `text`, else
+        the task's only string field."""
         data = task.get("data")
         if not isinstance(data, dict):
             return None
