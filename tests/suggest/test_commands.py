@@ -69,3 +69,16 @@ def test_fit_without_a_model_path_is_an_error(tmp_path, capsys):
     export.write_text("[]")
     assert main(["suggest", "fit", str(ruleset), "--input", str(export)]) == 2
     assert "--model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("as_lines", [False, True])
+def test_the_fallback_reader_reads_json_and_jsonl(tmp_path, as_lines):
+    from lsrules.suggest.export_items import _local_tasks
+
+    tasks = [{**task, "annotations": [annotation]} for task, annotation, _ in make_items(3)]
+    path = tmp_path / "export.json"
+    path.write_text("\n".join(json.dumps(task) for task in tasks) if as_lines
+                    else json.dumps(tasks))
+    read = list(_local_tasks(str(path)))
+    assert [index for index, _, _ in read] == [0, 1, 2]
+    assert read[1][2] == tasks[1]["annotations"]

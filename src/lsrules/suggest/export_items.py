@@ -1,8 +1,8 @@
 """Labelled items out of a Label Studio export, for `suggest fit/eval/audit`.
 
-Uses the project's streaming export reader (`lsrules.exports.reader`) when it is
-installed; until then a small reader of JSON (a list of tasks with `annotations`) and
-JSONL (one task per line) stands in. Either way each task yields at most one item: its
+Uses the project's streaming export reader (`lsrules.exports.reader`: JSON, JSON_MIN,
+JSONL); a small reader of JSON (a list of tasks with `annotations`) and JSONL (one task
+per line) stands in should that module be missing. Either way each task yields at most one item: its
 ground-truth annotation if it has one, else its first annotation that was not cancelled,
 which is how an export says what a person decided.
 """
@@ -87,17 +87,14 @@ def _decisive(annotations: list) -> dict | None:
 
 def _tasks(path: str) -> Iterator[tuple[int, dict, list]]:
     try:
-        from lsrules.exports.reader import iter_annotations  # type: ignore[import-not-found]
-    except ImportError:
+        from lsrules.exports.reader import iter_tasks
+    except ImportError:  # a partial install without the export reader
         yield from _local_tasks(path)
         return
-    grouped: dict[object, tuple[int, dict, list]] = {}
-    for item in iter_annotations(path):
-        key = item.task.get("id", item.index) if isinstance(item.task, dict) else item.index
-        if key not in grouped:
-            grouped[key] = (item.index, item.task, [])
-        grouped[key][2].append(item.annotation)
-    yield from grouped.values()
+    # strict_items=False: a malformed result item (Label Studio stores anything) is skipped
+    # by the suggester's own tolerant accessors instead of stopping a whole fit
+    for record in iter_tasks(path, strict_items=False):
+        yield record.index, record.task, record.annotations
 
 
 def _local_tasks(path: str) -> Iterator[tuple[int, dict, list]]:
