@@ -123,3 +123,11 @@ def test_ruleset_settings_override_the_saved_policy(trained, tmp_path):
     assert Suggester.load(path, {"explore": 0.2}).settings.explore == 0.2
     assert Suggester.open({"model": "model.json"}, tmp_path).updates == trained.updates
     assert Suggester.open({"model": "absent.json"}, tmp_path).updates == 0
+
+
+def test_save_keeps_the_permissions_of_the_file_it_replaces(trained, tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text("{}")
+    path.chmod(0o640)
+    trained.save(path)
+    assert path.stat().st_mode & 0o777 == 0o640

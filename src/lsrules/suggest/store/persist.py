@@ -32,6 +32,7 @@ def write_atomically(path: str | os.PathLike, text: str) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                          dir=directory)
     try:
+        os.chmod(temporary, _mode_for(target))
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
@@ -43,6 +44,17 @@ def write_atomically(path: str | os.PathLike, text: str) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The replaced file's permissions, else what a plain `open` would give (mkstemp's
+    0600 would silently hide a shared model from the service reading it)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def read_document(path: str | os.PathLike) -> dict:
