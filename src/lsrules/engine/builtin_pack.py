@@ -1,0 +1,486 @@
+"""The built-in rule pack `builtin:labeling-config`: every result item against the config.
+
+Label Studio's server stores whatever it is sent (an unknown label, an unknown
+`from_name`, even `[{"foo": "bar"}]`), and the SDK's `LabelInterface` misses several
+mistakes (two choices under `choice="single"`, negative sizes, numbers as strings, spans
+whose text does not match the task). This pack checks all of them in pure Python. It runs
+once per annotation in the hot loop, so everything that depends only on the config is
+computed once in `__init__`. It never raises on malformed input: a malformed item is
+itself a finding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lsrules.ruleset.labeling_config import LABEL_KEYS, VALUE_KEYS, Control, LabelingConfig
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class PackRule:
+    """One rule of the pack: a stable id, its severity and a one-line summary (docs in rules.md)."""
+
+    id: str
+    severity: str
+    summary: str
+    docs: str = "docs/rules.md"
+
+
+@dataclass(frozen=True)
+class PackFinding:
+    """What the pack found on one annotation; `region_id` is None for annotation-level ones."""
+
+    rule_id: str
+    severity: str
+    message: str
+    region_id: str | None = None
+
+
+_RULE_LIST = [
+    PackRule("lc-result-not-list", ERROR, "The annotation's `result` is not a list."),
+    PackRule("lc-item-not-object", ERROR, "A result item is not a JSON object."),
+    PackRule("lc-unknown-from-name", ERROR, "A result item's `from_name` is no control of the config."),
+    PackRule("lc-unknown-to-name", ERROR, "A result item's `to_name` is not an object its control labels."),
+    PackRule("lc-type-mismatch", ERROR, "A result item's `type` is not what its control writes."),
+    PackRule("lc-value-not-object", ERROR, "A result item has no `value` object."),
+    PackRule("lc-value-key-missing", ERROR, "A result value lacks a key its type requires."),
+    PackRule("lc-value-wrong-type", ERROR, "A result value field has the wrong JSON type."),
+    PackRule("lc-number-as-string", ERROR, "A number in a result value is written as a string."),
+    PackRule("lc-unknown-label", ERROR, "A label or choice is not defined by the control."),
+    PackRule("lc-empty-labels", WARNING, "A region or choice item holds an empty label list."),
+    PackRule("lc-single-choice-violated", ERROR, "Several labels on a control with `choice=\"single\"`."),
+    PackRule("lc-geometry-out-of-bounds", ERROR, "A shape lies outside the image (0..100 percent)."),
+    PackRule("lc-negative-size", ERROR, "A box or ellipse has a negative width, height or radius."),
+    PackRule("lc-span-reversed", ERROR, "A span's `start` is after its `end`."),
+    PackRule("lc-span-out-of-bounds", ERROR, "A span's offsets fall outside the task's text."),
+    PackRule("lc-span-text-mismatch", ERROR, "A span's `text` differs from the task's text at its offsets."),
+    PackRule("lc-value-out-of-range", ERROR, "A rating or number lies outside the control's range."),
+    PackRule("lc-score-out-of-range", ERROR, "A `score` lies outside 0..1."),
+    PackRule("lc-max-usages-exceeded", ERROR, "A label is used more often than its `maxUsages`."),
+    PackRule("lc-required-missing", ERROR, "A `required` control was left empty."),
+    PackRule("lc-per-region-orphan", ERROR, "A per-region item belongs to no region."),
+    PackRule("lc-relation-unknown-region", ERROR, "A relation points at a region id that does not exist."),
+]
+
+# Per result type: the value keys that hold numbers, and the geometry to check.
+_NUMBER_KEYS: dict[str, tuple[str, ...]] = {
+    "rectangle": ("x", "y", "width", "height", "rotation"),
+    "ellipse": ("x", "y", "radiusX", "radiusY", "rotation"),
+    "keypoint": ("x", "y", "width"),
+    "ocrlabels": ("x", "y", "width", "height", "rotation"),
+    "labels": ("start", "end"),
+    "hypertextlabels": ("startOffset", "endOffset"),
+    "paragraphlabels": ("startOffset", "endOffset"),
+    "rating": ("rating",),
+    "number": ("number",),
+}
+_GEOMETRY = {"rectangle": "box", "ocrlabels": "box", "ellipse": "ellipse",
+             "keypoint": "point", "polygon": "polygon"}
+_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class _TypeSpec:
+    """What a value of one result type must hold, computed once per type."""
+
+    required_keys: tuple[str, ...]
+    number_keys: tuple[str, ...]
+    label_key: str | None
+    geometry: str | None
+
+
+def _type_spec(result_type: str) -> _TypeSpec:
+    base = result_type[:-len("labels")] if result_type.endswith("labels") else result_type
+    base = base or result_type
+    return _TypeSpec(
+        required_keys=VALUE_KEYS.get(result_type, ()),
+        number_keys=_NUMBER_KEYS.get(result_type) or _NUMBER_KEYS.get(base, ()),
+        label_key=LABEL_KEYS.get(result_type),
+        geometry=_GEOMETRY.get(result_type) or _GEOMETRY.get(base),
+    )
+
+
+@dataclass(frozen=True)
+class _ControlPlan:
+    """A control with everything the hot loop asks about it precomputed."""
+
+    control: Control
+    to_names: frozenset[str]
+    labels: frozenset[str]
+    taxonomy_paths: frozenset[tuple[str, ...]]
+    leafs_only: bool
+    single: bool
+    check_labels: bool
+    range: tuple[float, float] | None  # rating / number bounds
+    text_keys: dict[str, str]  # to_name -> task data key of a Text object with inline text
+
+
+class LabelingConfigPack:
+    """Checks result items against one labeling config (`extends: [builtin:labeling-config]`)."""
+
+    RULES: dict[str, PackRule] = {rule.id: rule for rule in _RULE_LIST}
+    NAME = "builtin:labeling-config"
+
+    def __init__(self, config: LabelingConfig):
+        self.config = config
+        self._objects = frozenset(config.objects)
+        self._plans = {name: self._plan(control, config) for name, control in config.controls.items()}
+        self._specs: dict[str, _TypeSpec] = {}
+        for control in config.controls.values():
+            for result_type in control.accepted_types:
+                self._specs[result_type] = _type_spec(result_type)
+        self._required = [p for p in self._plans.values()
+                          if p.control.required and not p.control.conditional]
+
+    @staticmethod
+    def _plan(control: Control, config: LabelingConfig) -> _ControlPlan:
+        attributes = control.attributes
+        value_range = None
+        if control.type == "rating":
+            value_range = (0.0, _float(attributes.get("maxrating"), 5.0))
+        elif control.type == "number":
+            value_range = (_float(attributes.get("min"), float("-inf")),
+                           _float(attributes.get("max"), float("inf")))
+        text_keys = {}
+        for to_name in control.to_names:
+            obj = config.objects.get(to_name)
+            if (obj is not None and obj.type == "text" and obj.data_key
+                    and (obj.value_type or "text").lower() == "text"):
+                text_keys[to_name] = obj.data_key
+        return _ControlPlan(
+            control=control, to_names=frozenset(control.to_names),
+            labels=frozenset(control.labels), taxonomy_paths=frozenset(control.label_paths),
+            leafs_only=attributes.get("leafsonly", "").lower() == "true",
+            single=control.choice in ("single", "single-radio"),
+            check_labels=bool(control.labels) and not control.dynamic_labels,
+            range=value_range, text_keys=text_keys)
+
+    def check(self, task: dict, annotation: dict) -> list[PackFinding]:
+        """All findings for one annotation (with its task); never raises."""
+        findings: list[PackFinding] = []
+        add = findings.append
+        if not isinstance(annotation, dict):
+            add(PackFinding("lc-result-not-list", ERROR, "the annotation is not a JSON object"))
+            return findings
+        result = annotation.get("result")
+        if not isinstance(result, list):
+            add(PackFinding("lc-result-not-list", ERROR,
+                            f"`result` must be a list, got {_json_type(result)}"))
+            return findings
+        data = task.get("data") if isinstance(task, dict) else None
+        data = data if isinstance(data, dict) else {}
+        _check_score(annotation.get("score"), None, "the annotation", add)
+
+        region_ids: dict[Any, str] = {}  # id -> to_name of region-making (not per-region) items
+        per_region_items: list[tuple[Any, _ControlPlan]] = []
+        filled: set[str] = set()  # controls with a non-empty item
+        filled_regions: set[tuple[Any, str]] = set()  # (region id, control name)
+        usages: dict[tuple[str, str], int] = {}
+        relations: list[tuple[int, dict]] = []
+
+        for index, item in enumerate(result):
+            if not isinstance(item, dict):
+                add(PackFinding("lc-item-not-object", ERROR,
+                                f"result[{index}] is {_json_type(item)}, not an object"))
+                continue
+            if item.get("type") == "relation":
+                relations.append((index, item))
+                continue
+            item_id = item.get("id")
+            region_id = str(item_id) if isinstance(item_id, (str, int)) and item_id != "" else None
+            where = f"result[{index}]" + (f" (region {region_id})" if region_id else "")
+            plan = self._check_item(item, where, region_id, data, usages, add)
+            if plan is None:
+                continue
+            name = plan.control.name
+            if _has_content(item.get("value"), plan.control):
+                filled.add(name)
+                filled_regions.add((item_id, name))
+            if plan.control.per_region:
+                per_region_items.append((item_id, plan))
+            elif region_id is not None:
+                region_ids.setdefault(item_id, item.get("to_name"))
+
+        for index, item in relations:
+            for key in ("from_id", "to_id"):
+                if item.get(key) not in region_ids and not any(
+                        item.get(key) == rid for rid, _ in per_region_items):
+                    add(PackFinding("lc-relation-unknown-region", ERROR,
+                                    f"result[{index}]: relation {key} {item.get(key)!r} "
+                                    "names no region of this annotation"))
+        for item_id, plan in per_region_items:
+            if item_id not in region_ids:
+                add(PackFinding("lc-per-region-orphan", ERROR,
+                                f"per-region {plan.control.name!r} item {item_id!r} belongs to no "
+                                "region of this annotation", _region_key(item_id)))
+        for (name, label), count in usages.items():
+            limit = self._plans[name].control.label_max_usages.get(label)
+            if limit is not None and count > limit:
+                add(PackFinding("lc-max-usages-exceeded", ERROR,
+                                f"label {label!r} of {name!r} is used {count} times; "
+                                f"maxUsages is {limit}"))
+        if not annotation.get("was_cancelled"):
+            self._check_required(region_ids, filled, filled_regions, add)
+        return findings
+
+    def _check_required(self, region_ids, filled, filled_regions, add) -> None:
+        for plan in self._required:
+            control = plan.control
+            if not control.per_region:
+                if control.name not in filled:
+                    add(PackFinding("lc-required-missing", ERROR,
+                                    f"required control {control.name!r} has no answer"))
+                continue
+            for item_id, to_name in region_ids.items():
+                if to_name in plan.to_names and (item_id, control.name) not in filled_regions:
+                    add(PackFinding("lc-required-missing", ERROR,
+                                    f"required per-region control {control.name!r} has no answer "
+                                    f"for region {item_id}", _region_key(item_id)))
+
+    def _check_item(self, item, where, region_id, data, usages, add) -> _ControlPlan | None:
+        """Checks one non-relation item; returns its control's plan when the item is usable."""
+        from_name = item.get("from_name")
+        plan = self._plans.get(from_name) if isinstance(from_name, str) else None
+        if plan is None:
+            add(PackFinding("lc-unknown-from-name", ERROR,
+                            f"{where}: from_name {from_name!r} is no control of the labeling "
+                            f"config (controls: {', '.join(sorted(self._plans)) or 'none'})",
+                            region_id))
+            return None
+        control = plan.control
+        to_name = item.get("to_name")
+        if to_name not in plan.to_names:
+            known = "is not connected to" if to_name in self._objects else "is no object; expected"
+            add(PackFinding("lc-unknown-to-name", ERROR,
+                            f"{where}: to_name {to_name!r} {known} {control.name!r} "
+                            f"({', '.join(control.to_names)})", region_id))
+        item_type = item.get("type")
+        if item_type not in control.accepted_types:
+            add(PackFinding("lc-type-mismatch", ERROR,
+                            f"{where}: type {item_type!r} does not match {control.name!r}, "
+                            f"which writes {' or '.join(sorted(control.accepted_types))!r}",
+                            region_id))
+            return None
+        _check_score(item.get("score"), region_id, where, add)
+        value = item.get("value")
+        if not isinstance(value, dict):
+            add(PackFinding("lc-value-not-object", ERROR,
+                            f"{where}: `value` must be an object, got {_json_type(value)}",
+                            region_id))
+            return None
+        spec = self._specs[item_type]
+        missing = [key for key in spec.required_keys if key not in value]
+        if control.per_region:  # per-region items carry their region's geometry too
+            missing = [key for key in missing if key in control.value_keys]
+        label_key = spec.label_key
+        if label_key and label_key not in value and item_type != control.type and "labels" in value:
+            label_key = "labels"  # merged <Labels> + tool results may keep the plain key
+            missing = [key for key in missing if key != spec.label_key]
+        if missing:
+            add(PackFinding("lc-value-key-missing", ERROR,
+                            f"{where}: value lacks {', '.join(map(repr, missing))} "
+                            f"required for type {item_type!r}", region_id))
+        numbers_ok = self._check_numbers(value, spec, plan, where, region_id, add)
+        if label_key and label_key in value:
+            self._check_labels(value[label_key], label_key, plan, where, region_id, usages, add)
+        if numbers_ok and spec.geometry:
+            _check_geometry(value, spec.geometry, where, region_id, add)
+        if numbers_ok and item_type == "labels" and to_name in plan.text_keys:
+            text = data.get(plan.text_keys[to_name])
+            _check_span(value, text if isinstance(text, str) else None, where, region_id, add)
+        elif numbers_ok and item_type in ("labels", "hypertextlabels", "paragraphlabels"):
+            _check_span(value, None, where, region_id, add)
+        return plan
+
+    @staticmethod
+    def _check_numbers(value, spec, plan, where, region_id, add) -> bool:
+        """Number fields must be JSON numbers; True when all present ones are."""
+        all_numbers = True
+        for key in spec.number_keys:
+            if key not in value:
+                continue
+            number = value[key]
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                all_numbers = False
+                if isinstance(number, str):
+                    add(PackFinding("lc-number-as-string", ERROR,
+                                    f"{where}: value.{key} is the string {number!r}, not a number",
+                                    region_id))
+                else:
+                    add(PackFinding("lc-value-wrong-type", ERROR,
+                                    f"{where}: value.{key} must be a number, got "
+                                    f"{_json_type(number)}", region_id))
+            elif plan.range is not None and key in ("rating", "number"):
+                low, high = plan.range
+                if not low <= number <= high:
+                    add(PackFinding("lc-value-out-of-range", ERROR,
+                                    f"{where}: {key} {number} is outside {low:g}..{high:g} "
+                                    f"of {plan.control.name!r}", region_id))
+        return all_numbers
+
+    @staticmethod
+    def _check_labels(labels, key, plan, where, region_id, usages, add) -> None:
+        control = plan.control
+        if not isinstance(labels, list):
+            add(PackFinding("lc-value-wrong-type", ERROR,
+                            f"{where}: value.{key} must be a list, got {_json_type(labels)}",
+                            region_id))
+            return
+        if not labels:
+            add(PackFinding("lc-empty-labels", WARNING, f"{where}: value.{key} is empty", region_id))
+            return
+        if control.type == "taxonomy":
+            for path in labels:
+                if not isinstance(path, list) or not all(isinstance(p, str) for p in path):
+                    add(PackFinding("lc-value-wrong-type", ERROR,
+                                    f"{where}: each taxonomy entry must be a list of strings, got "
+                                    f"{path!r}", region_id))
+                elif plan.check_labels and (tuple(path) not in plan.taxonomy_paths or (
+                        plan.leafs_only and any(p[:-1] == tuple(path) for p in plan.taxonomy_paths))):
+                    add(PackFinding("lc-unknown-label", ERROR,
+                                    f"{where}: taxonomy path {' / '.join(path)!r} is not in "
+                                    f"{control.name!r}", region_id))
+            limit = control.max_usages
+            if limit is not None and len(labels) > limit:
+                add(PackFinding("lc-max-usages-exceeded", ERROR,
+                                f"{where}: {len(labels)} taxonomy selections; maxUsages is {limit}",
+                                region_id))
+            return
+        flat = [p for label in labels for p in (label if isinstance(label, list) else [label])]
+        if not all(isinstance(label, str) for label in flat):
+            add(PackFinding("lc-value-wrong-type", ERROR,
+                            f"{where}: value.{key} must hold strings, got {labels!r}", region_id))
+            return
+        if plan.check_labels:
+            unknown = [label for label in flat if label not in plan.labels]
+            if unknown:
+                add(PackFinding("lc-unknown-label", ERROR,
+                                f"{where}: {', '.join(map(repr, unknown))} not in {control.name!r} "
+                                f"({', '.join(control.labels)})", region_id))
+        if plan.single and len(labels) > 1:
+            add(PackFinding("lc-single-choice-violated", ERROR,
+                            f"{where}: {len(labels)} values for {control.name!r}, which allows "
+                            "one (choice=\"single\")", region_id))
+        if control.label_max_usages:
+            for label in set(flat):
+                usage_key = (control.name, label)
+                usages[usage_key] = usages.get(usage_key, 0) + 1
+
+
+def _check_geometry(value: dict, geometry: str, where: str, region_id, add) -> None:
+    def outside(number: Any) -> bool:
+        return isinstance(number, (int, float)) and not (
+            -_TOLERANCE <= number <= 100 + _TOLERANCE)
+
+    if geometry == "polygon":
+        points = value.get("points")
+        if not isinstance(points, list) or not all(
+                isinstance(p, list) and len(p) == 2 and all(
+                    isinstance(c, (int, float)) and not isinstance(c, bool) for c in p)
+                for p in points):
+            add(PackFinding("lc-value-wrong-type", ERROR,
+                            f"{where}: value.points must be a list of [x, y] number pairs",
+                            region_id))
+            return
+        if any(outside(x) or outside(y) for x, y in points):
+            add(PackFinding("lc-geometry-out-of-bounds", ERROR,
+                            f"{where}: a polygon point lies outside 0..100", region_id))
+        return
+    x, y = value.get("x"), value.get("y")
+    problems = [f"{key} {number}" for key, number in (("x", x), ("y", y)) if outside(number)]
+    size_keys = {"box": ("width", "height"), "ellipse": ("radiusX", "radiusY")}.get(geometry, ())
+    negative = [f"{key} {value[key]}" for key in size_keys
+                if isinstance(value.get(key), (int, float)) and value[key] < 0]
+    if negative:
+        add(PackFinding("lc-negative-size", ERROR, f"{where}: negative {', '.join(negative)}",
+                        region_id))
+    # A rotated box's corner-based x + width may pass 100 while the box stays inside.
+    if geometry == "box" and not negative and not value.get("rotation"):
+        width, height = value.get("width"), value.get("height")
+        if isinstance(x, (int, float)) and isinstance(width, (int, float)) \
+                and x + width > 100 + _TOLERANCE:
+            problems.append(f"x + width {x + width:g}")
+        if isinstance(y, (int, float)) and isinstance(height, (int, float)) \
+                and y + height > 100 + _TOLERANCE:
+            problems.append(f"y + height {y + height:g}")
+    if problems:
+        add(PackFinding("lc-geometry-out-of-bounds", ERROR,
+                        f"{where}: {', '.join(problems)} outside 0..100", region_id))
+
+
+def _check_span(value: dict, text: str | None, where: str, region_id, add) -> None:
+    start, end = value.get("start"), value.get("end")
+    if not (isinstance(start, (int, float)) and isinstance(end, (int, float))):
+        return
+    if start > end:
+        add(PackFinding("lc-span-reversed", ERROR, f"{where}: start {start} > end {end}",
+                        region_id))
+        return
+    if text is None:
+        return
+    # Label Studio counts offsets in JavaScript (UTF-16) units; Python in code points.
+    utf16 = text.encode("utf-16-le")
+    length = max(len(text), len(utf16) // 2)
+    if start < 0 or end > length or start != int(start) or end != int(end):
+        add(PackFinding("lc-span-out-of-bounds", ERROR,
+                        f"{where}: span {start}..{end} is outside the text (length {length})",
+                        region_id))
+        return
+    span_text = value.get("text")
+    if not isinstance(span_text, str):
+        return
+    start, end = int(start), int(end)
+    javascript_slice = utf16[2 * start:2 * end].decode("utf-16-le", errors="replace")
+    if span_text not in (text[start:end], javascript_slice):
+        add(PackFinding("lc-span-text-mismatch", ERROR,
+                        f"{where}: text {span_text!r} differs from the task's "
+                        f"{text[start:end]!r} at {start}..{end}", region_id))
+
+
+def _check_score(score: Any, region_id, where: str, add) -> None:
+    if score is None:
+        return
+    if isinstance(score, bool) or not isinstance(score, (int, float)):
+        add(PackFinding("lc-value-wrong-type", ERROR,
+                        f"{where}: score must be a number, got {_json_type(score)}", region_id))
+    elif not 0 <= score <= 1:
+        add(PackFinding("lc-score-out-of-range", ERROR,
+                        f"{where}: score {score} is outside 0..1", region_id))
+
+
+def _has_content(value: Any, control: Control) -> bool:
+    """Whether an item answers its control (an empty choice list does not)."""
+    if not isinstance(value, dict):
+        return False
+    keys = [control.label_key] if control.label_key else list(control.value_keys)
+    return any(value.get(key) not in (None, "", [], {}) for key in keys) if keys else True
+
+
+def _region_key(item_id: Any) -> str | None:
+    return str(item_id) if isinstance(item_id, (str, int)) else None
+
+
+def _float(text: str | None, default: float) -> float:
+    try:
+        return float(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
