@@ -1,0 +1,363 @@
+"""`lsrules init --config XML`: a starter ruleset derived from a labeling config.
+
+A team adopting lsrules has a labeling config and no rules yet; writing the first rules
+by hand means looking up every control name and label. This command writes them: one
+rule per control (labels the config defines, required answers present, boxes inside the
+image, spans inside the text), `extends: [builtin:labeling-config]`, and an inline test
+with a valid annotation, so `lsrules check` passes on the result from the start.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lsrules.errors import Location, LsrulesError
+from lsrules.ruleset.labeling_config import Control, LabelingConfig, read_labeling_config
+
+_SAMPLE_TEXT = "Alice works at Acme Corp in Paris."
+_SAMPLE_DATA = {
+    "image": "/data/upload/example.jpg",
+    "audio": "/data/upload/example.wav",
+    "video": "/data/upload/example.mp4",
+    "hypertext": "<p>Alice works at Acme Corp in Paris.</p>",
+}
+_SPAN_OBJECTS = frozenset({"text", "hypertext", "paragraphs", "audio", "audioplus"})
+# Controls that answer about the whole object rather than drawing a region.
+_CLASSIFICATIONS = frozenset({"choices", "taxonomy", "textarea", "rating", "number", "datetime",
+                              "ranker", "pairwise"})
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, metavar="XML",
+                        help="the project's Label Studio labeling config")
+    parser.add_argument("--output", "-o", metavar="FILE",
+                        help="write the ruleset here instead of to standard output")
+    parser.add_argument("--name", help="the ruleset's name (default: from the config's file name)")
+    parser.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+
+
+def run(args: argparse.Namespace) -> int:
+    config_path = Path(args.config)
+    config = read_labeling_config(config_path)
+    if not config.controls:
+        raise LsrulesError("the labeling config defines no control tags to write rules for",
+                           Location(str(config_path)))
+    output = Path(args.output) if args.output else None
+    if output is not None and output.exists() and not args.force:
+        raise LsrulesError(f"{output} exists; pass --force to overwrite it", Location(str(output)))
+    base = output.resolve().parent if output is not None else Path.cwd()
+    relative = Path(os.path.relpath(config_path.resolve(), base)).as_posix()
+    name = args.name or _kebab(config_path.stem) or "ruleset"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise LsrulesError(f"ruleset name {name!r} must be letters, digits, '-', '_' and '.', "
+                           "starting with a letter or digit", "--name")
+    text = render_ruleset(config, name=name, labeling_config=relative)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write_atomically(output, text, overwrite=args.force)
+        print(f"lsrules: wrote {output} ({len(config.controls)} controls)", file=sys.stderr)
+    return 0
+
+
+def render_ruleset(config: LabelingConfig, name: str, labeling_config: str) -> str:
+    """The starter ruleset as YAML text (comments and quoting chosen for people to edit)."""
+    lines = [
+        f"# Starter ruleset written by `lsrules init` from {labeling_config}.",
+        "# Edit freely: `lsrules check` validates it against the labeling config.",
+        f"ruleset: {_scalar(name)}",
+        'version: "1"',
+        f"description: {_scalar('Checks derived from ' + labeling_config)}",
+        f"labeling_config: {_scalar(labeling_config)}",
+        "extends: [builtin:labeling-config]",
+        "rules:",
+    ]
+    used_ids: set[str] = set()
+    for control in config.controls.values():
+        for rule in _rules_for(control, config):
+            rule["id"] = _unique(rule["id"], used_ids)
+            lines.extend(_render_rule(rule))
+    task, annotation = example_annotation(config)
+    test = {"name": "a complete, valid annotation is accepted", "task": task,
+            "annotation": annotation, "expect": {"verdict": "accept"}}
+    lines.append("tests:")
+    lines.append("  - name: " + _scalar(test["name"]))
+    for key in ("task", "annotation", "expect"):
+        lines.append(f"    {key}: " + json.dumps(test[key], ensure_ascii=False))
+    return "\n".join(lines) + "\n"
+
+
+def _rules_for(control: Control, config: LabelingConfig) -> list[dict[str, str]]:
+    """One or more rules for one control, as ordered fields (id first)."""
+    name = control.name
+    literal = json.dumps(name, ensure_ascii=False)
+    base_id = _kebab(name) or "control"
+    rules: list[dict[str, str]] = []
+    scope = (f"region where region.attrs.{name} != null" if control.per_region
+             and _IDENTIFIER.match(name) else f"region where region.from_name == {literal}")
+    labels_path = "region.labels"
+    if control.per_region:
+        labels_path = (f"region.attrs.{name}.{control.label_key}"
+                       if _IDENTIFIER.match(name) and control.label_key else "")
+    if control.labels and not control.dynamic_labels and control.type != "taxonomy" \
+            and labels_path:
+        allowed = "[" + ", ".join(json.dumps(label, ensure_ascii=False)
+                                  for label in control.labels) + "]"
+        single = control.choice in ("single", "single-radio") and not control.per_region
+        rules.append({
+            "id": f"{base_id}-known-labels",
+            "description": f"Labels of {name} must be ones the labeling config defines.",
+            "for": scope,
+            "assert": (f"region.label in {allowed}" if single
+                       else f"all(label in {allowed} for label in {labels_path})"),
+            "message": (f"region {{region.id}} has a {name} the config lacks"
+                        if control.per_region else f"{{region.label}} is not a label of {name}"),
+        })
+    if control.type in ("rectanglelabels", "rectangle") and not control.per_region:
+        rules.append({
+            "id": f"{base_id}-inside-image",
+            "description": "Boxes must lie inside the image.",
+            "for": scope,
+            "assert": ("region.x >= 0 and region.y >= 0 and region.x + region.width <= 100 "
+                       "and region.y + region.height <= 100"),
+            "message": "box {region.id} leaves the image",
+        })
+    text_key = _text_key(control, config)
+    if control.type == "labels" and text_key and not control.per_region:
+        rules.append({
+            "id": f"{base_id}-inside-text",
+            "description": "Spans must lie inside the task's text.",
+            "for": scope,
+            "assert": (f"region.start >= 0 and region.end <= len(task.data.{text_key}) "
+                       "and region.start < region.end"),
+            "message": "span {region.id} leaves the text",
+        })
+    if control.required and not control.conditional:
+        if control.per_region and _IDENTIFIER.match(name):
+            region_types = sorted({
+                result_type for other in config.controls.values()
+                if not other.per_region and set(other.to_names) & set(control.to_names)
+                and other.type not in _CLASSIFICATIONS for result_type in other.accepted_types})
+            types = "[" + ", ".join(json.dumps(t) for t in region_types) + "]"
+            rules.append({
+                "id": f"{base_id}-required",
+                "description": f"Every region needs an answer for {name} (required).",
+                "for": f"region where region.type in {types}",
+                "assert": f"region.attrs.{name} != null",
+                "message": f"region {{region.id}} has no {name}",
+            })
+        elif not control.per_region:
+            rules.append({
+                "id": f"{base_id}-required",
+                "description": f"The labeling config requires an answer for {name}.",
+                "when": "not annotation.was_cancelled",
+                "assert": f"any(r.from_name == {literal} for r in regions)",
+                "message": f"{name} has no answer",
+            })
+    if not rules:
+        rules.append(_fallback_rule(control, base_id, scope))
+    return rules
+
+
+def _fallback_rule(control: Control, base_id: str, scope: str) -> dict[str, str]:
+    """A rule for a control the other templates do not cover, so every control is named."""
+    name = control.name
+    attributes = control.attributes
+    checks = {
+        "textarea": (f"{base_id}-not-blank", "Transcriptions must not be blank.",
+                     "all(len(trim(t)) > 0 for t in region.value.text)"),
+        "rating": (f"{base_id}-in-range", "Ratings must lie within the scale.",
+                   f"region.value.rating >= 0 and region.value.rating <= "
+                   f"{_number(attributes.get('maxrating'), 5)}"),
+        "datetime": (f"{base_id}-not-blank", "Dates must not be blank.",
+                     "len(region.value.datetime) > 0"),
+    }
+    if control.type == "number":
+        bounds = [f"region.value.number >= {_number(attributes['min'], 0)}"
+                  if "min" in attributes else "",
+                  f"region.value.number <= {_number(attributes['max'], 0)}"
+                  if "max" in attributes else ""]
+        expression = " and ".join(b for b in bounds if b) or "has(region.value.number)"
+        checks["number"] = (f"{base_id}-in-range", "Numbers must lie within the allowed range.",
+                            expression)
+    rule_id, description, expression = checks.get(control.type, (
+        f"{base_id}-type", f"Items of {name} must have the type it writes.",
+        "region.type in [" + ", ".join(json.dumps(t) for t in sorted(control.accepted_types))
+        + "]"))
+    if control.per_region and _IDENTIFIER.match(name):  # its value is under the region's attrs
+        expression = expression.replace("region.value.", f"region.attrs.{name}.")
+        if rule_id.endswith("-type"):
+            expression = f"has(region.attrs.{name})"
+    return {"id": rule_id, "description": description, "severity": "warning",
+            "for": scope, "assert": expression,
+            "message": f"{name} on {{region.id}} looks wrong"}
+
+
+def _render_rule(rule: dict[str, str]) -> list[str]:
+    lines = [f"  - id: {rule['id']}"]
+    for key in ("description", "severity", "for", "when", "assert", "message"):
+        if key in rule:
+            lines.append(f"    {key}: {_scalar(rule[key])}")
+    return lines
+
+
+def example_annotation(config: LabelingConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A task and an annotation that answer every control validly (for the inline test)."""
+    data: dict[str, Any] = {}
+    for obj in config.objects.values():
+        if obj.data_key and obj.data_key not in data:
+            data[obj.data_key] = _SAMPLE_DATA.get(obj.type, _SAMPLE_TEXT)
+    result: list[dict[str, Any]] = []
+    regions_by_object: dict[str, list[str]] = {}
+    for control in config.controls.values():
+        if control.per_region:
+            continue
+        item = _example_item(control, config, f"r{len(result) + 1}")
+        if item is not None:
+            result.append(item)
+            if control.type not in _CLASSIFICATIONS:
+                regions_by_object.setdefault(item["to_name"], []).append(item["id"])
+    for control in config.controls.values():
+        if not control.per_region:
+            continue
+        for to_name in control.to_names:
+            for region_id in regions_by_object.get(to_name, []):
+                item = _example_item(control, config, region_id)
+                if item is not None:
+                    item["to_name"] = to_name
+                    result.append(item)
+    return {"id": 1, "data": data}, {"id": 1, "result": result}
+
+
+def _example_item(control: Control, config: LabelingConfig, item_id: str) -> dict[str, Any] | None:
+    to_name = control.to_names[0]
+    obj = config.objects[to_name]
+    label = control.labels[:1]
+    result_type = control.type
+    values: dict[str, dict[str, Any]] = {
+        "rectangle": {"x": 10, "y": 10, "width": 20, "height": 20, "rotation": 0},
+        "polygon": {"points": [[10, 10], [30, 10], [20, 30]]},
+        "keypoint": {"x": 20, "y": 20, "width": 1},
+        "ellipse": {"x": 50, "y": 50, "radiusX": 10, "radiusY": 10, "rotation": 0},
+        "brush": {"format": "rle", "rle": [0, 0, 0]},
+        "choices": {"choices": label},
+        "textarea": {"text": ["example"]},
+        "rating": {"rating": 1},
+        "datetime": {"datetime": "2024-01-01"},
+    }
+    if result_type == "labels" and obj.type not in _SPAN_OBJECTS:
+        tools = sorted(t for t in control.accepted_types if t != "labels")
+        if not tools:
+            return None
+        result_type = tools[0]
+    if result_type == "labels":
+        value: dict[str, Any] = ({"start": 0, "end": 1.5} if obj.type.startswith("audio")
+                                 else {"start": 0, "end": 5, "text": _SAMPLE_TEXT[:5]})
+    elif result_type == "number":
+        value = {"number": _as_number(control.attributes.get("min"))}
+    elif result_type == "taxonomy":
+        value = {"taxonomy": [list(control.label_paths[0])] if control.label_paths else []}
+    elif result_type == "hypertextlabels":
+        value = {"start": "/p[1]/text()[1]", "end": "/p[1]/text()[1]", "startOffset": 0,
+                 "endOffset": 5, "text": "Alice"}
+    else:
+        base = result_type[:-len("labels")] if result_type.endswith("labels") else result_type
+        if base not in values:
+            return None
+        value = dict(values[base])
+    if result_type.endswith("labels"):
+        if not label:
+            return None
+        value[result_type] = label
+    if not control.labels and result_type in ("choices",):
+        return None
+    return {"id": item_id, "from_name": control.name, "to_name": to_name, "type": result_type,
+            "value": value}
+
+
+def _text_key(control: Control, config: LabelingConfig) -> str | None:
+    for to_name in control.to_names:
+        obj = config.objects.get(to_name)
+        if obj is not None and obj.type == "text" and obj.data_key \
+                and _IDENTIFIER.match(obj.data_key):
+            return obj.data_key
+    return None
+
+
+def _scalar(text: str) -> str:
+    """`text` as a YAML scalar: plain when YAML reads it back unchanged, else single-quoted."""
+    try:
+        if text and text == text.strip() and "\n" not in text \
+                and yaml.safe_load(f"key: {text}") == {"key": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def _unique(rule_id: str, used: set[str]) -> str:
+    candidate, number = rule_id, 2
+    while candidate in used:
+        candidate = f"{rule_id}-{number}"
+        number += 1
+    used.add(candidate)
+    return candidate
+
+
+def _number(text: str | None, default: float) -> str:
+    try:
+        value = float(text) if text is not None else float(default)
+    except ValueError:
+        value = float(default)
+    return f"{value:g}"
+
+
+def _as_number(text: str | None) -> int | float:
+    try:
+        value = float(text) if text is not None else 0.0
+    except ValueError:
+        value = 0.0
+    return int(value) if value.is_integer() else value
+
+
+def _write_atomically(path: Path, text: str, overwrite: bool) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written ruleset."""
+    directory = path.resolve().parent
+    try:
+        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory,
+                                             prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    except OSError as error:
+        raise LsrulesError(f"cannot write: {error.strerror}", Location(str(path))) from None
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(handle.name, path)
+        else:
+            try:
+                os.link(handle.name, path)  # fails if another process created it meanwhile
+            except FileExistsError:
+                raise LsrulesError(f"{path} exists; pass --force to overwrite it",
+                                   Location(str(path))) from None
+            except OSError:  # a file system without hard links
+                os.replace(handle.name, path)
+    except OSError as error:
+        raise LsrulesError(f"cannot write: {error.strerror}", Location(str(path))) from None
+    finally:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
