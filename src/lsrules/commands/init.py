@@ -176,8 +176,8 @@ def _fallback_rule(control: Control, base_id: str, scope: str) -> dict[str, str]
         "textarea": (f"{base_id}-not-blank", "Transcriptions must not be blank.",
                      "all(len(trim(t)) > 0 for t in region.value.text)"),
         "rating": (f"{base_id}-in-range", "Ratings must lie within the scale.",
-                   f"region.value.rating >= 0 and region.value.rating <= "
-                   f"{_number(attributes.get('maxrating'), 5)}"),
+                   "region.value.rating >= 0 and region.value.rating <= "
+                   + _number(attributes.get("maxrating"), 5)),
         "datetime": (f"{base_id}-not-blank", "Dates must not be blank.",
                      "len(region.value.datetime) > 0"),
     }
@@ -270,7 +270,7 @@ def _example_item(control: Control, config: LabelingConfig, item_id: str) -> dic
         value = {"start": "/p[1]/text()[1]", "end": "/p[1]/text()[1]", "startOffset": 0,
                  "endOffset": 5, "text": "Alice"}
     else:
-        base = result_type[:-len("labels")] if result_type.endswith("labels") else result_type
+        base = result_type.removesuffix("labels")
         if base not in values:
             return None
         value = dict(values[base])
@@ -337,7 +337,8 @@ def _write_atomically(path: Path, text: str, overwrite: bool) -> None:
     """Write to a temporary file beside `path`, then rename: never a half-written ruleset."""
     directory = path.resolve().parent
     try:
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory,
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
+            "w", encoding="utf-8", dir=directory,
                                              prefix=f".{path.name}.", suffix=".tmp", delete=False)
     except OSError as error:
         raise LsrulesError(f"cannot write: {error.strerror}", Location(str(path))) from None

@@ -11,7 +11,7 @@ itself a finding.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from lsrules.ruleset.labeling_config import LABEL_KEYS, VALUE_KEYS, Control, LabelingConfig
 
@@ -93,7 +93,7 @@ class _TypeSpec:
 
 
 def _type_spec(result_type: str) -> _TypeSpec:
-    base = result_type[:-len("labels")] if result_type.endswith("labels") else result_type
+    base = result_type.removesuffix("labels")
     base = base or result_type
     return _TypeSpec(
         required_keys=VALUE_KEYS.get(result_type, ()),
@@ -121,7 +121,7 @@ class _ControlPlan:
 class LabelingConfigPack:
     """Checks result items against one labeling config (`extends: [builtin:labeling-config]`)."""
 
-    RULES: dict[str, PackRule] = {rule.id: rule for rule in _RULE_LIST}
+    RULES: ClassVar[dict[str, PackRule]] = {rule.id: rule for rule in _RULE_LIST}
     NAME = "builtin:labeling-config"
 
     def __init__(self, config: LabelingConfig):

@@ -84,6 +84,9 @@ def run_serve(args: argparse.Namespace) -> int:
     state = {"startup_sync": "running"}
 
     def start_up_sync() -> None:
+        # Only once the hook listens: an annotation saved before that is found by this sync,
+        # one saved after reaches the hook.
+        _wait_until_listening(args.host, args.port)
         state["startup_sync"] = _sync_all(label_studio, store,
                                           sorted(set(args.project)
                                                  | set(store.checkpointed_projects())),
@@ -103,6 +106,20 @@ def run_serve(args: argparse.Namespace) -> int:
         label_studio.close()
         store.close()
     return 0
+
+
+def _wait_until_listening(host: str, port: int, timeout: float = 60) -> None:
+    import socket
+    import time
+
+    address = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((address, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
 
 
 def _sync_all(label_studio: Any, store: Any, projects: list[int], wake: Any) -> str:

@@ -190,8 +190,8 @@ class _Element:
     attributes: dict[str, str]  # lower-cased names; the first spelling wins
     line: int
     column: int
-    parent: "_Element | None" = None
-    children: list["_Element"] = field(default_factory=list)
+    parent: _Element | None = None
+    children: list[_Element] = field(default_factory=list)
     text: str = ""
 
     @property
@@ -213,10 +213,10 @@ class _TreeHandler(xml.sax.handler.ContentHandler):
         self.root: _Element | None = None
         self.stack: list[_Element] = []
 
-    def setDocumentLocator(self, locator) -> None:  # noqa: N802 - SAX's name
+    def setDocumentLocator(self, locator) -> None:
         self.locator = locator
 
-    def startElement(self, name, attrs) -> None:  # noqa: N802 - SAX's name
+    def startElement(self, name, attrs) -> None:
         attributes: dict[str, str] = {}
         for key in attrs.getNames():
             attributes.setdefault(key.lower(), attrs.getValue(key))
@@ -230,7 +230,7 @@ class _TreeHandler(xml.sax.handler.ContentHandler):
             parent.children.append(element)
         self.stack.append(element)
 
-    def endElement(self, name) -> None:  # noqa: N802 - SAX's name
+    def endElement(self, name) -> None:
         self.stack.pop()
 
     def characters(self, content) -> None:

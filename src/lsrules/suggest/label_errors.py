@@ -8,7 +8,8 @@ that class over the items labelled with it; counting, for each given label i, th
 whose most probable class above its threshold is j gives the *confident joint*, which,
 rescaled to the label counts, estimates how many items labelled i truly belong to j.
 "Prune by noise rate": for each pair (i, j) that many items labelled i are flagged, those
-with the largest margin P(j) - P(i). Items are ranked flagged first, then by
+with the largest margin P(j) - P(i), except items whose most probable label is the one
+they were given. Items are ranked flagged first, then by
 self-confidence, the out-of-sample probability of the label they were given (lowest
 first). Offline, so the fold models may take several passes over their data.
 """
@@ -94,7 +95,8 @@ def find_label_issues(labels: Sequence[str], classes: list[str],
     issues = []
     for position, (label, row) in enumerate(zip(given, probabilities)):
         likely = max(range(class_count), key=row.__getitem__)
+        # an item whose given label is also its most probable one is never flagged
         issues.append(LabelIssue(position, classes[label], row[label], classes[likely],
-                                 row[likely], position in flagged))
+                                 row[likely], position in flagged and likely != label))
     issues.sort(key=lambda issue: (not issue.flagged, issue.self_confidence))
     return issues

@@ -1,0 +1,324 @@
+"""Expression text -> AST, with syntax errors a person can read.
+
+The LALR parser runs the transformer while it reduces (`transformer=` on the Lark object),
+so no parse tree is built and nothing recurses: 10,000 nested parentheses cannot overflow
+the stack. Lark's exceptions never leave this module: they become `ExpressionError`s with
+a caret under the offending character and, where a table of typical mistakes matches
+(Lark's `match_examples`), a hint.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+
+from lsrules.dsl import nodes
+
+MAX_EXPRESSION_LENGTH = 20_000
+MAX_NESTING = 64
+MAX_NUMBER_DIGITS = 40
+
+
+class ExpressionError(Exception):
+    """A problem at `offset` in an expression's text; the caller adds the file location."""
+
+    def __init__(self, message: str, offset: int = 0, code: str = "LSR100"):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.code = code
+
+
+def _cover(*parts) -> nodes.Span:
+    """The span from the first to the last token or node among `parts`."""
+    starts, ends = [], []
+    for part in parts:
+        if isinstance(part, Token) and part.start_pos is not None:
+            starts.append(part.start_pos)
+            ends.append(part.end_pos)
+        elif isinstance(part, nodes.Node):
+            starts.append(part.span.start)
+            ends.append(part.span.end)
+        elif isinstance(part, tuple):
+            starts.extend(p.span.start for p in part if isinstance(p, nodes.Node))
+            ends.extend(p.span.end for p in part if isinstance(p, nodes.Node))
+    if not starts:
+        return nodes.Span(0, 0)
+    return nodes.Span(min(starts), max(ends))
+
+
+def _token_span(token: Token) -> nodes.Span:
+    return nodes.Span(token.start_pos, token.end_pos)
+
+
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
+            "b": "\b", "f": "\f"}
+
+
+def decode_string(token: Token) -> str:
+    """JSON-style escapes; any other backslash (as in the regex `\\d`) is kept as written."""
+    body = token[1:-1]
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    position = 0
+    while position < len(body):
+        char = body[position]
+        if char != "\\" or position + 1 >= len(body):
+            out.append(char)
+            position += 1
+            continue
+        following = body[position + 1]
+        if following in _ESCAPES and (following not in "\"'" or following == token[0]):
+            out.append(_ESCAPES[following])
+            position += 2
+        elif following == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", body[position + 2: position + 6]):
+            out.append(chr(int(body[position + 2: position + 6], 16)))
+            position += 6
+        else:
+            out.append(char)
+            position += 1
+    return "".join(out)
+
+
+@v_args(inline=True)
+class _ToAst(Transformer):
+    """One method per grammar rule (same names); each returns a node."""
+
+    def number(self, token):
+        text = str(token)
+        if len(text) > MAX_NUMBER_DIGITS:
+            raise ExpressionError(f"number literal too long ({len(text)} characters)",
+                                  token.start_pos, "LSR102")
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+        if value == float("inf"):
+            raise ExpressionError("number literal too large", token.start_pos, "LSR102")
+        return nodes.Literal(_token_span(token), value)
+
+    def string(self, token):
+        return nodes.Literal(_token_span(token), decode_string(token))
+
+    def true(self, token):
+        return nodes.Literal(_token_span(token), True)
+
+    def false(self, token):
+        return nodes.Literal(_token_span(token), False)
+
+    def null(self, token):
+        return nodes.Literal(_token_span(token), None)
+
+    def name(self, token):
+        return nodes.Name(_token_span(token), str(token))
+
+    def list_(self, *items):
+        items = tuple(item for item in items if item is not None)
+        return nodes.ListDisplay(_cover(items), items)
+
+    def list_comprehension(self, element, loop):
+        variable, iterable, condition = loop
+        return nodes.Comprehension(_cover(element, iterable, condition), "list", element,
+                                   str(variable), iterable, condition)
+
+    def comprehension_for(self, variable, iterable, condition=None):
+        return (variable, iterable, condition)
+
+    def call(self, function, *arguments):
+        arguments = tuple(argument for argument in arguments if argument is not None)
+        return nodes.Call(_cover(function, arguments), str(function), arguments)
+
+    def comprehension(self, function, element, loop):
+        variable, iterable, condition = loop
+        return nodes.Comprehension(_cover(function, iterable, condition), str(function), element,
+                                   str(variable), iterable, condition)
+
+    def method_call(self, value, method, *arguments):
+        arguments = tuple(argument for argument in arguments if argument is not None)
+        return nodes.MethodCall(_cover(value, method, arguments), value, str(method), arguments)
+
+    def attribute(self, value, name):
+        return nodes.Attribute(_cover(value, name), value, str(name), _token_span(name))
+
+    def index(self, value, index):
+        return nodes.Index(_cover(value, index), value, index)
+
+    def negative(self, operand):
+        if isinstance(operand, nodes.Literal) and type(operand.value) in (int, float):
+            return nodes.Literal(operand.span, -operand.value)
+        return nodes.Unary(operand.span, "-", operand)
+
+    def positive(self, operand):
+        return nodes.Unary(operand.span, "+", operand)
+
+    def not_(self, operand):
+        return nodes.Unary(operand.span, "not", operand)
+
+    def binary(self, left, operator, right):
+        return nodes.Binary(_cover(left, right), str(operator), left, right)
+
+    def and_(self, left, right):
+        return nodes.Logical(_cover(left, right), "and", left, right)
+
+    def or_(self, left, right):
+        return nodes.Logical(_cover(left, right), "or", left, right)
+
+    def comparison_operator(self, *tokens):
+        return " ".join(str(token) for token in tokens)
+
+    def compare(self, *parts):
+        operands = tuple(parts[0::2])
+        return nodes.Compare(_cover(operands), operands, tuple(parts[1::2]))
+
+    def conditional(self, body, test, orelse):
+        return nodes.Conditional(_cover(body, orelse), test, body, orelse)
+
+    # actions
+    def set_(self, target, value):
+        names, span = target
+        return nodes.SetAction(_cover(value, *span), names, value)
+
+    def target(self, *names):
+        return tuple(str(name) for name in names), names
+
+    def drop(self, what):
+        if str(what) != "region":
+            raise ExpressionError(f"only `drop region` exists, not `drop {what}`",
+                                  what.start_pos, "LSR101")
+        return nodes.DropRegion(_token_span(what))
+
+    def add_label(self, value):
+        return nodes.AddLabel(value.span, value)
+
+    def remove_label(self, value):
+        return nodes.RemoveLabel(value.span, value)
+
+
+@functools.cache
+def _parser() -> Lark:
+    grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", start=["expression", "action"],
+                propagate_positions=True, transformer=_ToAst(), maybe_placeholders=True,
+                cache=False)
+
+
+# Typical mistakes and what to say about them (Lark's match_examples picks the closest).
+FRIENDLY_ERRORS: dict[str, list[str]] = {
+    "`=` compares nothing: use `==` to compare (or `set x = ...` in a fix)": [
+        "region.label = 'Car'", "a = 1", "task.id = 3 and true"],
+    "unbalanced parentheses or brackets": ["(a", "((a)", "[1, 2", "len(regions", "f(a, b"],
+    "an operator needs a value on both sides": ["a ==", "1 +", "a and", "a or", "not", "a <"],
+    "use `and`, `or`, `not` (not `&&`, `||`, `!`)": ["a && b", "a || b", "!a", "a & b"],
+    "two values without an operator between them": ["a b", "1 2", "region.x region.y"],
+    "a comprehension is written `any(P for r in regions)`": [
+        "any(for r in regions)", "any(r in regions)", "count(r for r regions)"],
+    "`**` (power) is not part of the language": ["2 ** 3", "a ** b"],
+}
+
+
+def _check_limits(text: str) -> None:
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(
+            f"expression too long ({len(text)} characters; at most {MAX_EXPRESSION_LENGTH})",
+            0, "LSR102")
+    depth = 0
+    quote = ""
+    escaped = False
+    for offset, char in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ExpressionError(f"expression nested too deeply (more than {MAX_NESTING} "
+                                      "levels of parentheses or brackets)", offset, "LSR102")
+        elif char in ")]":
+            depth -= 1
+
+
+def _friendly(error: UnexpectedInput, text: str, start: str) -> ExpressionError:
+    offset = getattr(error, "pos_in_stream", None)
+    if offset is None:
+        token = getattr(error, "token", None)
+        offset = getattr(token, "start_pos", None)
+    token = getattr(error, "token", None)
+    if offset is None or isinstance(error, UnexpectedEOF) or getattr(token, "type", "") == "$END":
+        offset = len(text)
+    hint = None
+    if isinstance(error, UnexpectedCharacters):
+        return _unexpected_character(text, offset)
+    try:
+        hint = error.match_examples(functools.partial(_parser().parse, start=start),
+                                    FRIENDLY_ERRORS, use_accepts=True)
+    except Exception:  # match_examples re-parses samples; a failure there is not the user's
+        hint = None
+    if isinstance(error, UnexpectedEOF) or offset >= len(text):
+        what = "unexpected end of expression"
+    else:
+        token = getattr(error, "token", None)
+        what = f"unexpected {str(token)!r}" if token is not None else "syntax error"
+    expected = sorted(getattr(error, "expected", None) or getattr(error, "allowed", None) or [])
+    message = f"{what}: {hint}" if hint else what
+    if not hint and expected and len(expected) <= 6:
+        message += f" (expected {', '.join(_describe_terminal(name) for name in expected)})"
+    return ExpressionError(message, offset, "LSR100")
+
+
+_CHARACTER_HINTS = {
+    "&": "use `and` (not `&&` or `&`)", "|": "use `or` (not `||` or `|`)",
+    "!": "use `not` and `!=` (not `!`)", '"': "a string is not closed (strings end on the same line)",
+    "'": "a string is not closed (strings end on the same line)",
+    "=": "`=` compares nothing: use `==` to compare",
+    "{": "objects are not literals in expressions; use a list `[...]`",
+    "$": "names start with a letter or `_`", "`": "backticks are not part of the language",
+}
+
+
+def _unexpected_character(text: str, offset: int) -> ExpressionError:
+    char = text[offset: offset + 1]
+    hint = _CHARACTER_HINTS.get(char)
+    message = f"unexpected character {char!r}" + (f": {hint}" if hint else "")
+    return ExpressionError(message, offset, "LSR100")
+
+
+_TERMINAL_NAMES = {"RPAR": "`)`", "LPAR": "`(`", "RSQB": "`]`", "LSQB": "`[`", "COMMA": "`,`",
+                   "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "DOT": "`.`",
+                   "EQUAL": "`=`", "ELSE": "`else`", "IN": "`in`", "FOR": "`for`"}
+
+
+def _describe_terminal(name: str) -> str:
+    return _TERMINAL_NAMES.get(name, f"`{name.lower()}`" if name.isalpha() else name)
+
+
+def parse(text: str, start: str = "expression") -> nodes.Node:
+    """Parse an expression (or, with start="action", a fix action) into an AST node."""
+    if not isinstance(text, str):
+        raise ExpressionError("an expression must be text", 0, "LSR100")
+    if not text.strip():
+        raise ExpressionError("empty expression", 0, "LSR100")
+    _check_limits(text)
+    try:
+        return _parser().parse(text, start=start)
+    except ExpressionError:
+        raise
+    except VisitError as error:
+        if isinstance(error.orig_exc, ExpressionError):
+            raise error.orig_exc from None
+        raise ExpressionError(f"cannot read expression: {error.orig_exc}", 0) from None
+    except UnexpectedInput as error:
+        raise _friendly(error, text, start) from None
+    except RecursionError:
+        raise ExpressionError("expression nested too deeply", 0, "LSR102") from None
+
+
+def parse_action(text: str) -> nodes.Node:
+    return parse(text, start="action")
