@@ -245,10 +245,11 @@ class LabelingConfigPack:
         from_name = item.get("from_name")
         plan = self._plans.get(from_name) if isinstance(from_name, str) else None
         if plan is None:
+            controls = ", ".join(sorted(self._plans)) or "none"
+            problem = ("has no from_name" if from_name is None else
+                       f"from_name {from_name!r} is no control of the labeling config")
             add(PackFinding("lc-unknown-from-name", ERROR,
-                            f"{where}: from_name {from_name!r} is no control of the labeling "
-                            f"config (controls: {', '.join(sorted(self._plans)) or 'none'})",
-                            region_id))
+                            f"{where}: {problem} (controls: {controls})", region_id))
             return None
         control = plan.control
         to_name = item.get("to_name")
