@@ -39,6 +39,12 @@ PACKS = {
 for _path in CONFIGS.glob("*.xml"):
     PACKS[_path.stem] = LabelingConfigPack(read_labeling_config(_path))
 
+PACKS["per_region_and_global"] = LabelingConfigPack(parse_labeling_config(
+    (CONFIGS / "per_region.xml").read_text().replace(
+        "</View>\n</View>",
+        '</View>\n  <Choices name="weather" toName="image"><Choice value="Sunny"/></Choices>\n'
+        "</View>")))
+
 TASKS = {
     "textcls": {"id": 1, "data": {"text": "I love this product"}},
     "bbox": {"id": 4, "data": {"image": "/data/upload/3/cars.jpg"}},
@@ -194,6 +200,9 @@ CASES = [
               "value": {"choices": ["Red"]}},
       {"id": "zz", "from_name": "colour", "to_name": "image", "type": "choices",
        "value": {"choices": ["Blue"]}}], ["lc-per-region-orphan"]),
+    ("per_region_and_global", "a whole-image choice with an id is no region",
+     [{"id": "g1", "from_name": "weather", "to_name": "image", "type": "choices",
+       "value": {"choices": ["Sunny"]}}], []),
     ("image_tools", "labels merged with a rectangle",
      [{"id": "m1", "from_name": "tissue", "to_name": "scan", "type": "rectanglelabels",
        "value": {"x": 1, "y": 1, "width": 5, "height": 5, "rectanglelabels": ["Tumour"]}}], []),

@@ -80,6 +80,9 @@ _NUMBER_KEYS: dict[str, tuple[str, ...]] = {
 _GEOMETRY = {"rectangle": "box", "ocrlabels": "box", "ellipse": "ellipse",
              "keypoint": "point", "polygon": "polygon"}
 _TOLERANCE = 1e-6
+# Controls that answer about a whole object: their items (even with an id) are no regions.
+_CLASSIFICATIONS = frozenset({"choices", "taxonomy", "textarea", "rating", "number", "datetime",
+                              "ranker", "pairwise"})
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,7 @@ class LabelingConfigPack:
                 filled_regions.add((item_id, name))
             if plan.control.per_region:
                 per_region_items.append((item_id, plan))
-            elif region_id is not None:
+            elif region_id is not None and plan.control.type not in _CLASSIFICATIONS:
                 region_ids.setdefault(item_id, item.get("to_name"))
 
         for index, item in relations:
