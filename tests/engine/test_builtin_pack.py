@@ -45,6 +45,9 @@ PACKS["per_region_and_global"] = LabelingConfigPack(parse_labeling_config(
         '</View>\n  <Choices name="weather" toName="image"><Choice value="Sunny"/></Choices>\n'
         "</View>")))
 
+PACKS["ner_relations"] = LabelingConfigPack(parse_labeling_config(NER.replace(
+    "</View>", '<Relations><Relation value="works at"/><Relation value="lives in"/></Relations></View>')))
+
 TASKS = {
     "textcls": {"id": 1, "data": {"text": "I love this product"}},
     "bbox": {"id": 4, "data": {"image": "/data/upload/3/cars.jpg"}},
@@ -200,6 +203,13 @@ CASES = [
               "value": {"choices": ["Red"]}},
       {"id": "zz", "from_name": "colour", "to_name": "image", "type": "choices",
        "value": {"choices": ["Blue"]}}], ["lc-per-region-orphan"]),
+    ("ner_relations", "relation label defined",
+     [span(), span(15, 24, "Acme Corp", ("ORG",), "n2"),
+      {"from_id": "n1", "to_id": "n2", "type": "relation", "labels": ["works at"]}], []),
+    ("ner_relations", "relation label unknown",
+     [span(), span(15, 24, "Acme Corp", ("ORG",), "n2"),
+      {"from_id": "n1", "to_id": "n2", "type": "relation", "labels": ["owns"]}],
+     ["lc-unknown-label"]),
     ("per_region_and_global", "a whole-image choice with an id is no region",
      [{"id": "g1", "from_name": "weather", "to_name": "image", "type": "choices",
        "value": {"choices": ["Sunny"]}}], []),
@@ -220,7 +230,7 @@ def _annotation(result):
 @pytest.mark.parametrize("project, case, result, expected", CASES,
                          ids=[f"{c[0]}: {c[1]}" for c in CASES])
 def test_pack_findings(project, case, result, expected):
-    task = TASKS.get(project, {"id": 1, "data": {}})
+    task = TASKS.get(project.split("_")[0], {"id": 1, "data": {}})
     annotation = result if expected is None else _annotation(result)
     findings = PACKS[project].check(task, annotation)
     expected = ["lc-result-not-list"] if expected is None else expected

@@ -206,3 +206,11 @@ def test_location_of_points_at_the_tag():
     location = config.location_of("colour")
     assert (location.line, location.column) == (9, 5)
     assert config.location_of("nothing").line == 0
+
+
+def test_relation_labels_are_read():
+    config = parse_labeling_config(
+        '<View><Text name="t" value="$t"/><Relations><Relation value="owns"/>'
+        '<Relation value="rents" alias="leases"/></Relations></View>')
+    assert config.relation_labels == ["owns", "leases"]
+    assert config.controls == {}

@@ -130,6 +130,7 @@ class LabelingConfigPack:
     def __init__(self, config: LabelingConfig):
         self.config = config
         self._objects = frozenset(config.objects)
+        self._relation_labels = frozenset(config.relation_labels)
         self._plans = {name: self._plan(control, config) for name, control in config.controls.items()}
         self._specs: dict[str, _TypeSpec] = {}
         for control in config.controls.values():
@@ -208,6 +209,14 @@ class LabelingConfigPack:
                 region_ids.setdefault(item_id, item.get("to_name"))
 
         for index, item in relations:
+            labels = item.get("labels")
+            if self._relation_labels and isinstance(labels, list):
+                unknown = [label for label in labels if label not in self._relation_labels]
+                if unknown:
+                    add(PackFinding("lc-unknown-label", ERROR,
+                                    f"result[{index}]: relation label(s) "
+                                    f"{', '.join(map(repr, unknown))} not in <Relations> "
+                                    f"({', '.join(self.config.relation_labels)})"))
             for key in ("from_id", "to_id"):
                 if item.get(key) not in region_ids and not any(
                         item.get(key) == rid for rid, _ in per_region_items):

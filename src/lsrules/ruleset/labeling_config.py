@@ -138,6 +138,7 @@ class LabelingConfig:
     source: str
     controls: dict[str, Control]
     objects: dict[str, ObjectTag]
+    relation_labels: list[str] = field(default_factory=list)  # <Relations><Relation value=...>
 
     def labels(self, from_name: str) -> list[str]:
         """The labels a control allows; an empty list for unknown names or label-less controls."""
@@ -299,7 +300,12 @@ class _Builder:
                         f"control {control.name!r} has toName={to_name!r}, which no object "
                         f"tag defines (objects: {sorted(objects) or 'none'})", self._where(element))
             controls[control.name] = control
-        return LabelingConfig(self.source, controls, objects)
+        relation_labels: dict[str, None] = {}
+        for element in root.iter():
+            if element.kind == "relations" and not element.attributes.get("toname"):
+                for label in self._labels(element)[0]:
+                    relation_labels.setdefault(label, None)
+        return LabelingConfig(self.source, controls, objects, list(relation_labels))
 
     def _where(self, element: _Element) -> Location:
         return Location(self.source, element.line, element.column)
