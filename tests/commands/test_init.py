@@ -136,3 +136,11 @@ def test_bad_config_exits_2_with_one_line(tmp_path, capsys, content, message_par
     assert message_part in error
     assert error.count("\n") == 1
     assert not (tmp_path / "out.yaml").exists()
+
+
+def test_unwritable_output_exits_2_and_leaves_nothing(project, capsys):
+    output = project / "missing-directory" / "rules.yaml"
+    code = main(["init", "--config", str(project / "configs" / "ner.xml"), "--output", str(output)])
+    assert code == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert not output.parent.exists()
