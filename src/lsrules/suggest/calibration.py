@@ -203,7 +203,9 @@ def _lowest_passing_threshold(records: list[CalibrationRecord], target: float,
         correct += record.correct
         is_last_of_score = (position + 1 == len(ordered)
                             or ordered[position + 1].score < record.score)
-        if is_last_of_score and wilson_lower_bound(correct, position + 1, z_value) >= target:
+        # the bound never exceeds the rate, so the rate alone rules most scores out
+        if (is_last_of_score and correct >= target * (position + 1)
+                and wilson_lower_bound(correct, position + 1, z_value) >= target):
             best = record.score
     return best
 
