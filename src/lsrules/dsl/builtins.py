@@ -1,0 +1,185 @@
+"""The built-in functions: one small function each, registered in one table.
+
+Every built-in returns `None` (null) when an argument it needs is null or of the wrong
+type, so a rule over incomplete data fails closed (assert) or open (when) rather than
+crashing. `docs/language.md` has an entry for every name in `BUILTINS` (a test checks).
+The comprehension forms (`any all none count sum min max`) are compiled inline by the
+code generator; `min`/`max` with plain arguments are ordinary built-ins.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from lsrules.dsl import geometry
+
+_NUMBER = (int, float)
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    parameters: tuple[str, ...]  # static types: number string bool list region any
+    returns: str
+    implementation: Callable[..., Any]
+    summary: str
+    example: str
+    optional: int = 0  # how many trailing parameters may be left out
+    variadic: bool = False  # the last parameter repeats
+
+
+def _is_number(value) -> bool:
+    return type(value) in _NUMBER
+
+
+def length(value):
+    if isinstance(value, (str, list, dict, tuple)):
+        return len(value)
+    return None
+
+
+def lower(value):
+    return value.lower() if isinstance(value, str) else None
+
+
+def upper(value):
+    return value.upper() if isinstance(value, str) else None
+
+
+def trim(value):
+    return value.strip() if isinstance(value, str) else None
+
+
+def matches(value, pattern: "re.Pattern[str]"):
+    if not isinstance(value, str) or pattern is None:
+        return None
+    return pattern.search(value) is not None
+
+
+def startswith(value, prefix):
+    if isinstance(value, str) and isinstance(prefix, str):
+        return value.startswith(prefix)
+    return None
+
+
+def endswith(value, suffix):
+    if isinstance(value, str) and isinstance(suffix, str):
+        return value.endswith(suffix)
+    return None
+
+
+def absolute(value):
+    return abs(value) if _is_number(value) else None
+
+
+def _numbers(arguments) -> list | None:
+    if len(arguments) == 1 and isinstance(arguments[0], list):
+        arguments = arguments[0]
+        values = [value for value in arguments if value is not None]
+        return values if values and all(_is_number(value) for value in values) else None
+    if any(not _is_number(value) for value in arguments):
+        return None
+    return list(arguments)
+
+
+def minimum(*arguments):
+    values = _numbers(arguments)
+    return min(values) if values else None
+
+
+def maximum(*arguments):
+    values = _numbers(arguments)
+    return max(values) if values else None
+
+
+def rounded(value, digits=0):
+    if not _is_number(value) or not _is_number(digits) or not -15 <= digits <= 15:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    result = round(value, int(digits))
+    return int(result) if digits == 0 else result
+
+
+def clamp(value, low, high):
+    if not (_is_number(value) and _is_number(low) and _is_number(high)):
+        return None
+    return min(max(value, low), high)
+
+
+def number(value):
+    """A number from a number or a numeric string (Label Studio data often holds "12")."""
+    if _is_number(value) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and len(value) <= 64:
+        try:
+            result = float(value)
+        except ValueError:
+            return None
+        if not math.isfinite(result):
+            return None
+        return int(result) if result.is_integer() and "." not in value and "e" not in value.lower() else result
+    return None
+
+
+def string(value):
+    from lsrules.dsl.runtime import to_text
+
+    return None if value is None else to_text(value)
+
+
+def unique(value):
+    if not isinstance(value, list):
+        return None
+    seen: list = []
+    for item in value:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+BUILTINS: dict[str, Builtin] = {
+    builtin.name: builtin
+    for builtin in [
+        Builtin("len", ("any",), "number", length, "Number of items of a list, characters of a string or keys of an object.", "len(regions) > 0"),
+        Builtin("lower", ("string",), "string", lower, "The string in lower case.", 'lower(region.label) == "car"'),
+        Builtin("upper", ("string",), "string", upper, "The string in upper case.", 'upper(task.data.lang) == "EN"'),
+        Builtin("trim", ("string",), "string", trim, "The string without leading and trailing white space.", "trim(region.text) == region.text"),
+        Builtin("matches", ("string", "string"), "bool", matches, "True when the regular expression matches anywhere in the string (a literal pattern, checked for catastrophic backtracking).", 'matches(region.text, "^[A-Z]")'),
+        Builtin("startswith", ("string", "string"), "bool", startswith, "True when the string starts with the prefix.", 'startswith(task.data.image, "s3://")'),
+        Builtin("endswith", ("string", "string"), "bool", endswith, "True when the string ends with the suffix.", 'endswith(task.data.image, ".jpg")'),
+        Builtin("abs", ("number",), "number", absolute, "Absolute value.", "abs(region.rotation) < 45"),
+        Builtin("min", ("number", "number"), "number", minimum, "The smallest argument, or the smallest number of one list (nulls in a list are ignored).", "min(region.width, 100 - region.x)", variadic=True, optional=1),
+        Builtin("max", ("number", "number"), "number", maximum, "The largest argument, or the largest number of one list (nulls in a list are ignored).", "max(region.x, 0)", variadic=True, optional=1),
+        Builtin("round", ("number", "number"), "number", rounded, "Rounds to the given number of decimal digits (default 0).", "round(region.x, 2)", optional=1),
+        Builtin("clamp", ("number", "number", "number"), "number", clamp, "The value limited to [low, high].", "clamp(region.x, 0, 100)"),
+        Builtin("number", ("any",), "number", number, "A number from a number or a numeric string; null otherwise.", 'number(task.data.price) > 0'),
+        Builtin("string", ("any",), "string", string, "The value as text (lists and objects as JSON).", 'string(task.id) != ""'),
+        Builtin("unique", ("list",), "list", unique, "The list without repeated items, in first-seen order.", "len(unique(region.labels)) == len(region.labels)"),
+        Builtin("area", ("region",), "number", geometry.area, "Area of a box, in percent² of the image.", "area(region) > 0.01"),
+        Builtin("iou", ("region", "region"), "number", geometry.iou, "Intersection over union of two boxes; 0 when the union is empty.", "iou(r, o) < 0.9"),
+        Builtin("overlaps", ("region", "region"), "bool", geometry.overlaps, "True when two boxes overlap, or two spans overlap (half-open).", "overlaps(r, o)"),
+        Builtin("contains", ("region", "region"), "bool", geometry.contains, "True when the first box (or span) contains the second, edges included.", "contains(r, o)"),
+        # `has(path)` is a special form: the code generator compiles it to a path test.
+        Builtin("has", ("path",), "bool", lambda value: value is not None, "True when every step of the path exists (the argument is a path, not a string).", "has(task.data.image)"),
+    ]
+}
+
+# Comprehension forms: `kind(element for variable in list if condition)`.
+COMPREHENSIONS: dict[str, tuple[str, str, str]] = {
+    # kind: (element type, result type, summary)
+    "any": ("bool", "bool", "True when the element is true for at least one item (null counts as false)."),
+    "all": ("bool", "bool", "True when the element is true for every item (null counts as false; true for an empty list)."),
+    "none": ("bool", "bool", "True when the element is true for no item: `not any(...)`."),
+    "count": ("bool", "number", "How many items make the element true."),
+    "sum": ("number", "number", "Sum of the element over the items (nulls ignored; 0 for none)."),
+    "min": ("number", "number", "Smallest element over the items (nulls ignored; null for none)."),
+    "max": ("number", "number", "Largest element over the items (nulls ignored; null for none)."),
+    "list": ("any", "list", "`[element for r in list if condition]`: a new list."),
+}
+
+METHODS = {
+    "labels": "config.labels(from_name): the labels the labeling config defines for a control.",
+}

@@ -1,0 +1,513 @@
+"""Static checks of a ruleset: names, fields, functions, types, labels, rule structure.
+
+Like jsonschema's validators, checks *yield* diagnostics and never stop at the first. Types
+are inferred loosely (`any` wherever the data decides), so a diagnostic here is always a
+real mistake: an unknown name, a field that does not exist, `"a" < 3`, a label the labeling
+config does not define.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Iterator
+
+from lsrules.diagnostics import ERROR, WARNING, Diagnostic
+from lsrules.dsl import nodes
+from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS
+from lsrules.dsl.names import (ANY, BOOL, LIST, NULL, NUMBER, OBJECT_FIELDS, OPEN,
+                               READONLY_ANNOTATION_FIELDS, ROOT_NAMES, SETTABLE_REGION_FIELDS,
+                               STRING, element_type, is_list)
+from lsrules.dsl.regex_safety import check_pattern
+
+MAX_DEPTH = 200
+MAX_COMPREHENSION_NESTING = 3
+_ORDERING = {"<", "<=", ">", ">="}
+
+
+def did_you_mean(name: str, candidates) -> str | None:
+    matches = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def literal_type(value) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, (int, float)):
+        return NUMBER
+    if isinstance(value, str):
+        return STRING
+    return ANY
+
+
+def _compatible(left: str, right: str) -> bool:
+    scalars = {BOOL, NUMBER, STRING}
+    return not (left in scalars and right in scalars and left != right)
+
+
+class ExpressionChecker:
+    """Checks one expression in one environment (the names in scope and their types)."""
+
+    def __init__(self, expression, rule, config, environment: dict[str, str]):
+        self.expression = expression
+        self.rule = rule
+        self.config = config
+        self.environment = dict(environment)
+        self.diagnostics: list[Diagnostic] = []
+        self.comprehension_depth = 0
+
+    def report(self, code: str, message: str, node: nodes.Node, severity: str = ERROR,
+               suggestion: str | None = None, offset: int | None = None) -> None:
+        where = self.expression.locate(node.span.start if offset is None else offset)
+        rule_id = self.rule.id if self.rule is not None else None
+        self.diagnostics.append(Diagnostic(code, message, where, severity, rule_id, suggestion))
+
+    def run(self, node: nodes.Node) -> str:
+        if _depth(node) > MAX_DEPTH:
+            self.report("LSR102", f"expression too complex (nested deeper than {MAX_DEPTH})",
+                        node)
+            return ANY
+        return self.infer(node)
+
+    # -- inference ----------------------------------------------------------------------
+
+    def infer(self, node: nodes.Node) -> str:
+        method = getattr(self, "infer_" + type(node).__name__)
+        return method(node)
+
+    def infer_Literal(self, node: nodes.Literal) -> str:
+        return literal_type(node.value)
+
+    def infer_ListDisplay(self, node: nodes.ListDisplay) -> str:
+        for item in node.items:
+            self.infer(item)
+        return LIST
+
+    def infer_Name(self, node: nodes.Name) -> str:
+        if node.name in self.environment:
+            return self.environment[node.name]
+        if node.name == "region":
+            self.report("LSR115", "`region` exists only in a rule with `for: region` "
+                        "(or write `any(... for r in regions)`)", node)
+            return ANY
+        self.report("LSR110", f"unknown name `{node.name}`", node,
+                    suggestion=did_you_mean(node.name, self.environment))
+        return ANY
+
+    def infer_Attribute(self, node: nodes.Attribute) -> str:
+        owner = self.infer(node.value)
+        if node.name.startswith("__"):
+            self.report("LSR112", f"`{node.name}`: names starting with `__` do not exist",
+                        node, offset=node.name_span.start)
+            return ANY
+        fields = OBJECT_FIELDS.get(owner)
+        if fields is None:
+            if owner in (NUMBER, STRING, BOOL) or is_list(owner):
+                self.report("LSR114", f"a {_describe(owner)} has no field `{node.name}`", node,
+                            offset=node.name_span.start)
+            return ANY
+        if owner == "config":
+            self.report("LSR112", "the labeling config is read with `config.labels(from_name)`",
+                        node, offset=node.name_span.start)
+            return ANY
+        if node.name not in fields:
+            self.report("LSR112", f"{owner} has no field `{node.name}`", node,
+                        suggestion=did_you_mean(node.name, fields), offset=node.name_span.start)
+            return ANY
+        return fields[node.name]
+
+    def infer_Index(self, node: nodes.Index) -> str:
+        owner = self.infer(node.value)
+        index_type = self.infer(node.index)
+        if owner in (NUMBER, BOOL):
+            self.report("LSR114", f"a {_describe(owner)} cannot be indexed", node)
+        if is_list(owner):
+            if index_type not in (NUMBER, ANY, NULL):
+                self.report("LSR114", "a list index must be a number", node.index)
+            return element_type(owner)
+        return ANY
+
+    def infer_Call(self, node: nodes.Call) -> str:
+        name = node.function
+        if name in ("any", "all", "none", "count", "sum") and name not in BUILTINS:
+            self.report("LSR113", f"`{name}` takes a comprehension: "
+                        f"`{name}(P for r in regions)`", node)
+            for argument in node.arguments:
+                self.infer(argument)
+            return BOOL if name != "sum" and name != "count" else NUMBER
+        builtin = BUILTINS.get(name)
+        if builtin is None:
+            self.report("LSR111", f"unknown function `{name}`", node,
+                        suggestion=did_you_mean(name, set(BUILTINS) | set(COMPREHENSIONS)))
+            for argument in node.arguments:
+                self.infer(argument)
+            return ANY
+        if name == "has":
+            return self.check_has(node)
+        count = len(node.arguments)
+        most = None if builtin.variadic else len(builtin.parameters)
+        least = len(builtin.parameters) - builtin.optional
+        if count < least or (most is not None and count > most):
+            expected = f"{least}" if least == most else (
+                f"{least} or more" if most is None else f"{least} to {most}")
+            self.report("LSR113", f"`{name}` takes {expected} argument"
+                        f"{'s' if expected != '1' else ''}, not {count}", node)
+        for position, argument in enumerate(node.arguments):
+            actual = self.infer(argument)
+            expected_type = builtin.parameters[min(position, len(builtin.parameters) - 1)]
+            if name in ("min", "max") and count == 1 and actual in (LIST, ANY) or is_list(actual) and name in ("min", "max") and count == 1:
+                continue
+            self.check_argument(name, position, expected_type, actual, argument)
+        if name == "matches" and count == 2:
+            self.check_regex(node.arguments[1])
+        return builtin.returns
+
+    def check_argument(self, function: str, position: int, expected: str, actual: str,
+                       argument: nodes.Node) -> None:
+        if actual in (ANY, NULL) or expected == ANY:
+            return
+        ok = {
+            NUMBER: actual == NUMBER,
+            STRING: actual == STRING,
+            BOOL: actual == BOOL,
+            LIST: is_list(actual),
+            "region": actual in ("region", OPEN),
+        }.get(expected, True)
+        if not ok:
+            self.report("LSR114", f"argument {position + 1} of `{function}` must be "
+                        f"{_describe(expected, article=True)}, not {_describe(actual, article=True)}",
+                        argument)
+
+    def check_has(self, node: nodes.Call) -> str:
+        if len(node.arguments) != 1 or not _is_path(node.arguments[0]):
+            self.report("LSR118", "`has` takes one path, e.g. `has(task.data.image)` "
+                        "(a path, not a string)", node)
+        else:
+            self.infer(node.arguments[0])
+        return BOOL
+
+    def check_regex(self, argument: nodes.Node) -> None:
+        if not (isinstance(argument, nodes.Literal) and isinstance(argument.value, str)):
+            self.report("LSR116", "the pattern of `matches` must be a string literal, so it "
+                        "is compiled and checked once", argument)
+            return
+        problem = check_pattern(argument.value)
+        if problem:
+            self.report("LSR116", problem, argument)
+
+    def infer_MethodCall(self, node: nodes.MethodCall) -> str:
+        owner = self.infer(node.value)
+        if owner != "config" or node.method != "labels":
+            self.report("LSR111", f"unknown method `{node.method}` (the only method is "
+                        "`config.labels(from_name)`)", node,
+                        suggestion="labels" if owner == "config" else None)
+        for argument in node.arguments:
+            self.infer(argument)
+        if len(node.arguments) != 1:
+            self.report("LSR113", "`config.labels` takes 1 argument", node)
+        elif self.config is not None:
+            self.check_config_name(node.arguments[0], "from_name")
+        return LIST
+
+    def infer_Comprehension(self, node: nodes.Comprehension) -> str:
+        if node.kind not in COMPREHENSIONS:
+            self.report("LSR111", f"`{node.kind}(... for ...)` is not a comprehension; use "
+                        "one of " + ", ".join(k for k in COMPREHENSIONS if k != "list"), node,
+                        suggestion=did_you_mean(node.kind, COMPREHENSIONS))
+        iterable = self.infer(node.iterable)
+        if iterable in (NUMBER, STRING, BOOL):
+            self.report("LSR114", f"a comprehension goes over a list, not a {_describe(iterable)}",
+                        node.iterable)
+        self.comprehension_depth += 1
+        if self.comprehension_depth > MAX_COMPREHENSION_NESTING:
+            self.report("LSR117", f"comprehensions nest at most {MAX_COMPREHENSION_NESTING} "
+                        "deep (each level multiplies the cost)", node)
+        saved = self.environment.get(node.variable)
+        self.environment[node.variable] = element_type(iterable) if is_list(iterable) else ANY
+        if node.variable in ROOT_NAMES or node.variable == "region":
+            self.report("LSR110", f"the loop variable `{node.variable}` hides the name "
+                        f"`{node.variable}`; choose another (e.g. `r`)", node,
+                        severity=WARNING)
+        element = self.infer(node.element)
+        if node.condition is not None:
+            self.infer(node.condition)
+        if saved is None:
+            del self.environment[node.variable]
+        else:
+            self.environment[node.variable] = saved
+        self.comprehension_depth -= 1
+        expected, result, _ = COMPREHENSIONS.get(node.kind, (ANY, ANY, ""))
+        if expected == NUMBER and element in (STRING, BOOL):
+            self.report("LSR114", f"`{node.kind}` needs numbers, not {_describe(element)}s",
+                        node.element)
+        return result
+
+    def infer_Unary(self, node: nodes.Unary) -> str:
+        operand = self.infer(node.operand)
+        if node.operator == "not":
+            return BOOL
+        if operand in (STRING, BOOL) or is_list(operand):
+            self.report("LSR114", f"`{node.operator}` needs a number, not "
+                        f"{_describe(operand, article=True)}", node)
+        return NUMBER
+
+    def infer_Binary(self, node: nodes.Binary) -> str:
+        left, right = self.infer(node.left), self.infer(node.right)
+        if node.operator == "+":
+            if STRING in (left, right) and (left == STRING) != (right == STRING) and ANY not in (left, right) and NULL not in (left, right):
+                self.report("LSR114", f"cannot add {_describe(left, article=True)} and "
+                            f"{_describe(right, article=True)}", node)
+            if left == right == STRING:
+                return STRING
+            if is_list(left) and is_list(right):
+                return LIST
+            return NUMBER if NUMBER in (left, right) else ANY
+        for side, kind in ((node.left, left), (node.right, right)):
+            if kind in (STRING, BOOL) or is_list(kind):
+                self.report("LSR114", f"`{node.operator}` needs numbers, not "
+                            f"{_describe(kind, article=True)}", side)
+        return NUMBER
+
+    def infer_Logical(self, node: nodes.Logical) -> str:
+        for side in (node.left, node.right):
+            kind = self.infer(side)
+            if kind in (NUMBER, STRING) or is_list(kind):
+                self.report("LSR114", f"`{node.operator}` needs true/false values, not "
+                            f"{_describe(kind, article=True)}", side)
+        return BOOL
+
+    def infer_Compare(self, node: nodes.Compare) -> str:
+        types = [self.infer(operand) for operand in node.operands]
+        for position, operator in enumerate(node.operators):
+            left, right = types[position], types[position + 1]
+            left_node, right_node = node.operands[position], node.operands[position + 1]
+            if operator in _ORDERING:
+                if not _compatible(left, right) or BOOL in (left, right) or is_list(left) or is_list(right):
+                    self.report("LSR114", f"cannot order {_describe(left, article=True)} and "
+                                f"{_describe(right, article=True)} with `{operator}`", node)
+            elif operator in ("in", "not in"):
+                if right in (NUMBER, BOOL):
+                    self.report("LSR114", f"`{operator}` needs a list or a string on its "
+                                f"right, not {_describe(right, article=True)}", right_node)
+            elif not _compatible(left, right):
+                self.report("LSR114", f"{_describe(left, article=True)} is never equal to "
+                            f"{_describe(right, article=True)}", node, severity=WARNING)
+            if self.config is not None:
+                self.check_config_comparison(left_node, operator, right_node)
+        return BOOL
+
+    def infer_Conditional(self, node: nodes.Conditional) -> str:
+        self.infer(node.test)
+        body, orelse = self.infer(node.body), self.infer(node.orelse)
+        return body if body == orelse else ANY
+
+    # -- the labeling config --------------------------------------------------------------
+
+    def check_config_comparison(self, left: nodes.Node, operator: str, right: nodes.Node) -> None:
+        for field_side, value_side in ((left, right), (right, left)):
+            field = _region_field(field_side, self.environment)
+            if field is None:
+                continue
+            for literal in _string_literals(value_side):
+                self.check_config_value(field, literal, in_set=False)
+
+    def check_config_value(self, field: str, literal: nodes.Literal, in_set: bool) -> None:
+        config = self.config
+        value = literal.value
+        if field == "from_name" and value not in config.controls:
+            self.report("LSR130", f'the labeling config has no control named "{value}"',
+                        literal, suggestion=did_you_mean(value, config.controls))
+        elif field == "to_name" and value not in config.objects:
+            self.report("LSR130", f'the labeling config has no object named "{value}"',
+                        literal, suggestion=did_you_mean(value, config.objects))
+        elif field == "type" and value not in config.region_types() and value != "relation":
+            self.report("LSR131", f'the labeling config produces no region of type "{value}"',
+                        literal, suggestion=did_you_mean(value, config.region_types()))
+        elif field in ("label", "labels") and value not in self.all_labels():
+            if in_set:
+                self.report("LSR132", f'label "{value}" is not defined in the labeling config',
+                            literal, suggestion=did_you_mean(value, self.all_labels()))
+            else:
+                self.report("LSR132", f'label "{value}" is not defined in the labeling config '
+                            "(fine for an alias rule that maps it to a defined label)", literal,
+                            severity=WARNING, suggestion=did_you_mean(value, self.all_labels()))
+
+    def check_config_name(self, node: nodes.Node, field: str) -> None:
+        for literal in _string_literals(node):
+            self.check_config_value(field, literal, in_set=False)
+
+    def all_labels(self) -> set[str]:
+        labels: set[str] = set(getattr(self.config, "relation_labels", []) or [])
+        for control in self.config.controls.values():
+            labels.update(control.labels)
+            if getattr(control, "dynamic_labels", False):
+                labels.add("*dynamic*")
+        return labels
+
+
+def _string_literals(node: nodes.Node) -> list[nodes.Literal]:
+    if isinstance(node, nodes.Literal) and isinstance(node.value, str):
+        return [node]
+    if isinstance(node, nodes.ListDisplay):
+        return [item for item in node.items
+                if isinstance(item, nodes.Literal) and isinstance(item.value, str)]
+    return []
+
+
+def _region_field(node: nodes.Node, environment: dict[str, str]) -> str | None:
+    """`region.label`, `r.from_name`, ... -> the field name, when the owner is a region."""
+    if (isinstance(node, nodes.Attribute) and isinstance(node.value, nodes.Name)
+            and environment.get(node.value.name) == "region"):
+        return node.name
+    return None
+
+
+def _is_path(node: nodes.Node) -> bool:
+    while isinstance(node, nodes.Attribute):
+        node = node.value
+    return isinstance(node, nodes.Name)
+
+
+def _depth(node: nodes.Node) -> int:
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in current.children())
+    return deepest
+
+
+def _describe(type_name: str, article: bool = False) -> str:
+    words = {NUMBER: "number", STRING: "string", BOOL: "true/false value", NULL: "null",
+             LIST: "list", OPEN: "object", "regions": "list", "relations": "list",
+             "annotations": "list"}
+    word = words.get(type_name, type_name)
+    if not article:
+        return word
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+# -- the ruleset -----------------------------------------------------------------------------
+
+def check_ruleset(ruleset) -> Iterator[Diagnostic]:
+    """Every static problem of a loaded ruleset (the loader already reported syntax errors)."""
+    seen: dict[str, object] = {}
+    for rule in ruleset.rules:
+        if rule.id in seen:
+            yield Diagnostic("LSR120", f'duplicate rule id "{rule.id}"', rule.location, ERROR,
+                             rule.id)
+        seen[rule.id] = rule
+        if rule.when is None and rule.assert_ is None and not _has_syntax_error(ruleset, rule):
+            yield Diagnostic("LSR121", "a rule needs `when`, `assert` or both (with neither it "
+                             "could never fire)", rule.location, ERROR, rule.id)
+        if rule.route is not None and rule.route not in ruleset.routes:
+            document = ruleset.document
+            yield Diagnostic("LSR122", f'route "{rule.route}" is not declared under `routes:`',
+                             document.locate(("rules", rule.index, "route")), ERROR, rule.id,
+                             did_you_mean(rule.route, ruleset.routes))
+        environment = dict(ROOT_NAMES)
+        if rule.scope == "region":
+            environment["region"] = "region"
+        for expression in (rule.where, rule.when, rule.assert_):
+            if expression is not None:
+                yield from _check_expression(expression, rule, ruleset.config, environment)
+        if rule.message is not None:
+            for part in rule.message.parts:
+                if not isinstance(part, str):
+                    yield from _check_expression(part, rule, ruleset.config, environment)
+        for action in rule.fix:
+            yield from check_action(action, rule, ruleset.config, environment)
+    if "builtin:labeling-config" in ruleset.extends and ruleset.config is None:
+        yield Diagnostic("LSR003", "`extends: [builtin:labeling-config]` needs a "
+                         "`labeling_config:` (or --config)", ruleset.document.locate(("extends",)),
+                         ERROR)
+    known = set(seen) | _pack_rule_ids(ruleset)
+    for test in ruleset.tests:
+        for key in ("fired", "not_fired"):
+            for rule_id in test.expect.get(key) or []:
+                if isinstance(rule_id, str) and rule_id not in known:
+                    yield Diagnostic("LSR123", f'test "{test.name}" expects unknown rule '
+                                     f'"{rule_id}"', test.location, ERROR, None,
+                                     did_you_mean(rule_id, known))
+        route = test.expect.get("route")
+        if isinstance(route, str) and route not in ruleset.routes:
+            yield Diagnostic("LSR123", f'test "{test.name}" expects undeclared route "{route}"',
+                             test.location, ERROR, None, did_you_mean(route, ruleset.routes))
+
+
+def _pack_rule_ids(ruleset) -> set[str]:
+    if "builtin:labeling-config" not in ruleset.extends:
+        return set()
+    from lsrules.engine.builtin_pack import LabelingConfigPack
+
+    return set(LabelingConfigPack.RULES)
+
+
+def _has_syntax_error(ruleset, rule) -> bool:
+    entry = ruleset.document.data_at(("rules", rule.index))
+    return "when" in entry or "assert" in entry
+
+
+def _check_expression(expression, rule, config, environment) -> Iterator[Diagnostic]:
+    checker = ExpressionChecker(expression, rule, config, environment)
+    checker.run(expression.node)
+    yield from checker.diagnostics
+
+
+def check_action(action, rule, config, environment) -> Iterator[Diagnostic]:
+    checker = ExpressionChecker(action, rule, config, environment)
+    node = action.node
+    region_scope = "region" in environment
+    if isinstance(node, (nodes.DropRegion, nodes.AddLabel, nodes.RemoveLabel)) and not region_scope:
+        checker.report("LSR119", "this action changes a region: it needs `for: region`", node)
+    if isinstance(node, (nodes.AddLabel, nodes.RemoveLabel)):
+        kind = checker.run(node.value)
+        if kind not in (STRING, ANY):
+            checker.report("LSR114", "a label is a string", node.value)
+        if config is not None and isinstance(node, nodes.AddLabel):
+            for literal in _string_literals(node.value):
+                checker.check_config_value("label", literal, in_set=True)
+    if isinstance(node, nodes.SetAction):
+        checker.run(node.value)
+        check_set_target(checker, node, region_scope)
+        if config is not None and node.target[:1] == ("region",) and node.target[1:] in (
+                ("label",), ("labels",)):
+            for literal in _string_literals(node.value):
+                checker.check_config_value("label", literal, in_set=True)
+    yield from checker.diagnostics
+
+
+def check_set_target(checker: ExpressionChecker, node: nodes.SetAction, region_scope: bool) -> None:
+    target = node.target
+    root = target[0]
+    if any(step.startswith("__") for step in target):
+        checker.report("LSR119", "names starting with `__` do not exist", node)
+    elif root == "region":
+        if not region_scope:
+            checker.report("LSR119", "`set region...` needs a rule with `for: region`", node)
+        elif len(target) < 2 or target[1] not in SETTABLE_REGION_FIELDS:
+            field = target[1] if len(target) > 1 else ""
+            checker.report("LSR119", f"cannot set `region.{field}`" + (
+                "" if field not in OBJECT_FIELDS["region"] else " (it is read-only)"), node,
+                suggestion=did_you_mean(field, SETTABLE_REGION_FIELDS) if field else None)
+        elif len(target) > 2 and target[1] not in ("value", "meta"):
+            checker.report("LSR119", f"`region.{target[1]}` has no sub-fields to set", node)
+    elif root == "annotation":
+        if len(target) < 2:
+            checker.report("LSR119", "`set annotation` needs a field", node)
+        elif target[1] in READONLY_ANNOTATION_FIELDS:
+            checker.report("LSR119", f"`annotation.{target[1]}` is read-only (change regions "
+                           "with `set region...` or `drop region`)", node)
+        elif target[1] not in OBJECT_FIELDS["annotation"]:
+            checker.report("LSR112", f"annotation has no field `{target[1]}`", node,
+                           suggestion=did_you_mean(target[1], OBJECT_FIELDS["annotation"]))
+    elif root == "task":
+        if len(target) < 3 or target[1] != "meta":
+            checker.report("LSR119", "only `task.meta.<key>` can be set on a task", node)
+    else:
+        checker.report("LSR119", f"cannot set `{'.'.join(target)}`: `set` writes under "
+                       "`region`, `annotation` or `task.meta`", node)

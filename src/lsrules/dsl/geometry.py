@@ -1,0 +1,79 @@
+"""Geometry of boxes and spans, shared by the built-ins and the suggester.
+
+Boxes are axis-aligned `[x, x+width] x [y, y+height]` in percent (rotation ignored); spans
+are half-open `[start, end)`. Anything that lacks the needed numbers gives `None`.
+"""
+from __future__ import annotations
+
+_NUMBER = (int, float)
+
+
+def fields_of(thing) -> dict | None:
+    """The dict that holds a region's geometry: a Region's value, a result item's value, or a dict."""
+    value = getattr(thing, "value", None)
+    if isinstance(value, dict):
+        return value
+    if isinstance(thing, dict):
+        inner = thing.get("value")
+        return inner if isinstance(inner, dict) else thing
+    return None
+
+
+def box(thing) -> tuple[float, float, float, float] | None:
+    """(x0, y0, x1, y1) of a box, or None."""
+    fields = fields_of(thing)
+    if fields is None:
+        return None
+    x, y, width, height = fields.get("x"), fields.get("y"), fields.get("width"), fields.get("height")
+    if not (type(x) in _NUMBER and type(y) in _NUMBER and type(width) in _NUMBER
+            and type(height) in _NUMBER):
+        return None
+    return (x, y, x + width, y + height)
+
+
+def span(thing) -> tuple[float, float] | None:
+    fields = fields_of(thing)
+    if fields is None:
+        return None
+    start, end = fields.get("start"), fields.get("end")
+    if type(start) in _NUMBER and type(end) in _NUMBER:
+        return (start, end)
+    return None
+
+
+def area(thing) -> float | None:
+    corners = box(thing)
+    if corners is None:
+        return None
+    return max(corners[2] - corners[0], 0) * max(corners[3] - corners[1], 0)
+
+
+def iou(first, second) -> float | None:
+    a, b = box(first), box(second)
+    if a is None or b is None:
+        return None
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    intersection = width * height if width > 0 and height > 0 else 0.0
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - intersection
+    return intersection / union if union > 0 else 0.0
+
+
+def overlaps(first, second) -> bool | None:
+    a, b = box(first), box(second)
+    if a is not None and b is not None:
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    s, t = span(first), span(second)
+    if s is not None and t is not None:
+        return s[0] < t[1] and t[0] < s[1]
+    return None
+
+
+def contains(outer, inner) -> bool | None:
+    a, b = box(outer), box(inner)
+    if a is not None and b is not None:
+        return a[0] <= b[0] and a[1] <= b[1] and b[2] <= a[2] and b[3] <= a[3]
+    s, t = span(outer), span(inner)
+    if s is not None and t is not None:
+        return s[0] <= t[0] and t[1] <= s[1]
+    return None

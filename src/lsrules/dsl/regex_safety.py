@@ -1,0 +1,78 @@
+"""Reject regular expressions that can backtrack catastrophically.
+
+Python's `re` backtracks; a pattern like `(a+)+$` takes exponential time on a crafted
+string. A ruleset may come from an untrusted author, so `check` refuses, before anything
+runs, an unbounded repeat that contains another unbounded repeat, or an alternation of
+more than single characters, and backreferences. What remains runs in polynomial time.
+"""
+from __future__ import annotations
+
+import re
+
+try:  # Python 3.11+
+    import re._parser as sre_parse  # type: ignore[import-not-found]
+    from re._constants import MAXREPEAT  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse  # type: ignore[no-redef]
+    from sre_constants import MAXREPEAT  # type: ignore[no-redef]
+
+MAX_PATTERN_LENGTH = 1000
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def check_pattern(pattern: str) -> str | None:
+    """None when the pattern is safe to run; otherwise why not."""
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        return f"regular expression longer than {MAX_PATTERN_LENGTH} characters"
+    try:
+        re.compile(pattern)
+        parsed = sre_parse.parse(pattern)
+    except (re.error, RecursionError, OverflowError) as error:
+        return f"invalid regular expression: {error}"
+    return _walk(parsed, inside_unbounded=False)
+
+
+def _walk(items, inside_unbounded: bool) -> str | None:
+    for operator, argument in items:
+        name = str(operator)
+        if name in ("GROUPREF", "GROUPREF_EXISTS"):
+            return "backreferences are not allowed in patterns (they can take exponential time)"
+        if name in _REPEATS:
+            low, high, body = argument
+            unbounded = high == MAXREPEAT or high > 100
+            if unbounded and inside_unbounded and _can_repeat(body):
+                return ("nested quantifiers such as `(a+)+` can take exponential time; "
+                        "rewrite without a repeat inside a repeat")
+            problem = _walk(body, inside_unbounded or unbounded)
+            if problem:
+                return problem
+        elif name == "BRANCH":
+            _, branches = argument
+            if inside_unbounded and any(_width(branch) != (1, 1) for branch in branches):
+                return ("an alternation under a quantifier, such as `(a|ab)*`, can take "
+                        "exponential time; use a character class or rewrite it")
+            for branch in branches:
+                problem = _walk(branch, inside_unbounded)
+                if problem:
+                    return problem
+        elif name == "SUBPATTERN":
+            problem = _walk(argument[-1], inside_unbounded)
+            if problem:
+                return problem
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            problem = _walk(argument[1], inside_unbounded)
+            if problem:
+                return problem
+    return None
+
+
+def _can_repeat(body) -> bool:
+    low, high = _width(body)
+    return high > 0
+
+
+def _width(items) -> tuple[int, int]:
+    try:
+        return items.getwidth()
+    except (AttributeError, OverflowError):
+        return (0, MAXREPEAT)

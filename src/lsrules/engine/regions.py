@@ -1,0 +1,134 @@
+"""Regions: an annotation's result items, grouped by id, with shorthands for every type.
+
+Label Studio writes one result item per control; items that share an `id` (a box and its
+per-region choices or text) are one region. The first item gives the type and geometry;
+every other item's value is under `region.attrs[from_name]`. `region.label` reads the
+first label whatever the type (rectanglelabels, choices, labels, taxonomy, textarea...).
+"""
+from __future__ import annotations
+
+from lsrules.dsl.runtime import Record
+
+# value keys that hold a region's labels, tried in order when the type's own key is absent
+LABEL_KEYS = ("labels", "choices", "rectanglelabels", "polygonlabels", "keypointlabels",
+              "ellipselabels", "brushlabels", "hypertextlabels", "paragraphlabels",
+              "timeserieslabels", "videorectanglelabels", "taxonomy", "text", "rating",
+              "number", "datetime")
+
+# shorthand name -> value key (geometry and span fields live in `value`)
+VALUE_FIELDS = frozenset({"x", "y", "width", "height", "rotation", "start", "end", "text",
+                          "points", "startOffset", "endOffset", "radiusX", "radiusY"})
+
+ITEM_FIELDS = frozenset({"id", "type", "from_name", "to_name", "value", "score", "origin",
+                         "parent_id", "readonly", "hidden", "original_width",
+                         "original_height", "image_rotation", "meta", "item_index"})
+
+FIELDS = frozenset(VALUE_FIELDS | ITEM_FIELDS | {"label", "labels", "attrs", "suggestion",
+                                                 "anomaly"})
+
+
+class Region(Record):
+    """One region of an annotation; reads from (and fixes write to) its result items."""
+
+    __slots__ = ("id", "type", "from_name", "to_name", "item", "value", "attrs", "items",
+                 "dropped", "context")
+
+    def __init__(self, item: dict):
+        self.item = item
+        self.id = item.get("id")
+        self.type = item.get("type")
+        self.from_name = item.get("from_name")
+        self.to_name = item.get("to_name")
+        value = item.get("value")
+        self.value = value if value.__class__ is dict else {}
+        self.attrs: dict = {}
+        self.items = [item]
+        self.dropped = False
+        self.context = None  # the evaluation, for suggester-backed fields
+
+    def add(self, item: dict) -> None:
+        """Another result item with this region's id (per-region choices, text, ...)."""
+        self.items.append(item)
+        value = item.get("value")
+        self.attrs[item.get("from_name")] = value if value.__class__ is dict else {}
+
+    @property
+    def label_key(self) -> str | None:
+        value = self.value
+        if isinstance(value.get(self.type), (list, str, int, float)):
+            return self.type
+        for key in LABEL_KEYS:
+            if key in value:
+                return key
+        return None
+
+    @property
+    def labels(self) -> list | None:
+        key = self.label_key
+        if key is None:
+            for value in self.attrs.values():
+                for attr_key in LABEL_KEYS:
+                    found = value.get(attr_key)
+                    if isinstance(found, list):
+                        return _leaves(found, attr_key)
+            return None
+        found = self.value.get(key)
+        if isinstance(found, list):
+            return _leaves(found, key)
+        return None if found is None else [found]
+
+    @property
+    def label(self):
+        labels = self.labels
+        return labels[0] if labels else None
+
+    def field(self, name: str):
+        if name in VALUE_FIELDS:
+            return self.value.get(name)
+        if name == "label":
+            return self.label
+        if name == "labels":
+            return self.labels
+        if name == "value":
+            return self.value
+        if name == "attrs":
+            return self.attrs
+        if name in ("suggestion", "anomaly"):
+            return self.context.region_field(self, name) if self.context is not None else None
+        return self.item.get(name)
+
+    def __repr__(self) -> str:
+        return f"Region(id={self.id!r}, type={self.type!r}, label={self.label!r})"
+
+
+def _leaves(values: list, key: str) -> list:
+    """Taxonomy values are paths (lists); their label is the leaf."""
+    if key == "taxonomy":
+        return [path[-1] if isinstance(path, list) and path else path for path in values]
+    return values
+
+
+def build_regions(result) -> tuple[list[Region], list[dict]]:
+    """Group result items into regions (in order of first appearance) and relations."""
+    regions: list[Region] = []
+    relations: list[dict] = []
+    if result.__class__ is not list:
+        return regions, relations
+    by_id: dict = {}
+    for item in result:
+        if item.__class__ is not dict:
+            continue
+        if item.get("type") == "relation":
+            relations.append(item)
+            continue
+        region_id = item.get("id")
+        if region_id.__class__ is str or region_id.__class__ is int:
+            existing = by_id.get(region_id)
+            if existing is not None:
+                existing.add(item)
+                continue
+            region = by_id[region_id] = Region(item)
+        else:
+            region = Region(item)
+        regions.append(region)
+    return regions, relations

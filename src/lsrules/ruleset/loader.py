@@ -1,0 +1,289 @@
+"""Ruleset file -> `Ruleset` model plus every diagnostic found on the way.
+
+Stages, each yielding diagnostics rather than stopping at the first: YAML (with positions),
+the JSON Schema, the labeling config, then each expression's syntax. The static checker
+(`lsrules.dsl.checker`) runs after this on the model.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from lsrules.diagnostics import ERROR, WARNING, Diagnostic
+from lsrules.dsl import nodes
+from lsrules.dsl.parser import ExpressionError, parse
+from lsrules.errors import Location, LsrulesError
+from lsrules.ruleset.model import Expression, InlineTest, Message, Rule, Ruleset
+from lsrules.ruleset.yaml_source import SourceText, YamlDocument, load_yaml
+
+MAX_RULESET_BYTES = 10 * 1024 * 1024
+PACKS = ("builtin:labeling-config",)
+_SCOPE = re.compile(r"^\s*(annotation|region)\s*(?:\bwhere\b(.*))?$", re.DOTALL)
+
+
+def read_text(path: str | Path) -> str:
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_RULESET_BYTES:
+            raise LsrulesError(f"file larger than {MAX_RULESET_BYTES // (1024 * 1024)} MB",
+                               str(path))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LsrulesError("no such file", str(path)) from None
+    except IsADirectoryError:
+        raise LsrulesError("is a directory, not a ruleset file", str(path)) from None
+    except OSError as error:
+        raise LsrulesError(f"cannot read: {error.strerror}", str(path)) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise LsrulesError(f"not UTF-8 text (byte {error.start})", str(path)) from None
+
+
+def load_ruleset(path: str | Path, config_path: str | Path | None = None,
+                 text: str | None = None) -> tuple[Ruleset | None, list[Diagnostic]]:
+    """Read, validate and parse one ruleset; `None` when it is unusable (see diagnostics)."""
+    file = str(path)
+    text = read_text(path) if text is None else text
+    document = load_yaml(text, file)
+    diagnostics = [Diagnostic("LSR002", message, location)
+                   for message, location in document.problems]
+    data = document.data
+    if not isinstance(data, dict):
+        raise LsrulesError("a ruleset must be a YAML mapping (ruleset:, rules:, ...)",
+                           document.locate(()))
+    from lsrules.ruleset.schema import validate_document
+
+    diagnostics.extend(validate_document(data, document.locate))
+    builder = _Builder(document, diagnostics)
+    ruleset = builder.build(data, text, config_path)
+    return ruleset, diagnostics
+
+
+class _Builder:
+    def __init__(self, document: YamlDocument, diagnostics: list[Diagnostic]):
+        self.document = document
+        self.diagnostics = diagnostics
+
+    def error(self, code: str, message: str, location: Location, rule_id=None,
+              severity=ERROR) -> None:
+        self.diagnostics.append(Diagnostic(code, message, location, severity, rule_id))
+
+    def build(self, data: dict, text: str, config_path) -> Ruleset:
+        file = self.document.file
+        name = data.get("ruleset")
+        ruleset = Ruleset(
+            name=name if isinstance(name, str) else Path(file).stem,
+            version=str(data.get("version", "")),
+            path=file,
+            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            description=str(data.get("description") or ""),
+            document=self.document,
+        )
+        routes = data.get("routes")
+        if isinstance(routes, dict):
+            for route_name, settings in routes.items():
+                priority = settings.get("priority", 0) if isinstance(settings, dict) else 0
+                ruleset.routes[route_name] = priority if isinstance(priority, int) else 0
+        if isinstance(data.get("suggester"), dict):
+            ruleset.suggester = data["suggester"]
+        extends = data.get("extends")
+        if isinstance(extends, list):
+            for position, pack in enumerate(extends):
+                if pack in PACKS:
+                    ruleset.extends.append(pack)
+                elif isinstance(pack, str):
+                    self.error("LSR004", f'unknown rule pack "{pack}" (known: '
+                               f'{", ".join(PACKS)})', self.document.locate(("extends", position)))
+        if data.get("fixes") in ("apply", "suggest", "off"):
+            ruleset.fixes = data["fixes"]
+        self.read_config(ruleset, data, config_path)
+        rules = data.get("rules")
+        if isinstance(rules, list):
+            for index, entry in enumerate(rules):
+                if isinstance(entry, dict):
+                    ruleset.rules.append(self.rule(entry, index))
+        if isinstance(data.get("streams"), list):
+            ruleset.streams = [entry for entry in data["streams"] if isinstance(entry, dict)]
+        tests = data.get("tests")
+        if isinstance(tests, list):
+            for index, entry in enumerate(tests):
+                if isinstance(entry, dict):
+                    ruleset.tests.append(self.inline_test(entry, index))
+        self.warn_hash_in_plain_scalars()
+        return ruleset
+
+    def read_config(self, ruleset: Ruleset, data: dict, config_path) -> None:
+        configured = data.get("labeling_config")
+        if config_path is None and isinstance(configured, str):
+            config_path = Path(self.document.file).parent / configured
+        if config_path is None:
+            return
+        from lsrules.ruleset.labeling_config import read_labeling_config
+
+        ruleset.labeling_config_path = str(config_path)
+        try:
+            ruleset.config = read_labeling_config(config_path)
+        except LsrulesError as error:
+            where = self.document.locate(("labeling_config",))
+            self.error("LSR003", f"cannot read the labeling config {config_path}: "
+                       f"{error.message} ({error.location})", where)
+
+    # -- rules --------------------------------------------------------------------------
+
+    def rule(self, entry: dict, index: int) -> Rule:
+        path = ("rules", index)
+        rule_id = entry.get("id") if isinstance(entry.get("id"), str) else f"rules[{index}]"
+        rule = Rule(id=rule_id, index=index, location=self.document.locate(path))
+        if entry.get("severity") in ("error", "warning", "info"):
+            rule.severity = entry["severity"]
+        rule.description = str(entry.get("description") or "")
+        scope = entry.get("for")
+        if isinstance(scope, str):
+            match = _SCOPE.match(scope)
+            if match:
+                rule.scope = match.group(1)
+                if match.group(2) is not None:
+                    if rule.scope != "region":
+                        self.error("LSR100", "`where` filters only `for: region`",
+                                   self.document.locate(path + ("for",)), rule_id)
+                    else:
+                        rule.where = self.expression(path + ("for",), rule_id,
+                                                     offset=match.start(2))
+        rule.when = self.condition(entry, path, "when", rule_id)
+        rule.assert_ = self.condition(entry, path, "assert", rule_id)
+        if isinstance(entry.get("message"), str):
+            rule.message = self.message(path + ("message",), rule_id)
+        fixes = entry.get("fix")
+        if isinstance(fixes, str):
+            action = self.expression(path + ("fix",), rule_id, start="action")
+            rule.fix = [action] if action else []
+        elif isinstance(fixes, list):
+            for position, text in enumerate(fixes):
+                if isinstance(text, str):
+                    action = self.expression(path + ("fix", position), rule_id, start="action")
+                    if action:
+                        rule.fix.append(action)
+        if isinstance(entry.get("route"), str):
+            rule.route = entry["route"]
+        if entry.get("fixes") in ("apply", "suggest", "off"):
+            rule.fixes = entry["fixes"]
+        if isinstance(entry.get("tags"), list):
+            rule.tags = [str(tag) for tag in entry["tags"]]
+        return rule
+
+    def condition(self, entry: dict, path: tuple, key: str, rule_id: str) -> Expression | None:
+        value = entry.get(key)
+        if isinstance(value, bool):
+            location = self.document.locate(path + (key,))
+            node = nodes.Literal(nodes.Span(0, 0), value)
+            return Expression("true" if value else "false", node, location)
+        if isinstance(value, str):
+            return self.expression(path + (key,), rule_id)
+        return None
+
+    def expression(self, path: tuple, rule_id: str | None, start: str = "expression",
+                   offset: int = 0, text: str | None = None,
+                   source: SourceText | None = None) -> Expression | None:
+        source = source or self.document.source(path)
+        if text is None:
+            text = self.document.data_at(path)
+            text = text[offset:] if isinstance(text, str) else ""
+        location = self.document.locate(path)
+        try:
+            node = parse(text, start=start)
+        except ExpressionError as error:
+            where = source.locate(offset + error.offset) if source else location
+            self.error(error.code, error.message, where, rule_id)
+            return None
+        return Expression(text, node, location, source, offset)
+
+    def message(self, path: tuple, rule_id: str) -> Message | None:
+        text = self.document.data_at(path)
+        source = self.document.source(path)
+        parts: list = []
+        literal: list[str] = []
+        position = 0
+        while position < len(text):
+            char = text[position]
+            if char in "{}" and text[position: position + 2] in ("{{", "}}"):
+                literal.append(char)
+                position += 2
+                continue
+            if char == "}":
+                self.error("LSR100", "unmatched `}` in message (write `}}` for a brace)",
+                           source.locate(position) if source else self.document.locate(path),
+                           rule_id)
+                return None
+            if char != "{":
+                literal.append(char)
+                position += 1
+                continue
+            end = _placeholder_end(text, position + 1)
+            if end < 0:
+                self.error("LSR100", "unclosed `{` in message (write `{{` for a brace)",
+                           source.locate(position) if source else self.document.locate(path),
+                           rule_id)
+                return None
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            expression = self.expression(path, rule_id, offset=position + 1,
+                                         text=text[position + 1: end], source=source)
+            if expression is None:
+                return None
+            parts.append(expression)
+            position = end + 1
+        if literal:
+            parts.append("".join(literal))
+        return Message(parts)
+
+    def inline_test(self, entry: dict, index: int) -> InlineTest:
+        name = entry.get("name")
+        others = entry.get("others")
+        return InlineTest(
+            name=name if isinstance(name, str) else f"tests[{index}]",
+            location=self.document.locate(("tests", index)),
+            task=entry.get("task") if isinstance(entry.get("task"), dict) else {},
+            annotation=entry.get("annotation") if isinstance(entry.get("annotation"), dict) else {},
+            others=others if isinstance(others, list) else None,
+            expect=entry.get("expect") if isinstance(entry.get("expect"), dict) else {},
+        )
+
+    def warn_hash_in_plain_scalars(self) -> None:
+        """` #` in a plain scalar starts a YAML comment: what follows is silently dropped."""
+        import yaml
+
+        for path, node in self.document.nodes.items():
+            if (isinstance(node, yaml.ScalarNode) and node.style is None and path
+                    and path[0] == "rules"):
+                line_end = self.document.text.find("\n", node.end_mark.index)
+                rest = self.document.text[node.end_mark.index: line_end if line_end >= 0 else None]
+                if rest.lstrip().startswith("#") and rest.startswith(" "):
+                    self.error("LSR005", "a ` #` here starts a YAML comment, so the text after "
+                               "it is not part of the value; quote the value if it was meant "
+                               "to be", self.document.locate(path), severity=WARNING)
+
+
+def _placeholder_end(text: str, position: int) -> int:
+    """Index of the `}` closing a placeholder, skipping strings and nested braces."""
+    depth = 0
+    quote = ""
+    while position < len(text):
+        char = text[position]
+        if quote:
+            if char == "\\":
+                position += 1
+            elif char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                return position
+            depth -= 1
+        position += 1
+    return -1

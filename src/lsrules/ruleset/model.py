@@ -1,0 +1,84 @@
+"""The ruleset as the compiler sees it: rules with parsed expressions and their locations."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsrules.dsl import nodes
+from lsrules.errors import Location
+
+SEVERITIES = ("error", "warning", "info")
+FIX_POLICIES = ("apply", "suggest", "off")
+
+
+@dataclass
+class Expression:
+    """An expression (or fix action) from the YAML, parsed, with the way back to the file."""
+
+    text: str
+    node: nodes.Node
+    location: Location  # where the scalar starts
+    source: Any = None  # yaml_source.SourceText, for positions inside the text
+    offset: int = 0  # where `text` starts inside the scalar (`for: region where ...`)
+
+    def locate(self, offset: int) -> Location:
+        if self.source is not None:
+            return self.source.locate(self.offset + offset)
+        return self.location
+
+
+@dataclass
+class Message:
+    """A message template: literal text and `{expression}` placeholders, in order."""
+
+    parts: list[str | Expression]
+
+
+@dataclass
+class Rule:
+    id: str
+    index: int
+    location: Location
+    severity: str = "error"
+    description: str = ""
+    scope: str = "annotation"  # annotation | region
+    where: Expression | None = None
+    when: Expression | None = None
+    assert_: Expression | None = None
+    message: Message | None = None
+    fix: list[Expression] = field(default_factory=list)
+    route: str | None = None
+    fixes: str | None = None  # the rule's own policy; None = the ruleset's
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class InlineTest:
+    name: str
+    location: Location
+    task: dict
+    annotation: dict
+    others: list | None
+    expect: dict
+
+
+@dataclass
+class Ruleset:
+    name: str
+    version: str
+    path: str
+    sha256: str
+    description: str = ""
+    labeling_config_path: str | None = None
+    config: Any = None  # LabelingConfig
+    routes: dict[str, int] = field(default_factory=dict)
+    suggester: dict | None = None
+    extends: list[str] = field(default_factory=list)
+    fixes: str = "apply"
+    rules: list[Rule] = field(default_factory=list)
+    streams: list[dict] = field(default_factory=list)
+    tests: list[InlineTest] = field(default_factory=list)
+    document: Any = None  # the YamlDocument, for locations
+
+    def fix_policy(self, rule: Rule) -> str:
+        return rule.fixes or self.fixes
