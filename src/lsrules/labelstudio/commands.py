@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 from lsrules.errors import LsrulesError
@@ -87,10 +88,15 @@ def run_serve(args: argparse.Namespace) -> int:
         # Only once the hook listens: an annotation saved before that is found by this sync,
         # one saved after reaches the hook.
         _wait_until_listening(args.host, args.port)
-        state["startup_sync"] = _sync_all(label_studio, store,
-                                          sorted(set(args.project)
-                                                 | set(store.checkpointed_projects())),
-                                          worker.wake)
+        projects = sorted(set(args.project) | set(store.checkpointed_projects()))
+        attempts = 0
+        while True:  # Label Studio may be down at start-up: catch up once it is back
+            outcome = _sync_all(label_studio, store, projects, worker.wake)
+            state["startup_sync"] = outcome
+            if outcome == "done":
+                return
+            time.sleep(min(args.retry_max, args.retry_base * 2 ** attempts))
+            attempts += 1
 
     def health() -> dict:
         return {**state, **(store.counts() if hasattr(store, "counts") else {})}
@@ -110,7 +116,6 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _wait_until_listening(host: str, port: int, timeout: float = 60) -> None:
     import socket
-    import time
 
     address = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
     deadline = time.monotonic() + timeout

@@ -1,0 +1,356 @@
+"""Checked ruleset -> Python source, compiled once (Jinja2's compiler is the model).
+
+User text never reaches `compile` as code: names map to fixed Python locals, fields become
+dict lookups or entries of a region's field table, strings and numbers become `repr`
+literals. The generated module defines `evaluate(state)`, which runs every rule in file
+order inline (the hot loop), plus small per-rule functions for the rare paths: the message,
+the fix, and the re-check after a fix.
+"""
+from __future__ import annotations
+
+from lsrules.dsl import nodes
+from lsrules.dsl.builtins import BUILTINS
+from lsrules.engine.regions import ITEM_FIELDS, VALUE_FIELDS
+
+_COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+ROOTS = ("task", "annotation", "regions", "relations", "others", "annotator", "suggestion",
+         "config")
+
+
+class CodeGenerator:
+    def __init__(self, ruleset):
+        self.ruleset = ruleset
+        self.lines: list[str] = []
+        self.temporary = 0
+        self.constants: dict[str, object] = {}
+        self.region_names: set[str] = set()
+        self.locals: set[str] = set()  # comprehension variables in scope
+
+    # -- output ---------------------------------------------------------------------------
+    def write(self, line: str, indent: int) -> None:
+        self.lines.append("    " * indent + line)
+
+    def temp(self) -> str:
+        self.temporary += 1
+        return f"_t{self.temporary}"
+
+    def constant(self, value) -> str:
+        name = f"_c{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    # -- expressions ----------------------------------------------------------------------
+    def expr(self, node: nodes.Node) -> str:
+        return getattr(self, "expr_" + type(node).__name__)(node)
+
+    def expr_Literal(self, node):
+        return repr(node.value)
+
+    def expr_ListDisplay(self, node):
+        return "[" + ", ".join(self.expr(item) for item in node.items) + "]"
+
+    def expr_Name(self, node):
+        if node.name == "region" or (node.name in ROOTS and node.name not in self.locals):
+            return node.name
+        return "v_" + node.name
+
+    def _path(self, node):
+        """(root expression, keys) for a chain of attributes."""
+        keys = []
+        while isinstance(node, nodes.Attribute):
+            keys.append(node.name)
+            node = node.value
+        return node, tuple(reversed(keys))
+
+    def _is_region(self, node) -> bool:
+        return isinstance(node, nodes.Name) and (
+            node.name in self.region_names)
+
+    def expr_Attribute(self, node):
+        if self._is_region(node.value):
+            region = self.expr(node.value)
+            name = node.name
+            if name in VALUE_FIELDS:
+                return f"{region}.value.get({name!r})"
+            if name in ("id", "type", "from_name", "to_name", "value", "attrs", "label", "labels"):
+                return f"{region}.{name}"
+            if name in ITEM_FIELDS:
+                return f"{region}.item.get({name!r})"
+            return f"{region}.field({name!r})"
+        root, keys = self._path(node)
+        if isinstance(root, nodes.Name) and root.name in ("task", "annotation") and len(keys) == 1:
+            return f"{self.expr(root)}.get({keys[0]!r})"
+        if isinstance(root, nodes.Name) and not self._is_region(root):
+            return f"_path({self.expr(root)}, {keys!r})"
+        return f"_get({self.expr(node.value)}, {node.name!r})"
+
+    def expr_Index(self, node):
+        return f"_index({self.expr(node.value)}, {self.expr(node.index)})"
+
+    def expr_Call(self, node):
+        name = node.function
+        if name == "has":
+            root, keys = self._path(node.arguments[0])
+            return f"_has_path({self.expr(root)}, {keys!r})"
+        if name == "matches" and len(node.arguments) == 2:
+            import re
+
+            pattern = self.constant(re.compile(node.arguments[1].value))
+            return f"_builtin_matches({self.expr(node.arguments[0])}, {pattern})"
+        arguments = ", ".join(self.expr(argument) for argument in node.arguments)
+        return f"_builtin_{name}({arguments})"
+
+    def expr_MethodCall(self, node):
+        return f"_config_labels(config, {self.expr(node.arguments[0])})"
+
+    def expr_Comprehension(self, node):
+        variable = "v_" + node.variable
+        is_region = _iterates_regions(node.iterable, self.region_names)
+        saved = set(self.region_names)
+        saved_locals = set(self.locals)
+        self.locals.add(node.variable)
+        if is_region:
+            self.region_names.add(node.variable)
+        else:
+            self.region_names.discard(node.variable)
+        element = self.expr(node.element)
+        condition = f" if ({self.expr(node.condition)}) is True" if node.condition else ""
+        self.region_names = saved
+        self.locals = saved_locals
+        iterable = f"_as_list({self.expr(node.iterable)})"
+        loop = f"for {variable} in {iterable}{condition}"
+        kind = node.kind
+        if kind == "any":
+            return f"any(({element}) is True {loop})"
+        if kind == "all":
+            return f"all(({element}) is True {loop})"
+        if kind == "none":
+            return f"(not any(({element}) is True {loop}))"
+        if kind == "count":
+            return f"sum(1 {loop} if ({element}) is True)"
+        if kind == "sum":
+            return f"_sum_of([{element} {loop}])"
+        if kind == "min":
+            return f"_min_of([{element} {loop}])"
+        if kind == "max":
+            return f"_max_of([{element} {loop}])"
+        return f"[{element} {loop}]"
+
+    def expr_Unary(self, node):
+        operand = self.expr(node.operand)
+        t = self.temp()
+        if node.operator == "not":
+            return f"(None if ({t} := {operand}) is None else {t} is not True)"
+        if node.operator == "-":
+            return f"(None if ({t} := {operand}) is None else -{t})"
+        return f"(None if ({t} := {operand}) is None else +{t})"
+
+    def expr_Binary(self, node):
+        left, right = self.expr(node.left), self.expr(node.right)
+        if node.operator == "*":
+            return f"_multiply({left}, {right})"
+        if node.operator == "/":
+            return f"_divide({left}, {right})"
+        if node.operator == "%":
+            return f"_modulo({left}, {right})"
+        a, b = self.temp(), self.temp()
+        return (f"(None if ({a} := {left}) is None or ({b} := {right}) is None "
+                f"else {a} {node.operator} {b})")
+
+    def expr_Logical(self, node):
+        left, right = self.expr(node.left), self.expr(node.right)
+        a, b = self.temp(), self.temp()
+        if node.operator == "and":
+            return (f"(False if ({a} := {left}) is False else (False if ({b} := {right}) is False "
+                    f"else (True if {a} is True and {b} is True else None)))")
+        return (f"(True if ({a} := {left}) is True else (True if ({b} := {right}) is True "
+                f"else (False if {a} is False and {b} is False else None)))")
+
+    def expr_Compare(self, node):
+        parts = []
+        values = [self.expr(operand) for operand in node.operands]
+        temps = [self.temp() for _ in values]
+        for position, operator in enumerate(node.operators):
+            left = f"({temps[position]} := {values[position]})" if position == 0 else temps[position]
+            right_value = f"({temps[position + 1]} := {values[position + 1]})"
+            a, b = (left, right_value)
+            if operator in ("==", "!="):
+                parts.append(f"({a} {operator} {b})")
+            elif operator in ("in", "not in"):
+                parts.append(f"(None if {a} is None or {b} is None else "
+                             f"{temps[position]} {operator} {temps[position + 1]})")
+            else:
+                parts.append(f"(None if {a} is None or {b} is None else "
+                             f"{temps[position]} {operator} {temps[position + 1]})")
+        if len(parts) == 1:
+            return parts[0]
+        # chained: Kleene and of the pairs, left to right
+        result = parts[0]
+        for part in parts[1:]:
+            a, b = self.temp(), self.temp()
+            result = (f"(False if ({a} := {result}) is False else (False if ({b} := {part}) is "
+                      f"False else (True if {a} is True and {b} is True else None)))")
+        return result
+
+    def expr_Conditional(self, node):
+        return (f"({self.expr(node.body)} if ({self.expr(node.test)}) is True "
+                f"else {self.expr(node.orelse)})")
+
+    # -- rules -----------------------------------------------------------------------------
+    def generate(self) -> str:
+        ruleset = self.ruleset
+        used = _used_names(ruleset)
+        self.write("def evaluate(state):", 0)
+        self.write("task = state.task; annotation = state.annotation; regions = state.regions", 1)
+        self.write("relations = state.relations; others = state.others; config = state.config", 1)
+        if "annotator" in used:
+            self.write("annotator = state.annotator()", 1)
+        if "suggestion" in used:
+            self.write("suggestion = state.suggestion()", 1)
+        self.write("fire = state.fire", 1)
+        for rule in ruleset.rules:
+            self.rule_inline(rule)
+        self.write("return None", 1)
+        for rule in ruleset.rules:
+            self.rule_functions(rule, used)
+        return "\n".join(self.lines) + "\n"
+
+    def _scope_loop(self, rule, indent):
+        if rule.scope == "region":
+            self.region_names = {"region"}
+            self.write("for region in regions:", indent)
+        else:
+            self.region_names = set()
+            self.write("for region in _NO_REGION:", indent)
+
+    def rule_inline(self, rule) -> None:
+        self.write(f"# rule {rule.index}: {rule.id}", 1)
+        self._scope_loop(rule, 1)
+        self.rule_body(rule, 2, on_fire=f"fire({rule.index}, region)")
+        if any(isinstance(action.node, nodes.DropRegion) for action in rule.fix):
+            self.write("regions = state.regions", 1)
+
+    def rule_body(self, rule, indent, on_fire: str, skip: str = "continue") -> None:
+        if rule.where is not None:
+            self.guard(f"({self.expr(rule.where.node)}) is not True", skip, skip, indent)
+        if rule.when is not None:
+            self.guard(f"({self.expr(rule.when.node)}) is not True", skip, skip, indent)
+        if rule.assert_ is not None:
+            self.guard(f"({self.expr(rule.assert_.node)}) is True", skip, "pass", indent)
+        self.write(on_fire, indent)
+
+    def guard(self, condition: str, then: str, on_error: str, indent: int) -> None:
+        self.write("try:", indent)
+        self.write(f"if {condition}: {then}", indent + 1)
+        self.write("except _DATA_ERRORS:", indent)
+        self.write(on_error, indent + 1)
+
+    def prologue(self, used, indent=1):
+        self.write("task = state.task; annotation = state.annotation; regions = state.regions",
+                   indent)
+        self.write("relations = state.relations; others = state.others; config = state.config",
+                   indent)
+        if "annotator" in used:
+            self.write("annotator = state.annotator()", indent)
+        if "suggestion" in used:
+            self.write("suggestion = state.suggestion()", indent)
+
+    def rule_functions(self, rule, used) -> None:
+        index = rule.index
+        self.region_names = {"region"} if rule.scope == "region" else set()
+        # re-check: would the rule still fire on this item?
+        self.write(f"def check_{index}(state, region):", 0)
+        self.prologue(used)
+        self.write("for _once in _ONCE:", 1)
+        self.rule_body(rule, 2, on_fire="return True", skip="return False")
+        self.write("return False", 1)
+        # message
+        self.write(f"def message_{index}(state, region):", 0)
+        self.prologue(used)
+        if rule.message is None:
+            default = rule.description or f"rule {rule.id} failed"
+            self.write(f"return {default!r}", 1)
+        else:
+            pieces = []
+            for part in rule.message.parts:
+                if isinstance(part, str):
+                    pieces.append(repr(part))
+                else:
+                    pieces.append(f"_text_or_null(lambda: {self.expr(part.node)})")
+            self.write("return ''.join([" + ", ".join(pieces) + "])", 1)
+        # fix
+        self.write(f"def fix_{index}(state, region):", 0)
+        self.prologue(used)
+        if not rule.fix:
+            self.write("return None", 1)
+        for action in rule.fix:
+            node = action.node
+            if isinstance(node, nodes.SetAction):
+                self.write("try:", 1)
+                self.write(f"_value = {self.expr(node.value)}", 2)
+                self.write("except _DATA_ERRORS:", 1)
+                self.write("_value = None", 2)
+                self.write(f"state.set_value(region, {node.target!r}, _value, {index})", 1)
+            elif isinstance(node, nodes.DropRegion):
+                self.write(f"state.drop_region(region, {index})", 1)
+                self.write("return None", 1)
+            else:
+                method = "add_label" if isinstance(node, nodes.AddLabel) else "remove_label"
+                self.write("try:", 1)
+                self.write(f"_value = {self.expr(node.value)}", 2)
+                self.write("except _DATA_ERRORS:", 1)
+                self.write("_value = None", 2)
+                self.write(f"state.{method}(region, _value, {index})", 1)
+            self.write("regions = state.regions; annotation = state.annotation", 1)
+
+
+def _iterates_regions(iterable: nodes.Node, region_names) -> bool:
+    return isinstance(iterable, nodes.Name) and iterable.name == "regions"
+
+
+def _used_names(ruleset) -> set[str]:
+    used: set[str] = set()
+    for rule in ruleset.rules:
+        expressions = [rule.where, rule.when, rule.assert_, *rule.fix]
+        if rule.message is not None:
+            expressions += [part for part in rule.message.parts if not isinstance(part, str)]
+        for expression in expressions:
+            if expression is not None:
+                for node in expression.node.walk():
+                    if isinstance(node, nodes.Name):
+                        used.add(node.name)
+    return used
+
+
+def compile_ruleset(ruleset) -> dict:
+    """Generate, compile and execute the ruleset's module; returns its namespace."""
+    from lsrules.dsl import runtime
+
+    generator = CodeGenerator(ruleset)
+    source = generator.generate()
+    namespace: dict = {
+        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "True": True,
+                         "False": False, "None": None},
+        "_DATA_ERRORS": runtime.DATA_ERRORS, "_NO_REGION": (None,), "_ONCE": (None,),
+        "_get": runtime.get, "_path": runtime.path, "_has_path": runtime.has_path,
+        "_index": runtime.index, "_multiply": runtime.multiply, "_divide": runtime.divide,
+        "_modulo": runtime.modulo, "_as_list": runtime.as_list, "_sum_of": runtime.sum_of,
+        "_min_of": runtime.min_of, "_max_of": runtime.max_of,
+        "_config_labels": runtime.config_labels, "_text_or_null": _text_or_null,
+    }
+    for name, builtin in BUILTINS.items():
+        namespace[f"_builtin_{name}"] = builtin.implementation
+    namespace.update(generator.constants)
+    code = compile(source, f"<ruleset {ruleset.name}>", "exec")
+    exec(code, namespace)  # noqa: S102 - generated from the checked AST; no user text as code
+    namespace["__source__"] = source
+    return namespace
+
+
+def _text_or_null(thunk) -> str:
+    from lsrules.dsl.runtime import DATA_ERRORS, to_text
+
+    try:
+        return to_text(thunk())
+    except DATA_ERRORS:
+        return "null"

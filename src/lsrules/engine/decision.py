@@ -1,0 +1,81 @@
+"""The decision record (SPEC section 3): one per evaluated annotation."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    region_id: object = None
+    fixed: bool = False
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "message": self.message,
+                "region_id": self.region_id, "fixed": self.fixed}
+
+
+@dataclass(slots=True)
+class Decision:
+    task_id: object
+    annotation_id: object
+    verdict: str
+    findings: list[Finding]
+    patch: list[dict]
+    route: dict | None
+    suggestions: list[dict]
+    ruleset: str
+    version: str
+    sha256: str
+    lsrules_version: str
+    rules: list[str]
+    time: float
+    duration_us: int
+    annotation: dict = field(repr=False, default=None)  # the input, hashed lazily
+    patch_to_apply: list[dict] = field(default_factory=list)
+    task_patch: list[dict] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+    _input_sha256: str | None = field(default=None, repr=False)
+
+    @property
+    def input_sha256(self) -> str:
+        if self._input_sha256 is None:
+            self._input_sha256 = canonical_sha256(self.annotation)
+        return self._input_sha256
+
+    def to_dict(self) -> dict:
+        record = {
+            "task_id": self.task_id,
+            "annotation_id": self.annotation_id,
+            "verdict": self.verdict,
+            "findings": [finding.to_dict() for finding in self.findings],
+            "patch": self.patch,
+            "route": self.route,
+            "suggestions": self.suggestions,
+            "audit": {
+                "ruleset": self.ruleset,
+                "version": self.version,
+                "sha256": self.sha256,
+                "lsrules_version": self.lsrules_version,
+                "input_sha256": self.input_sha256,
+                "time": datetime.fromtimestamp(self.time, timezone.utc).strftime(
+                    "%Y-%m-%dT%H:%M:%S.%fZ"),
+                "duration_us": self.duration_us,
+                "rules": self.rules,
+            },
+        }
+        if self.task_patch:
+            record["task_patch"] = self.task_patch
+        return record
+
+
+def canonical_sha256(value) -> str:
+    """sha256 of the value's canonical JSON (sorted keys, no spaces): stable across runs."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

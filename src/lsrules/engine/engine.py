@@ -1,0 +1,137 @@
+"""The engine: a compiled ruleset that turns (task, annotation) into a Decision.
+
+Everything that can be done once per ruleset (parsing, checking, code generation, the
+labeling-config pack, regexes) is done in `Engine.__init__`; `evaluate` runs the compiled
+function and assembles the record.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from lsrules import __version__
+from lsrules.engine.decision import Decision, Finding
+from lsrules.engine.evaluation import Evaluation
+from lsrules.errors import LsrulesError
+
+_VERDICT_ORDER = ("accept", "fixed", "review", "reject")
+
+
+def check_and_load(path, config_path=None):
+    """Load and statically check one ruleset: (ruleset or None, diagnostics)."""
+    from lsrules.dsl.checker import check_ruleset
+    from lsrules.ruleset.loader import load_ruleset
+
+    ruleset, diagnostics = load_ruleset(path, config_path)
+    if ruleset is not None:
+        diagnostics.extend(check_ruleset(ruleset))
+    return ruleset, diagnostics
+
+
+def load_engine(*paths, config=None, suggester=None) -> "Engine":
+    if len(paths) != 1:
+        raise LsrulesError("lsrules.load takes one ruleset file")
+    ruleset, diagnostics = check_and_load(paths[0], config)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more; run `lsrules check`)" if len(errors) > 1 else ""
+        raise LsrulesError(f"{first.code}: {first.message}{more}", first.location)
+    return Engine(ruleset, suggester=suggester)
+
+
+class Engine:
+    def __init__(self, ruleset, suggester=None):
+        from lsrules.dsl.codegen import compile_ruleset
+
+        self.ruleset = ruleset
+        self.name = ruleset.name
+        self.version = ruleset.version
+        self.sha256 = ruleset.sha256
+        self.rules = ruleset.rules
+        self.routes = dict(ruleset.routes)
+        self.config = ruleset.config
+        self.namespace = compile_ruleset(ruleset)
+        self._evaluate = self.namespace["evaluate"]
+        self.pack = None
+        if "builtin:labeling-config" in ruleset.extends and ruleset.config is not None:
+            from lsrules.engine.builtin_pack import LabelingConfigPack
+
+            self.pack = LabelingConfigPack(ruleset.config)
+        self.rule_ids = ([*self.pack.RULES] if self.pack else []) + [r.id for r in self.rules]
+        self.policies = [ruleset.fix_policy(rule) for rule in self.rules]
+        self.suggester = suggester
+        if suggester is None and ruleset.suggester is not None:
+            self.suggester = _open_suggester(ruleset)
+        self.uses_suggester = self.suggester is not None
+
+    @property
+    def source(self) -> str:
+        """The generated Python source (for `lsrules explain --source` and debugging)."""
+        return self.namespace["__source__"]
+
+    def evaluate(self, task: dict, annotation: dict, others=None) -> Decision:
+        started = time.perf_counter_ns()
+        if task.__class__ is not dict or annotation.__class__ is not dict:
+            raise LsrulesError("a task and an annotation must be JSON objects")
+        state = Evaluation(self, task, annotation, others)
+        findings = state.findings
+        if self.pack is not None:
+            for found in self.pack.check(task, annotation):
+                findings.append(Finding(found.rule_id, found.severity, found.message,
+                                        found.region_id))
+                state.fired.append(found.rule_id)
+        self._evaluate(state)
+        return self._decide(state, task, annotation, started)
+
+    def _decide(self, state: Evaluation, task, annotation, started: int) -> Decision:
+        route = None
+        if state.route_requests:
+            best = None
+            names = []
+            for rule_index in state.route_requests:
+                rule = self.rules[rule_index]
+                if rule.id not in names:
+                    names.append(rule.id)
+                priority = self.routes.get(rule.route, 0)
+                if best is None or priority > best[1]:
+                    best = (rule.route, priority)
+            route = {"name": best[0], "priority": best[1], "rules": names}
+        if any(f.severity == "error" and not f.fixed for f in state.findings):
+            verdict = "reject"
+        elif route is not None:
+            verdict = "review"
+        elif state.patch or state.task_patch:
+            verdict = "fixed"
+        else:
+            verdict = "accept"
+        suggestions = []
+        if self.suggester is not None:
+            found = state.suggestion()
+            if found["label"] is not None or found["confidence"] is not None:
+                suggestions.append({"region_id": None, "label": found["label"],
+                                    "confidence": found["confidence"],
+                                    "model_version": found["model_version"] or ""})
+        policies = self.policies
+        to_apply = [op for index, op in state.patch_by_rule if policies[index] == "apply"]
+        return Decision(
+            task_id=task.get("id"), annotation_id=annotation.get("id"), verdict=verdict,
+            findings=state.findings, patch=state.patch, route=route, suggestions=suggestions,
+            ruleset=self.name, version=self.version, sha256=self.sha256,
+            lsrules_version=__version__, rules=self.rule_ids, time=time.time(),
+            duration_us=(time.perf_counter_ns() - started) // 1000, annotation=annotation,
+            patch_to_apply=to_apply, task_patch=state.task_patch, fired=state.fired,
+        )
+
+    def learn(self, task: dict, annotation: dict, approved_by: str = "engine") -> bool:
+        """The feedback loop: an approved annotation teaches the suggester."""
+        if self.suggester is None:
+            return False
+        return bool(self.suggester.learn(task, annotation, approved_by))
+
+
+def _open_suggester(ruleset):
+    from lsrules.suggest import Suggester
+
+    settings = dict(ruleset.suggester)
+    return Suggester.open(settings, Path(ruleset.path).parent)

@@ -1,0 +1,251 @@
+"""The state of evaluating one annotation: what the generated code reads and records.
+
+Copy-on-write: rules read the caller's annotation as is; the first fix copies the result
+items, so the caller's input is never mutated and annotations without fixes cost no copy.
+"""
+from __future__ import annotations
+
+import json
+
+from lsrules.engine.decision import Finding
+from lsrules.engine.patch import pointer
+from lsrules.engine.regions import LABEL_KEYS, VALUE_FIELDS, build_regions
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+class Evaluation:
+    __slots__ = ("engine", "task", "annotation", "regions", "relations", "others", "config",
+                 "findings", "patch", "task_patch", "route_requests", "copied", "fired",
+                 "patch_by_rule", "_annotator", "_suggestion")
+
+    def __init__(self, engine, task: dict, annotation: dict, others):
+        self.engine = engine
+        self.task = task
+        self.annotation = annotation
+        self.regions, self.relations = build_regions(annotation.get("result"))
+        self.others = others if others.__class__ is list else []
+        self.config = engine.config
+        self.findings: list[Finding] = []
+        self.patch: list[dict] = []
+        self.task_patch: list[dict] = []
+        self.route_requests: list[int] = []
+        self.copied = False
+        self.fired: list[str] = []
+        self.patch_by_rule: list[tuple[int, dict]] = []
+        self._annotator = None
+        self._suggestion = None
+        if engine.uses_suggester:
+            for region in self.regions:
+                region.context = self
+
+    # -- what rules see ---------------------------------------------------------------------
+    def annotator(self) -> dict:
+        if self._annotator is None:
+            annotator_id = self.annotation.get("completed_by")
+            if isinstance(annotator_id, dict):
+                annotator_id = annotator_id.get("id")
+            suggester = self.engine.suggester
+            self._annotator = {
+                "id": annotator_id,
+                "reliability": suggester.reliability(annotator_id) if suggester else None,
+                "count": None,
+            }
+        return self._annotator
+
+    def suggestion(self) -> dict:
+        if self._suggestion is None:
+            suggester = self.engine.suggester
+            found = suggester.suggest(self.task) if suggester else None
+            self._suggestion = {
+                "label": getattr(found, "label", None),
+                "confidence": getattr(found, "confidence", None),
+                "model_version": suggester.model_version if suggester else None,
+            }
+        return self._suggestion
+
+    def region_field(self, region, name: str):
+        suggester = self.engine.suggester
+        if suggester is None:
+            return None
+        if name == "anomaly":
+            value = region.value
+            return suggester.anomaly(region.label, value.get("x"), value.get("y"),
+                                     value.get("width"), value.get("height"))
+        found = suggester.region_suggestion(self.task, region.item)
+        return {"label": getattr(found, "label", None),
+                "confidence": getattr(found, "confidence", None)}
+
+    # -- what rules do --------------------------------------------------------------------------
+    def fire(self, rule_index: int, region) -> None:
+        rule = self.engine.rules[rule_index]
+        namespace = self.engine.namespace
+        try:
+            message = namespace[f"message_{rule_index}"](self, region)
+        except Exception:  # a message must never stop the evaluation
+            message = rule.description or f"rule {rule.id} failed"
+        finding = Finding(rule.id, rule.severity, message,
+                          region.id if region is not None else None)
+        self.findings.append(finding)
+        self.fired.append(rule.id)
+        if rule.fix:
+            before = len(self.patch) + len(self.task_patch)
+            namespace[f"fix_{rule_index}"](self, region)
+            changed = len(self.patch) + len(self.task_patch) > before
+            if changed:
+                dropped = region is not None and region.dropped
+                finding.fixed = dropped or not namespace[f"check_{rule_index}"](self, region)
+        if rule.route is not None:
+            self.route_requests.append(rule_index)
+
+    def _copy(self) -> None:
+        """First write: copy the annotation and its result items; rebind regions to copies."""
+        if self.copied:
+            return
+        self.copied = True
+        original = self.annotation
+        annotation = dict(original)
+        result = original.get("result")
+        if result.__class__ is list:
+            copies = json.loads(json.dumps(result))
+            annotation["result"] = copies
+            mapping = {id(item): copy for item, copy in zip(result, copies)}
+            for region in self.regions:
+                region.items = [mapping[id(item)] for item in region.items]
+                region.item = region.items[0]
+                value = region.item.get("value")
+                if value.__class__ is not dict:
+                    value = region.item["value"] = {}
+                region.value = value
+                region.attrs = {item.get("from_name"): item.get("value") for item in region.items[1:]
+                                if isinstance(item.get("value"), dict)}
+        self.annotation = annotation
+
+    def _item_index(self, item) -> int:
+        for position, candidate in enumerate(self.annotation["result"]):
+            if candidate is item:
+                return position
+        raise LookupError("region item not in the result")
+
+    def _record(self, operation: dict, rule_index: int) -> None:
+        self.patch.append(operation)
+        self.patch_by_rule.append((rule_index, operation))
+
+    def set_value(self, region, target: tuple, value, rule_index: int) -> None:
+        if value is None:
+            return  # a `set` to null changes nothing (documented)
+        root = target[0]
+        if root == "task":
+            self._set_task_meta(target[2:], value)
+            return
+        self._copy()
+        if root == "annotation":
+            self._set_in(self.annotation, [], target[1:], value, rule_index)
+            return
+        field = target[1]
+        index = self._item_index(region.item)
+        base = ["result", index]
+        if field in ("label", "labels"):
+            key = region.label_key or _label_key_for(region)
+            current = region.value.get(key)
+            if field == "label":
+                if isinstance(current, list) and current:
+                    if current[0] == value and type(current[0]) is type(value):
+                        return
+                    self._set_in(region.value, base + ["value"], (key, 0), value, rule_index)
+                else:
+                    self._set_in(region.value, base + ["value"], (key,), [value], rule_index)
+            else:
+                self._set_in(region.value, base + ["value"], (key,), value, rule_index)
+            return
+        if field in VALUE_FIELDS:
+            self._set_in(region.value, base + ["value"], (field,), value, rule_index)
+        elif field == "value":
+            if len(target) == 2:
+                if isinstance(value, dict):
+                    self._set_in(region.item, base, ("value",), value, rule_index)
+                    region.value = region.item["value"]
+            else:
+                self._set_in(region.value, base + ["value"], target[2:], value, rule_index)
+        else:
+            self._set_in(region.item, base, target[1:], value, rule_index)
+
+    def _set_in(self, container, prefix: list, keys: tuple, value, rule_index: int) -> None:
+        for depth, key in enumerate(keys[:-1]):
+            following = container[key] if isinstance(container, list) else container.get(key)
+            if not isinstance(following, (dict, list)):
+                following = {}
+                self._record({"op": "add", "path": pointer(*prefix, *keys[: depth + 1]),
+                              "value": {}}, rule_index)
+                container[key] = following
+            container = following
+        last = keys[-1]
+        if isinstance(container, list):
+            if not (isinstance(last, int) and 0 <= last < len(container)):
+                return
+            exists = True
+            current = container[last]
+        else:
+            exists = last in container
+            current = container.get(last)
+        if exists and current == value and type(current) is type(value):
+            return
+        container[last] = value
+        self._record({"op": "replace" if exists else "add", "path": pointer(*prefix, *keys),
+                      "value": value}, rule_index)
+
+    def _set_task_meta(self, keys: tuple, value) -> None:
+        meta = self.task.get("meta") if isinstance(self.task.get("meta"), dict) else {}
+        current = meta
+        for key in keys[:-1]:
+            current = current.get(key) if isinstance(current, dict) else None
+        if isinstance(current, dict) and current.get(keys[-1]) == value:
+            return
+        self.task_patch.append({"op": "add", "path": pointer("meta", *keys), "value": value})
+
+    def drop_region(self, region, rule_index: int) -> None:
+        self._copy()
+        for item in sorted(region.items, key=self._item_index, reverse=True):
+            index = self._item_index(item)
+            del self.annotation["result"][index]
+            self._record({"op": "remove", "path": pointer("result", index)}, rule_index)
+        region.dropped = True
+        self.regions = [other for other in self.regions if not other.dropped]
+
+    def add_label(self, region, label, rule_index: int) -> None:
+        if not isinstance(label, str):
+            return
+        labels = region.labels or []
+        if label in labels:
+            return
+        self._copy()
+        key = region.label_key or _label_key_for(region)
+        index = self._item_index(region.item)
+        current = region.value.get(key)
+        if isinstance(current, list):
+            current.append(label)
+            self._record({"op": "add", "path": pointer("result", index, "value", key, "-"),
+                          "value": label}, rule_index)
+        else:
+            region.value[key] = [label]
+            self._record({"op": "add", "path": pointer("result", index, "value", key),
+                          "value": [label]}, rule_index)
+
+    def remove_label(self, region, label, rule_index: int) -> None:
+        key = region.label_key
+        current = region.value.get(key) if key else None
+        if not isinstance(current, list) or label not in current:
+            return
+        self._copy()
+        current = region.value.get(key)
+        position = current.index(label)
+        del current[position]
+        index = self._item_index(region.item)
+        self._record({"op": "remove", "path": pointer("result", index, "value", key, position)},
+                     rule_index)
+
+
+def _label_key_for(region) -> str:
+    if region.type and (region.type.endswith("labels") or region.type in ("choices", "taxonomy")):
+        return region.type
+    return LABEL_KEYS[0]
