@@ -35,7 +35,9 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Nobody listens there (connections in TIME_WAIT after a restart do not count)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -111,8 +113,11 @@ class LabelStudioServer:
         executable = label_studio_executable()
         if not self.port:
             self.port = free_port()
-        if not port_is_free(self.port):
-            raise RuntimeError(f"port {self.port} is busy; Label Studio would move off it")
+        deadline = time.monotonic() + 15
+        while not port_is_free(self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"port {self.port} is busy; Label Studio would move off it")
+            time.sleep(0.2)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         environment = {k: v for k, v in os.environ.items() if k not in _STRAY_SETTINGS}
         environment.update(

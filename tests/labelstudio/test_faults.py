@@ -89,7 +89,7 @@ def test_write_backs_pending_while_label_studio_is_down_are_all_applied(
             response = httpx.post(server.hook_url, json=body, timeout=5,
                                   headers={"X-Webhook-Secret": webhook_secret})
             assert response.json()["status"] == "queued"
-        wait_for(lambda: (store_value(server.store, "SELECT min(attempts) FROM writebacks "
+        wait_for(lambda: (store_value(server.store, "SELECT max(attempts) FROM writebacks "
                                                     "WHERE status = 'pending'") or 0) >= 2,
                  what="write-backs retried while Label Studio is down")
         assert health(server)["writebacks_pending"] >= 6
