@@ -264,6 +264,19 @@ class CodeGenerator:
         self.write("for _once in _ONCE:", 1)
         self.rule_body(rule, 2, on_fire="return True", skip="return False")
         self.write("return False", 1)
+        # trace, for `lsrules explain`: the values of where, when and assert
+        self.write(f"def trace_{index}(state, region):", 0)
+        self.prologue(used)
+        self.write("values = []", 1)
+        for part in (rule.where, rule.when, rule.assert_):
+            if part is None:
+                self.write("values.append('-')", 1)
+                continue
+            self.write("try:", 1)
+            self.write(f"values.append({self.expr(part.node)})", 2)
+            self.write("except _DATA_ERRORS:", 1)
+            self.write("values.append(None)", 2)
+        self.write("return values", 1)
         # message
         self.write(f"def message_{index}(state, region):", 0)
         self.prologue(used)

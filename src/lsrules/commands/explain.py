@@ -1,0 +1,77 @@
+"""`lsrules explain`: a readable trace of every rule on one task of an export."""
+from __future__ import annotations
+
+import json
+
+from lsrules.dsl.runtime import to_text
+from lsrules.errors import LsrulesError
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("ruleset", metavar="RULESET")
+    parser.add_argument("--input", "-i", required=True)
+    parser.add_argument("--task", required=True, help="task id")
+    parser.add_argument("--annotation", help="annotation id (default: every annotation)")
+    parser.add_argument("--config")
+    parser.add_argument("--source", action="store_true", help="also print the generated Python")
+
+
+def run(args) -> int:
+    import lsrules
+    from lsrules.engine.evaluation import Evaluation
+    from lsrules.exports.reader import iter_annotations
+
+    engine = lsrules.load(args.ruleset, config=args.config)
+    found = 0
+    with iter_annotations(args.input, labeling_config=engine.config, strict_items=False) as reader:
+        for item in reader:
+            if str(item.task.get("id")) != args.task:
+                continue
+            if args.annotation and str(item.annotation.get("id")) != args.annotation:
+                continue
+            found += 1
+            explain_one(engine, item, Evaluation)
+    if not found:
+        raise LsrulesError(f"no annotation of task {args.task} in the export", args.input)
+    if args.source:
+        print(engine.source)
+    return 0
+
+
+def explain_one(engine, item, evaluation_class) -> None:
+    task, annotation = item.task, item.annotation
+    print(f"task {task.get('id')} · annotation {annotation.get('id')} · "
+          f"annotator {annotation.get('completed_by')}")
+    state = evaluation_class(engine, task, annotation, item.others)
+    trace = engine.namespace
+    for rule in engine.rules:
+        print(f"  rule {rule.id} [{rule.severity}] for: {rule.scope}")
+        items = state.regions if rule.scope == "region" else [None]
+        for region in items:
+            where, when, assertion = trace[f"trace_{rule.index}"](state, region)
+            fires = trace[f"check_{rule.index}"](state, region)
+            label = f"region {region.id} ({region.type}, {region.label})" if region else "annotation"
+            parts = []
+            if where != "-":
+                parts.append(f"where={_show(where)}")
+            if when != "-":
+                parts.append(f"when={_show(when)}")
+            if assertion != "-":
+                parts.append(f"assert={_show(assertion)}")
+            print(f"    {label}: {' '.join(parts)} -> {'FIRES' if fires else 'ok'}")
+    decision = engine.evaluate(task, annotation, item.others)
+    print(f"  verdict: {decision.verdict}")
+    for finding in decision.findings:
+        print(f"    finding {finding.rule} [{finding.severity}] {finding.message}"
+              f"{' (fixed)' if finding.fixed else ''}")
+    if decision.patch:
+        print("  patch:")
+        for operation in decision.patch:
+            print(f"    {json.dumps(operation, ensure_ascii=False)}")
+    if decision.route:
+        print(f"  route: {decision.route['name']} (priority {decision.route['priority']}, "
+              f"by {', '.join(decision.route['rules'])})")
+
+
+def _show(value) -> str:
+    return to_text(value)

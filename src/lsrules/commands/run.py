@@ -1,0 +1,179 @@
+"""`lsrules run`: evaluate a Label Studio export, streaming, on every core.
+
+Decisions go out as JSONL (in input order), the corrected export with `--fixed`, and a
+summary table on stderr. Outputs are written to temporary files and renamed at the end, so
+a malformed export (exit 2) leaves nothing half-written behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from contextlib import ExitStack
+
+
+BATCH = 256
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("ruleset", metavar="RULESET")
+    parser.add_argument("--input", "-i", required=True, help="Label Studio export (JSON, JSON_MIN, JSONL)")
+    parser.add_argument("--output", "-o", default="-", help="decisions as JSONL (default stdout)")
+    parser.add_argument("--fixed", help="write the export with the fixes applied")
+    parser.add_argument("--format", default="auto", choices=("auto", "json", "json_min", "jsonl", "jsonl_min"))
+    parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
+    parser.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: all cores)")
+    parser.add_argument("--fail-on", choices=("error", "warning", "never"), default="error")
+    parser.add_argument("--lenient", action="store_true",
+                        help="pass result items without `value` to the rules instead of stopping")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+# -- workers ------------------------------------------------------------------------------
+_ENGINE = None
+
+
+def _init_worker(ruleset: str, config) -> None:
+    global _ENGINE
+    import lsrules
+
+    _ENGINE = lsrules.load(ruleset, config=config)
+
+
+def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple[str, list | None]]:
+    results = []
+    for task, annotation, others in batch:
+        decision = _ENGINE.evaluate(task, annotation, others)
+        record = decision.to_dict()
+        results.append((json.dumps(record, ensure_ascii=False), decision.patch or None))
+    return results
+
+
+def run(args) -> int:
+    import lsrules
+    from lsrules.engine.patch import apply_patch
+    from lsrules.exports.reader import iter_annotations
+    from lsrules.exports.writer import AtomicOutput, FixedExportWriter
+
+    engine = lsrules.load(args.ruleset, config=args.config)
+    jobs = args.jobs or os.cpu_count() or 1
+    reader = iter_annotations(args.input, args.format, labeling_config=engine.config,
+                              strict_items=not args.lenient)
+    verdicts: Counter = Counter()
+    rules: Counter = Counter()
+    annotators: dict = {}
+    progress = Progress(reader, enabled=sys.stderr.isatty() and not args.no_progress)
+    with ExitStack() as stack:
+        stack.enter_context(reader)
+        output = stack.enter_context(AtomicOutput(None if args.output == "-" else args.output))
+        fixed_writer = None
+        if args.fixed:
+            fixed_stream = stack.enter_context(AtomicOutput(args.fixed))
+            fixed_writer = stack.enter_context(FixedExportWriter(fixed_stream, source=reader))
+        if jobs > 1:
+            import multiprocessing
+
+            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(
+                jobs, initializer=_init_worker, initargs=(args.ruleset, args.config)))
+            mapper = lambda batches: pool.imap(_evaluate_batch, batches)  # noqa: E731
+        else:
+            global _ENGINE
+            _ENGINE = engine
+            mapper = lambda batches: map(_evaluate_batch, batches)  # noqa: E731
+        for items, results in _batched(reader, mapper):
+            for item, (line, patch) in zip(items, results):
+                output.write(line)
+                output.write("\n")
+                if fixed_writer is not None:
+                    annotation = apply_patch(item.annotation, patch) if patch else item.annotation
+                    fixed_writer.write(item, annotation)
+                _count(line, item, verdicts, rules, annotators)
+            progress.update(len(items))
+        progress.close()
+    print_summary(verdicts, rules, annotators)
+    return exit_code(verdicts, args.fail_on)
+
+
+def _batched(reader, mapper):
+    """Yield (items, results) pairs in input order, evaluating batches ahead on the pool."""
+    pending_items: list = []
+
+    def batches():
+        batch_items: list = []
+        for item in reader:
+            batch_items.append(item)
+            if len(batch_items) >= BATCH:
+                pending_items.append(batch_items)
+                yield [(i.task, i.annotation, i.others) for i in batch_items]
+                batch_items = []
+        if batch_items:
+            pending_items.append(batch_items)
+            yield [(i.task, i.annotation, i.others) for i in batch_items]
+
+    for results in mapper(batches()):
+        yield pending_items.pop(0), results
+
+
+def _count(line: str, item, verdicts, rules, annotators) -> None:
+    record = json.loads(line)
+    verdict = record["verdict"]
+    verdicts[verdict] += 1
+    severities = {f["severity"] for f in record["findings"]}
+    for finding in record["findings"]:
+        rules[finding["rule"]] += 1
+    verdicts["_warning"] += "warning" in severities
+    annotator = item.annotation.get("completed_by")
+    if isinstance(annotator, dict):
+        annotator = annotator.get("id") or annotator.get("email")
+    counts = annotators.setdefault(str(annotator), Counter())
+    counts[verdict] += 1
+
+
+def print_summary(verdicts, rules, annotators) -> None:
+    out = sys.stderr
+    total = sum(verdicts[v] for v in ("accept", "fixed", "review", "reject"))
+    print(f"{total} annotations: " + ", ".join(
+        f"{verdicts[v]} {v}" for v in ("accept", "fixed", "review", "reject")), file=out)
+    if rules:
+        print("top rules:", file=out)
+        for rule, count in rules.most_common(10):
+            print(f"  {count:>8}  {rule}", file=out)
+    if annotators:
+        print("per annotator (accept/fixed/review/reject):", file=out)
+        for annotator, counts in sorted(annotators.items())[:20]:
+            print(f"  {annotator:>12}  " + "/".join(
+                str(counts[v]) for v in ("accept", "fixed", "review", "reject")), file=out)
+
+
+def exit_code(verdicts, fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    if verdicts["reject"]:
+        return 1
+    if fail_on == "warning" and (verdicts["review"] or verdicts["_warning"]):
+        return 1
+    return 0
+
+
+class Progress:
+    """A one-line progress bar on stderr, only on a terminal."""
+
+    def __init__(self, reader, enabled: bool):
+        self.reader = reader
+        self.enabled = enabled
+        self.done = 0
+
+    def update(self, count: int) -> None:
+        self.done += count
+        if not self.enabled:
+            return
+        size = getattr(self.reader, "size", None)
+        read = getattr(self.reader, "bytes_read", None)
+        share = f" {100 * read / size:5.1f}%" if size and read is not None else ""
+        sys.stderr.write(f"\r{self.done} annotations{share}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")

@@ -1,0 +1,39 @@
+"""`lsrules test`: the inline tests only, with rule coverage (rules no test fires)."""
+from __future__ import annotations
+
+import sys
+
+from lsrules.commands.check import build_report
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("rulesets", nargs="+", metavar="RULESET")
+    parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
+
+
+def run(args) -> int:
+    report, unusable = build_report(args.rulesets, args.config)
+    errors = [d for d in report.diagnostics if d.severity == "error"]
+    for diagnostic in errors:
+        print(diagnostic, file=sys.stderr)
+    if unusable:
+        return 2
+    failed = 0
+    for test in report.tests:
+        mark = {"passed": "ok", "failed": "FAIL", "error": "ERROR"}.get(test.status, test.status)
+        print(f"{mark:5} {test.location}: {test.name}")
+        for failure in test.failures:
+            print(f"      {failure}")
+        failed += test.status != "passed"
+    for file, rules in report.rules.items():
+        fired = set()
+        for test in report.tests:
+            if test.ruleset == file:
+                fired.update(getattr(test, "fired", []))
+        uncovered = [rule_id for rule_id, _ in rules if rule_id not in fired]
+        covered = len(rules) - len(uncovered)
+        print(f"coverage {file}: {covered}/{len(rules)} rules fired by a test"
+              + (f"; never fired: {', '.join(uncovered)}" if uncovered else ""))
+    passed = len(report.tests) - failed
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed or errors else 0
