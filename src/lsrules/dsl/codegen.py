@@ -211,9 +211,13 @@ class CodeGenerator:
         for rule in ruleset.rules:
             self.rule_inline(rule)
         self.write("return None", 1)
+        main = "\n".join(self.lines) + "\n"
+        self.helpers = {}
         for rule in ruleset.rules:
+            start = len(self.lines)
             self.rule_functions(rule, used)
-        return "\n".join(self.lines) + "\n"
+            self.helpers[rule.index] = "\n".join(self.lines[start:]) + "\n"
+        return main
 
     def _scope_loop(self, rule, indent):
         if rule.scope == "region":
@@ -341,7 +345,8 @@ def compile_ruleset(ruleset) -> dict:
 
     generator = CodeGenerator(ruleset)
     source = generator.generate()
-    namespace: dict = {
+    namespace = _LazyNamespace()
+    namespace.update({
         "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "True": True,
                          "False": False, "None": None},
         "_DATA_ERRORS": runtime.DATA_ERRORS, "_NO_REGION": (None,), "_ONCE": (None,),
@@ -350,14 +355,37 @@ def compile_ruleset(ruleset) -> dict:
         "_modulo": runtime.modulo, "_as_list": runtime.as_list, "_sum_of": runtime.sum_of,
         "_min_of": runtime.min_of, "_max_of": runtime.max_of,
         "_config_labels": runtime.config_labels, "_text_or_null": _text_or_null,
-    }
+    })
     for name, builtin in BUILTINS.items():
         namespace[f"_builtin_{name}"] = builtin.implementation
     namespace.update(generator.constants)
     code = compile(source, f"<ruleset {ruleset.name}>", "exec")
     exec(code, namespace)  # noqa: S102 - generated from the checked AST; no user text as code
     namespace["__source__"] = source
+    namespace.helpers = generator.helpers
+    namespace.ruleset_name = ruleset.name
     return namespace
+
+
+class _LazyNamespace(dict):
+    """The module namespace; a rule's rarely used functions (message, fix, re-check, trace)
+    are compiled the first time one of them is looked up, which keeps `check` fast."""
+
+    helpers: dict[int, str]
+    ruleset_name: str
+
+    def __missing__(self, name: str):
+        rule_index = int(name.rsplit("_", 1)[1]) if "_" in name else -1
+        source = self.helpers.pop(rule_index, None)
+        if source is None:
+            raise KeyError(name)
+        code = compile(source, f"<ruleset {self.ruleset_name} rule {rule_index}>", "exec")
+        exec(code, self)  # noqa: S102 - generated from the checked AST
+        return self[name]
+
+    @property
+    def full_source(self) -> str:
+        return self["__source__"]
 
 
 def _text_or_null(thunk) -> str:

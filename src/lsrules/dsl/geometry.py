@@ -10,13 +10,11 @@ _NUMBER = (int, float)
 
 def fields_of(thing) -> dict | None:
     """The dict that holds a region's geometry: a Region's value, a result item's value, or a dict."""
-    value = getattr(thing, "value", None)
-    if isinstance(value, dict):
-        return value
-    if isinstance(thing, dict):
+    if thing.__class__ is dict:
         inner = thing.get("value")
-        return inner if isinstance(inner, dict) else thing
-    return None
+        return inner if inner.__class__ is dict else thing
+    value = getattr(thing, "value", None)
+    return value if value.__class__ is dict else None
 
 
 def box(thing) -> tuple[float, float, float, float] | None:
@@ -24,11 +22,15 @@ def box(thing) -> tuple[float, float, float, float] | None:
     fields = fields_of(thing)
     if fields is None:
         return None
-    x, y, width, height = fields.get("x"), fields.get("y"), fields.get("width"), fields.get("height")
-    if not (type(x) in _NUMBER and type(y) in _NUMBER and type(width) in _NUMBER
-            and type(height) in _NUMBER):
+    try:
+        x = fields["x"]
+        y = fields["y"]
+        return (x, y, x + fields["width"], y + fields["height"]) if (
+            x.__class__ in _NUMBER and y.__class__ in _NUMBER
+            and fields["width"].__class__ in _NUMBER
+            and fields["height"].__class__ in _NUMBER) else None
+    except KeyError:
         return None
-    return (x, y, x + width, y + height)
 
 
 def span(thing) -> tuple[float, float] | None:

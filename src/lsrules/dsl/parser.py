@@ -198,9 +198,12 @@ class _ToAst(Transformer):
 @functools.cache
 def _parser() -> Lark:
     grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", start=["expression", "action"],
-                propagate_positions=True, transformer=_ToAst(), maybe_placeholders=True,
-                cache=False)
+    options = dict(parser="lalr", start=["expression", "action"], transformer=_ToAst(),
+                   maybe_placeholders=True)
+    try:  # Lark caches the built tables in the temp dir, keyed by grammar and options
+        return Lark(grammar, cache=True, **options)
+    except OSError:  # no writable temp dir: build the tables every time
+        return Lark(grammar, **options)
 
 
 # Typical mistakes and what to say about them (Lark's match_examples picks the closest).

@@ -131,7 +131,7 @@ class YamlDocument:
 def load_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document; any YAML error becomes an LsrulesError with its location."""
     lines = _Lines(text)
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when present
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
