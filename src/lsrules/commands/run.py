@@ -41,12 +41,16 @@ def _init_worker(ruleset: str, config) -> None:
     _ENGINE = lsrules.load(ruleset, config=config)
 
 
-def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple[str, list | None]]:
+def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
+    """(decision JSON line, patch or None, verdict, fired rule ids, any warning) per item."""
     results = []
+    dumps = json.dumps
     for task, annotation, others in batch:
         decision = _ENGINE.evaluate(task, annotation, others)
-        record = decision.to_dict()
-        results.append((json.dumps(record, ensure_ascii=False), decision.patch or None))
+        findings = decision.findings
+        results.append((dumps(decision.to_dict(), ensure_ascii=False), decision.patch or None,
+                        decision.verdict, [finding.rule for finding in findings],
+                        any(finding.severity == "warning" for finding in findings)))
     return results
 
 
@@ -82,13 +86,13 @@ def run(args) -> int:
             _ENGINE = engine
             mapper = lambda batches: map(_evaluate_batch, batches)  # noqa: E731
         for items, results in _batched(reader, mapper):
-            for item, (line, patch) in zip(items, results):
+            for item, (line, patch, *counts) in zip(items, results):
                 output.write(line)
                 output.write("\n")
                 if fixed_writer is not None:
                     annotation = apply_patch(item.annotation, patch) if patch else item.annotation
                     fixed_writer.write(item, annotation)
-                _count(line, item, verdicts, rules, annotators)
+                _count(counts, item, verdicts, rules, annotators)
             progress.update(len(items))
         progress.close()
     print_summary(verdicts, rules, annotators)
@@ -115,14 +119,12 @@ def _batched(reader, mapper):
         yield pending_items.pop(0), results
 
 
-def _count(line: str, item, verdicts, rules, annotators) -> None:
-    record = json.loads(line)
-    verdict = record["verdict"]
+def _count(counts, item, verdicts, rules, annotators) -> None:
+    verdict, fired, warned = counts
     verdicts[verdict] += 1
-    severities = {f["severity"] for f in record["findings"]}
-    for finding in record["findings"]:
-        rules[finding["rule"]] += 1
-    verdicts["_warning"] += "warning" in severities
+    for rule_id in fired:
+        rules[rule_id] += 1
+    verdicts["_warning"] += warned
     annotator = item.annotation.get("completed_by")
     if isinstance(annotator, dict):
         annotator = annotator.get("id") or annotator.get("email")
