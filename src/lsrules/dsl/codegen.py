@@ -230,9 +230,11 @@ class CodeGenerator:
     def rule_inline(self, rule) -> None:
         self.write(f"# rule {rule.index}: {rule.id}", 1)
         self._scope_loop(rule, 1)
-        self.rule_body(rule, 2, on_fire=f"fire({rule.index}, region)")
-        if any(isinstance(action.node, nodes.DropRegion) for action in rule.fix):
-            self.write("regions = state.regions", 1)
+        drops = any(isinstance(action.node, nodes.DropRegion) for action in rule.fix)
+        # after a drop, later items of this loop (and later rules) no longer see the region
+        on_fire = f"fire({rule.index}, region); regions = state.regions" if drops else \
+            f"fire({rule.index}, region)"
+        self.rule_body(rule, 2, on_fire=on_fire)
 
     def rule_body(self, rule, indent, on_fire: str, skip: str = "continue") -> None:
         if rule.where is not None:

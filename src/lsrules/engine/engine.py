@@ -76,13 +76,30 @@ class Engine:
             raise LsrulesError("a task and an annotation must be JSON objects")
         state = Evaluation(self, task, annotation, others)
         findings = state.findings
+        pack_findings = []
         if self.pack is not None:
             for found in self.pack.check(task, annotation):
-                findings.append(Finding(found.rule_id, found.severity, found.message,
-                                        found.region_id))
+                finding = Finding(found.rule_id, found.severity, found.message, found.region_id)
+                pack_findings.append(finding)
+                findings.append(finding)
                 state.fired.append(found.rule_id)
         self._evaluate(state)
+        if pack_findings and state.patch:
+            self._recheck_pack(state, task, pack_findings)
         return self._decide(state, task, annotation, started)
+
+    def _recheck_pack(self, state: Evaluation, task: dict, pack_findings: list) -> None:
+        """Like a rule after its fix: a pack finding that the corrections removed is fixed."""
+        remaining: dict = {}
+        for found in self.pack.check(task, state.annotation):
+            key = (found.rule_id, found.region_id)
+            remaining[key] = remaining.get(key, 0) + 1
+        for finding in pack_findings:
+            key = (finding.rule, finding.region_id)
+            if remaining.get(key, 0) > 0:
+                remaining[key] -= 1
+            else:
+                finding.fixed = True
 
     def _decide(self, state: Evaluation, task, annotation, started: int) -> Decision:
         route = None
