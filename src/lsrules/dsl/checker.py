@@ -352,6 +352,8 @@ def _string_literals(node: nodes.Node) -> list[nodes.Literal]:
     if isinstance(node, nodes.ListDisplay):
         return [item for item in node.items
                 if isinstance(item, nodes.Literal) and isinstance(item.value, str)]
+    if isinstance(node, nodes.Conditional):  # `"Car" if ... else "Truck"`: both can be set
+        return _string_literals(node.body) + _string_literals(node.orelse)
     return []
 
 
