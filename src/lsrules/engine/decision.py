@@ -66,7 +66,7 @@ class Decision:
                 "time": datetime.fromtimestamp(self.time, timezone.utc).strftime(
                     "%Y-%m-%dT%H:%M:%S.%fZ"),
                 "duration_us": self.duration_us,
-                "rules": self.rules,
+                "rules": list(self.rules),
             },
         }
         if self.task_patch:
