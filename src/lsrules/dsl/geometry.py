@@ -18,8 +18,15 @@ def fields_of(thing) -> dict | None:
 
 
 def box(thing) -> tuple[float, float, float, float] | None:
-    """(x0, y0, x1, y1) of a box, or None."""
-    fields = fields_of(thing)
+    """(x0, y0, x1, y1) of a box, or None. Regions cache theirs (see Region.box)."""
+    if thing.__class__ is not dict:
+        cached = getattr(thing, "box", None)
+        if cached is not None:
+            return cached()
+    return box_of_fields(fields_of(thing))
+
+
+def box_of_fields(fields) -> tuple[float, float, float, float] | None:
     if fields is None:
         return None
     try:
@@ -54,10 +61,12 @@ def iou(first, second) -> float | None:
     a, b = box(first), box(second)
     if a is None or b is None:
         return None
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
+    ax0, ay0, ax1, ay1 = a
+    bx0, by0, bx1, by1 = b
+    width = (ax1 if ax1 < bx1 else bx1) - (ax0 if ax0 > bx0 else bx0)
+    height = (ay1 if ay1 < by1 else by1) - (ay0 if ay0 > by0 else by0)
     intersection = width * height if width > 0 and height > 0 else 0.0
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - intersection
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - intersection
     return intersection / union if union > 0 else 0.0
 
 

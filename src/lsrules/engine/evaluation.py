@@ -117,6 +117,7 @@ class Evaluation:
                 if value.__class__ is not dict:
                     value = region.item["value"] = {}
                 region.value = value
+                region.changed()
                 region.attrs = {item.get("from_name"): item.get("value") for item in region.items[1:]
                                 if isinstance(item.get("value"), dict)}
         self.annotation = annotation
@@ -139,6 +140,8 @@ class Evaluation:
             self._set_task_meta(target[2:], value)
             return
         self._copy()
+        if region is not None:
+            region.changed()
         if root == "annotation":
             self._set_in(self.annotation, [], target[1:], value, rule_index)
             return

@@ -7,7 +7,10 @@ first label whatever the type (rectanglelabels, choices, labels, taxonomy, texta
 """
 from __future__ import annotations
 
+from lsrules.dsl.geometry import box_of_fields
 from lsrules.dsl.runtime import Record
+
+_UNSET = object()
 
 # value keys that hold a region's labels, tried in order when the type's own key is absent
 LABEL_KEYS = ("labels", "choices", "rectanglelabels", "polygonlabels", "keypointlabels",
@@ -31,7 +34,7 @@ class Region(Record):
     """One region of an annotation; reads from (and fixes write to) its result items."""
 
     __slots__ = ("id", "type", "from_name", "to_name", "item", "value", "attrs", "items",
-                 "dropped", "context")
+                 "dropped", "context", "_box")
 
     def __init__(self, item: dict):
         self.item = item
@@ -45,6 +48,18 @@ class Region(Record):
         self.items = [item]
         self.dropped = False
         self.context = None  # the evaluation, for suggester-backed fields
+        self._box = _UNSET
+
+    def box(self):
+        """(x0, y0, x1, y1), computed once: pairwise rules (iou, overlaps) ask for it often."""
+        found = self._box
+        if found is _UNSET:
+            found = self._box = box_of_fields(self.value)
+        return found
+
+    def changed(self) -> None:
+        """A fix wrote to this region: forget what was derived from its value."""
+        self._box = _UNSET
 
     def add(self, item: dict) -> None:
         """Another result item with this region's id (per-region choices, text, ...)."""

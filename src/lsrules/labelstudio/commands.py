@@ -140,6 +140,9 @@ def _sync_all(label_studio: Any, store: Any, projects: list[int], wake: Any) -> 
         except (TransientError, PermanentError) as error:
             logger.warning("sync of project %s failed: %s", project_id, error)
             return f"failed: {error}"
+        except Exception as error:  # e.g. a connection dropped while paging: retry later
+            logger.exception("sync of project %s failed", project_id)
+            return f"failed: {type(error).__name__}: {error}"
     return "done"
 
 
