@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set up everything from nothing and run the tests (README's test command; .ci/run calls it).
+# pytest starts and stops Label Studio and `lsrules serve` itself (tests/labelstudio/conftest.py);
+# the trap only cleans up what a crashed run may have left behind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+cleanup() {
+    # Kill only processes started from this checkout's virtual environments.
+    for pattern in "$ROOT/.ls-venv/bin/label-studio" "$ROOT/tests/labelstudio/serve_main.py"; do
+        for pid in $(pgrep -f -- "$pattern" || true); do
+            kill "$pid" 2>/dev/null || true
+        done
+    done
+}
+trap cleanup EXIT INT TERM
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev,labelstudio]'
+
+# Label Studio in its own venv (about 1 GB; it pins its own SDK). Reused when it works.
+export LSRULES_LS_VENV="$ROOT/.ls-venv"
+if ! [ -x "$LSRULES_LS_VENV/bin/label-studio" ] || ! "$LSRULES_LS_VENV/bin/python" -c \
+        "import label_studio, sys; sys.exit(label_studio.__version__ != '1.23.2')" 2>/dev/null; then
+    rm -rf "$LSRULES_LS_VENV"
+    "$PYTHON" -m venv "$LSRULES_LS_VENV"
+    "$LSRULES_LS_VENV/bin/python" -m pip install -q --upgrade pip
+    "$LSRULES_LS_VENV/bin/python" -m pip install -q label-studio==1.23.2
+fi
+
+.venv/bin/python -m pytest -q
