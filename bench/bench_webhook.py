@@ -25,7 +25,7 @@ import httpx
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
-from tests.labelstudio.server import LabelStudioServer, LsrulesServer  # noqa: E402
+from tests.labelstudio.server import LabelStudioServer, LsrulesServer
 
 DEFAULT_RULESET = REPOSITORY / "tests" / "labelstudio" / "fixtures" / "sentiment.yaml"
 SECRET = "bench-secret-0123456789"

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
-
 from tests.labelstudio.server import LabelStudioServer, LsrulesServer
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -60,8 +59,9 @@ def live_environment(monkeypatch, label_studio, webhook_secret):
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.token)
     monkeypatch.setenv("LSRULES_WEBHOOK_SECRET", webhook_secret)
     if _stand_in_engine_requested():
-        import lsrules
         from tests.labelstudio.stand_in_engine import StandInEngine
+
+        import lsrules
 
         monkeypatch.setattr(lsrules, "load", lambda *paths, **options: StandInEngine())
     return label_studio

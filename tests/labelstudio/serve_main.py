@@ -12,12 +12,13 @@ from pathlib import Path
 
 if os.environ.get("LSRULES_TEST_STAND_IN_ENGINE") == "1":
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    import lsrules
     from tests.labelstudio.stand_in_engine import StandInEngine
+
+    import lsrules
 
     lsrules.load = lambda *paths, **options: StandInEngine()
 
-from lsrules.cli import main  # noqa: E402
+from lsrules.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -6,10 +6,14 @@ import threading
 
 import httpx
 import pytest
-
 from tests.labelstudio.conftest import FIXTURES
 from tests.labelstudio.live_helpers import (
-    choice, connect, create_project, health, task_meta, wait_for,
+    choice,
+    connect,
+    create_project,
+    health,
+    task_meta,
+    wait_for,
 )
 from tests.labelstudio.test_live import decisions_by_annotation, settled
 

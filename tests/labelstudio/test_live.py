@@ -5,12 +5,18 @@ import json
 
 import httpx
 import pytest
-
-from lsrules.labelstudio.store import SQLiteStore
 from tests.labelstudio.conftest import FIXTURES
 from tests.labelstudio.live_helpers import (
-    choice, connect, create_project, health, task_meta, view_task_ids, wait_for,
+    choice,
+    connect,
+    create_project,
+    health,
+    task_meta,
+    view_task_ids,
+    wait_for,
 )
+
+from lsrules.labelstudio.store import SQLiteStore
 
 pytestmark = pytest.mark.labelstudio
 RULESET = FIXTURES / "sentiment.yaml"

@@ -8,7 +8,12 @@ import pytest
 from lsrules.cli import main
 from lsrules.errors import LsrulesError
 from lsrules.labelstudio.store import (
-    NewWriteback, Outcome, Processed, SQLiteStore, next_retry_time, open_store,
+    NewWriteback,
+    Outcome,
+    Processed,
+    SQLiteStore,
+    next_retry_time,
+    open_store,
 )
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -54,7 +54,7 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def create_app(store: Store, settings: WebhookSettings,
                wake_worker: Callable[[], None] = lambda: None,
-               health: Callable[[], dict] = lambda: {}) -> Starlette:
+               health: Callable[[], dict] = dict) -> Starlette:
     """The ASGI app; `wake_worker` is called after an event is stored."""
     expected_secret = settings.secret.encode("utf-8")
 

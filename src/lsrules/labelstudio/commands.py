@@ -234,7 +234,7 @@ def run_audit(args: argparse.Namespace) -> int:
     else:
         print(f"{'time':27} {'kind':28} {'task':>7} {'annotation':>10} status")
         for record in records:
-            print(f"{record['time']:27} {record['kind']:28} {str(record['task_id'] or ''):>7} "
-                  f"{str(record['annotation_id'] or ''):>10} {record['status']}")
+            print(f"{record['time']:27} {record['kind']:28} {record['task_id'] or ''!s:>7} "
+                  f"{record['annotation_id'] or ''!s:>10} {record['status']}")
     store.close()
     return 0

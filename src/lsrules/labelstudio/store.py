@@ -17,10 +17,11 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from lsrules.errors import LsrulesError
 
@@ -236,7 +237,7 @@ class SQLiteStore(Store):
                 self._connections.append(connection)
         return connection
 
-    def _transaction(self) -> "_Transaction":
+    def _transaction(self) -> _Transaction:
         return _Transaction(self._connection())
 
     def add_event(self, action, project_id, task_id, annotation_id, payload, dedupe_key):

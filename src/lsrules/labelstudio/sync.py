@@ -8,8 +8,9 @@ while events are also arriving evaluates each annotation once.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from lsrules.labelstudio.payloads import SYNC_ACTION, content_hash, summarize
 from lsrules.labelstudio.store import Store

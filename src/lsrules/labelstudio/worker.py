@@ -17,16 +17,30 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from lsrules.labelstudio.patching import PatchError, apply_patch
 from lsrules.labelstudio.payloads import ANNOTATION_ACTIONS, content_hash
 from lsrules.labelstudio.store import (
-    DONE, FAILED, SKIPPED, Event, NewWriteback, Outcome, Processed, Store, next_retry_time,
+    DONE,
+    FAILED,
+    SKIPPED,
+    Event,
+    NewWriteback,
+    Outcome,
+    Processed,
+    Store,
+    next_retry_time,
 )
 from lsrules.labelstudio.writeback import (
-    CORRECTION, PREDICTION, SUMMARY, PermanentError, TransientError, apply_writeback,
+    CORRECTION,
+    PREDICTION,
+    SUMMARY,
+    PermanentError,
+    TransientError,
+    apply_writeback,
 )
 
 logger = logging.getLogger("lsrules.labelstudio")

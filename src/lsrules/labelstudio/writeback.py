@@ -79,7 +79,7 @@ class LabelStudio:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> "LabelStudio":
+    def __enter__(self) -> LabelStudio:
         return self
 
     def __exit__(self, *exception: object) -> None:
