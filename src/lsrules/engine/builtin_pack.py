@@ -80,6 +80,11 @@ _NUMBER_KEYS: dict[str, tuple[str, ...]] = {
 _GEOMETRY = {"rectangle": "box", "ocrlabels": "box", "ellipse": "ellipse",
              "keypoint": "point", "polygon": "polygon"}
 _TOLERANCE = 1e-6
+_LOW, _HIGH = -_TOLERANCE, 100 + _TOLERANCE  # the bounds `_check_geometry` uses
+# Fast-path validator kinds (see `_fast_plan`); anything else takes the full path.
+_FAST_BOX, _FAST_SPAN, _FAST_CHOICES = 1, 2, 3
+_FAST_KINDS = {"rectanglelabels": _FAST_BOX, "ocrlabels": _FAST_BOX, "labels": _FAST_SPAN,
+               "choices": _FAST_CHOICES}
 # Controls that answer about a whole object: their items (even with an id) are no regions.
 _CLASSIFICATIONS = frozenset({"choices", "taxonomy", "textarea", "rating", "number", "datetime",
                               "ranker", "pairwise"})
@@ -138,6 +143,26 @@ class LabelingConfigPack:
                 self._specs[result_type] = _type_spec(result_type)
         self._required = [p for p in self._plans.values()
                           if p.control.required and not p.control.conditional]
+        # The fast path proves "no finding" for common all-valid annotations; whenever it
+        # sees anything else it gives up and the full check (`_check_slow`) runs instead,
+        # so the findings are always those of the full check.
+        self._fast = {name: fast for name, plan in self._plans.items()
+                      if (fast := self._fast_plan(plan)) is not None}
+        self._fast_required = frozenset(p.control.name for p in self._required)
+        self._fast_enabled = bool(self._fast) and not any(
+            p.control.per_region for p in self._required)
+
+    @staticmethod
+    def _fast_plan(plan: _ControlPlan) -> tuple | None:
+        """A flat tuple the fast path unpacks per item, or None when it cannot judge items."""
+        control = plan.control
+        kind = _FAST_KINDS.get(control.type)
+        if kind is None or control.per_region or plan.range is not None \
+                or control.label_key != control.type:
+            return None
+        return (kind, control.type, plan.to_names, control.label_key,
+                plan.labels if plan.check_labels else None, plan.single,
+                plan.text_keys, bool(control.label_max_usages))
 
     @staticmethod
     def _plan(control: Control, config: LabelingConfig) -> _ControlPlan:
@@ -164,6 +189,120 @@ class LabelingConfigPack:
 
     def check(self, task: dict, annotation: dict) -> list[PackFinding]:
         """All findings for one annotation (with its task); never raises."""
+        if self._fast_enabled and annotation.__class__ is dict and self._fast_check(task, annotation):
+            return []
+        return self._check_slow(task, annotation)
+
+    def _fast_check(self, task: Any, annotation: dict) -> bool:
+        """True only when the full check would find nothing; False means "not sure".
+
+        Handles plain valid boxes, spans and choices with direct lookups and exact class
+        tests (`bool` is no number here, `str` subclasses are left to the full check); builds
+        no message. Relations, per-region items, merged types, floats as span offsets and
+        anything odd return False.
+        """
+        result = annotation.get("result")
+        if result.__class__ is not list:
+            return False
+        score = annotation.get("score")
+        if score is not None and not (
+                (score.__class__ is float or score.__class__ is int) and 0 <= score <= 1):
+            return False
+        fast = self._fast
+        required = self._fast_required
+        filled = set() if required else None
+        usages: dict | None = None
+        data: Any = None
+        for item in result:
+            if item.__class__ is not dict:
+                return False
+            from_name = item.get("from_name")
+            if from_name.__class__ is not str:
+                return False
+            plan = fast.get(from_name)
+            if plan is None:
+                return False
+            kind, item_type, to_names, label_key, labelset, single, text_keys, counted = plan
+            if item.get("type") != item_type:
+                return False
+            to_name = item.get("to_name")
+            if to_name.__class__ is not str or to_name not in to_names:
+                return False
+            score = item.get("score")
+            if score is not None and not (
+                    (score.__class__ is float or score.__class__ is int) and 0 <= score <= 1):
+                return False
+            value = item.get("value")
+            if value.__class__ is not dict:
+                return False
+            labels = value.get(label_key)
+            if labels.__class__ is not list:
+                return False
+            if len(labels) == 1:
+                label = labels[0]
+                if label.__class__ is not str or (labelset is not None and label not in labelset):
+                    return False
+            else:
+                if not labels or single:
+                    return False
+                for label in labels:
+                    if label.__class__ is not str or (
+                            labelset is not None and label not in labelset):
+                        return False
+            if kind == _FAST_BOX:
+                x = value.get("x")
+                y = value.get("y")
+                width = value.get("width")
+                height = value.get("height")
+                rotation = value.get("rotation", 0)
+                if not ((x.__class__ is float or x.__class__ is int)
+                        and (y.__class__ is float or y.__class__ is int)
+                        and (width.__class__ is float or width.__class__ is int)
+                        and (height.__class__ is float or height.__class__ is int)
+                        and (rotation.__class__ is float or rotation.__class__ is int)
+                        and _LOW <= x <= _HIGH and _LOW <= y <= _HIGH
+                        and width >= 0 and height >= 0):
+                    return False
+                if not rotation and (x + width > _HIGH or y + height > _HIGH):
+                    return False
+            elif kind == _FAST_SPAN:
+                start = value.get("start")
+                end = value.get("end")
+                if start.__class__ is not int or end.__class__ is not int or start > end:
+                    return False
+                data_key = text_keys.get(to_name)
+                if data_key is not None:
+                    if data is None:
+                        data = task.get("data") if isinstance(task, dict) else None
+                        if not isinstance(data, dict):
+                            data = {}
+                    text = data.get(data_key)
+                    if isinstance(text, str):
+                        if start < 0 or end > len(text):
+                            return False
+                        span_text = value.get("text")
+                        if span_text is not None and span_text != text[start:end]:
+                            return False
+            if filled is not None:
+                filled.add(from_name)
+            if counted:
+                if usages is None:
+                    usages = {}
+                for label in set(labels):
+                    key = (from_name, label)
+                    usages[key] = usages.get(key, 0) + 1
+        if usages:
+            plans = self._plans
+            for (name, label), count in usages.items():
+                limit = plans[name].control.label_max_usages.get(label)
+                if limit is not None and count > limit:
+                    return False
+        if filled is not None and not annotation.get("was_cancelled") and not required <= filled:
+            return False
+        return True
+
+    def _check_slow(self, task: dict, annotation: dict) -> list[PackFinding]:
+        """The full check: every rule, with messages; what `check` falls back to."""
         findings: list[PackFinding] = []
         add = findings.append
         if not isinstance(annotation, dict):
