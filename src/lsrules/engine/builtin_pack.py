@@ -213,84 +213,87 @@ class LabelingConfigPack:
         filled = set() if required else None
         usages: dict | None = None
         data: Any = None
-        for item in result:
-            if item.__class__ is not dict:
-                return False
-            from_name = item.get("from_name")
-            if from_name.__class__ is not str:
-                return False
-            plan = fast.get(from_name)
-            if plan is None:
-                return False
-            kind, item_type, to_names, label_key, labelset, single, text_keys, counted = plan
-            if item.get("type") != item_type:
-                return False
-            to_name = item.get("to_name")
-            if to_name.__class__ is not str or to_name not in to_names:
-                return False
-            score = item.get("score")
-            if score is not None and not (
-                    (score.__class__ is float or score.__class__ is int) and 0 <= score <= 1):
-                return False
-            value = item.get("value")
-            if value.__class__ is not dict:
-                return False
-            labels = value.get(label_key)
-            if labels.__class__ is not list:
-                return False
-            if len(labels) == 1:
-                label = labels[0]
-                if label.__class__ is not str or (labelset is not None and label not in labelset):
+        try:  # a missing key raises KeyError: not the common case, so not sure
+            for item in result:
+                if item.__class__ is not dict:
                     return False
-            else:
-                if not labels or single:
+                from_name = item["from_name"]
+                if from_name.__class__ is not str:
                     return False
-                for label in labels:
+                kind, item_type, to_names, label_key, labelset, single, text_keys, counted = \
+                    fast[from_name]
+                if item["type"] != item_type:
+                    return False
+                to_name = item["to_name"]
+                if to_name.__class__ is not str or to_name not in to_names:
+                    return False
+                if "score" in item:
+                    score = item["score"]
+                    if score is not None and not ((score.__class__ is float or score.__class__ is int)
+                                                  and 0 <= score <= 1):
+                        return False
+                value = item["value"]
+                if value.__class__ is not dict:
+                    return False
+                labels = value[label_key]
+                if labels.__class__ is not list:
+                    return False
+                if len(labels) == 1:
+                    label = labels[0]
                     if label.__class__ is not str or (
                             labelset is not None and label not in labelset):
                         return False
-            if kind == _FAST_BOX:
-                x = value.get("x")
-                y = value.get("y")
-                width = value.get("width")
-                height = value.get("height")
-                rotation = value.get("rotation", 0)
-                if not ((x.__class__ is float or x.__class__ is int)
-                        and (y.__class__ is float or y.__class__ is int)
-                        and (width.__class__ is float or width.__class__ is int)
-                        and (height.__class__ is float or height.__class__ is int)
-                        and (rotation.__class__ is float or rotation.__class__ is int)
-                        and _LOW <= x <= _HIGH and _LOW <= y <= _HIGH
-                        and width >= 0 and height >= 0):
-                    return False
-                if not rotation and (x + width > _HIGH or y + height > _HIGH):
-                    return False
-            elif kind == _FAST_SPAN:
-                start = value.get("start")
-                end = value.get("end")
-                if start.__class__ is not int or end.__class__ is not int or start > end:
-                    return False
-                data_key = text_keys.get(to_name)
-                if data_key is not None:
-                    if data is None:
-                        data = task.get("data") if isinstance(task, dict) else None
-                        if not isinstance(data, dict):
-                            data = {}
-                    text = data.get(data_key)
-                    if isinstance(text, str):
-                        if start < 0 or end > len(text):
+                else:
+                    if not labels or single:
+                        return False
+                    for label in labels:
+                        if label.__class__ is not str or (
+                                labelset is not None and label not in labelset):
                             return False
-                        span_text = value.get("text")
-                        if span_text is not None and span_text != text[start:end]:
-                            return False
-            if filled is not None:
-                filled.add(from_name)
-            if counted:
-                if usages is None:
-                    usages = {}
-                for label in set(labels):
-                    key = (from_name, label)
-                    usages[key] = usages.get(key, 0) + 1
+                if kind == _FAST_BOX:
+                    x = value["x"]
+                    y = value["y"]
+                    width = value["width"]
+                    height = value["height"]
+                    rotation = value["rotation"] if "rotation" in value else 0
+                    if not ((x.__class__ is float or x.__class__ is int)
+                            and (y.__class__ is float or y.__class__ is int)
+                            and (width.__class__ is float or width.__class__ is int)
+                            and (height.__class__ is float or height.__class__ is int)
+                            and (rotation.__class__ is float or rotation.__class__ is int)
+                            and _LOW <= x <= _HIGH and _LOW <= y <= _HIGH
+                            and width >= 0 and height >= 0):
+                        return False
+                    if not rotation and (x + width > _HIGH or y + height > _HIGH):
+                        return False
+                elif kind == _FAST_SPAN:
+                    start = value["start"]
+                    end = value["end"]
+                    if start.__class__ is not int or end.__class__ is not int or start > end:
+                        return False
+                    if to_name in text_keys:
+                        if data is None:
+                            data = task.get("data") if isinstance(task, dict) else None
+                            if not isinstance(data, dict):
+                                data = {}
+                        text = data.get(text_keys[to_name])
+                        if isinstance(text, str):
+                            if start < 0 or end > len(text):
+                                return False
+                            if "text" in value:
+                                span_text = value["text"]
+                                if span_text is not None and span_text != text[start:end]:
+                                    return False
+                if filled is not None:
+                    filled.add(from_name)
+                if counted:
+                    if usages is None:
+                        usages = {}
+                    for label in set(labels):
+                        key = (from_name, label)
+                        usages[key] = usages.get(key, 0) + 1
+        except KeyError:
+            return False
         if usages:
             plans = self._plans
             for (name, label), count in usages.items():
