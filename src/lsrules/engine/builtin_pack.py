@@ -213,6 +213,7 @@ class LabelingConfigPack:
         filled = set() if required else None
         usages: dict | None = None
         data: Any = None
+        low, high, box_kind, span_kind = _LOW, _HIGH, _FAST_BOX, _FAST_SPAN  # locals: faster
         try:  # a missing key raises KeyError: not the common case, so not sure
             for item in result:
                 if item.__class__ is not dict:
@@ -250,7 +251,7 @@ class LabelingConfigPack:
                         if label.__class__ is not str or (
                                 labelset is not None and label not in labelset):
                             return False
-                if kind == _FAST_BOX:
+                if kind == box_kind:
                     x = value["x"]
                     y = value["y"]
                     width = value["width"]
@@ -261,12 +262,12 @@ class LabelingConfigPack:
                             and (width.__class__ is float or width.__class__ is int)
                             and (height.__class__ is float or height.__class__ is int)
                             and (rotation.__class__ is float or rotation.__class__ is int)
-                            and _LOW <= x <= _HIGH and _LOW <= y <= _HIGH
+                            and low <= x <= high and low <= y <= high
                             and width >= 0 and height >= 0):
                         return False
-                    if not rotation and (x + width > _HIGH or y + height > _HIGH):
+                    if not rotation and (x + width > high or y + height > high):
                         return False
-                elif kind == _FAST_SPAN:
+                elif kind == span_kind:
                     start = value["start"]
                     end = value["end"]
                     if start.__class__ is not int or end.__class__ is not int or start > end:
