@@ -361,12 +361,21 @@ def compile_ruleset(ruleset) -> dict:
     for name, builtin in BUILTINS.items():
         namespace[f"_builtin_{name}"] = builtin.implementation
     namespace.update(generator.constants)
-    code = compile(source, f"<ruleset {ruleset.name}>", "exec")
+    code = _compile(source, f"<ruleset {ruleset.name}>")
     exec(code, namespace)  # noqa: S102 - generated from the checked AST; no user text as code
     namespace["__source__"] = source
     namespace.helpers = generator.helpers
     namespace.ruleset_name = ruleset.name
     return namespace
+
+
+def _compile(source: str, name: str):
+    """Compile generated code; `1 is True` from a literal condition is intended, not a slip."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return compile(source, name, "exec")
 
 
 class _LazyNamespace(dict):
@@ -381,7 +390,7 @@ class _LazyNamespace(dict):
         source = self.helpers.pop(rule_index, None)
         if source is None:
             raise KeyError(name)
-        code = compile(source, f"<ruleset {self.ruleset_name} rule {rule_index}>", "exec")
+        code = _compile(source, f"<ruleset {self.ruleset_name} rule {rule_index}>")
         exec(code, self)  # noqa: S102 - generated from the checked AST
         return self[name]
 
