@@ -220,6 +220,10 @@ FRIENDLY_ERRORS: dict[str, list[str]] = {
 }
 
 
+ACTION_HINT = ("a fix action is `set PATH = EXPRESSION`, `drop region`, `add_label EXPRESSION` "
+               "or `remove_label EXPRESSION`")
+
+
 def _check_limits(text: str) -> None:
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(
@@ -259,6 +263,10 @@ def _friendly(error: UnexpectedInput, text: str, start: str) -> ExpressionError:
     hint = None
     if isinstance(error, UnexpectedCharacters):
         return _unexpected_character(text, offset)
+    if start == "action" and not text[:offset].strip():
+        # the first word is not an action; the expression hints (`=` vs `==`) would mislead
+        word = str(getattr(error, "token", ""))
+        return ExpressionError(f"unexpected {word!r}: {ACTION_HINT}", offset, "LSR100")
     try:
         hint = error.match_examples(functools.partial(_parser().parse, start=start),
                                     FRIENDLY_ERRORS, use_accepts=True)
