@@ -113,21 +113,24 @@ class CodeGenerator:
             self.region_names.add(node.variable)
         else:
             self.region_names.discard(node.variable)
-        element = self.expr(node.element)
-        condition = f" if ({self.expr(node.condition)}) is True" if node.condition else ""
+        kind = node.kind
+        predicate = kind in ("any", "all", "none", "count")
+        element = self.truth(node.element) if predicate else self.expr(node.element)
+        condition = f" if {self.truth(node.condition)}" if node.condition else ""
         self.region_names = saved
         self.locals = saved_locals
-        iterable = f"_as_list({self.expr(node.iterable)})"
+        iterable = self.expr(node.iterable)
+        if not (is_region and iterable == "regions"):  # `regions` is always a list
+            iterable = f"_as_list({iterable})"
         loop = f"for {variable} in {iterable}{condition}"
-        kind = node.kind
         if kind == "any":
-            return f"any(({element}) is True {loop})"
+            return f"any({element} {loop})"
         if kind == "all":
-            return f"all(({element}) is True {loop})"
+            return f"all({element} {loop})"
         if kind == "none":
-            return f"(not any(({element}) is True {loop}))"
+            return f"(not any({element} {loop}))"
         if kind == "count":
-            return f"sum(1 {loop} if ({element}) is True)"
+            return f"sum(1 {loop} if {element})"
         if kind == "sum":
             return f"_sum_of([{element} {loop}])"
         if kind == "min":
@@ -154,6 +157,8 @@ class CodeGenerator:
         if node.operator == "%":
             return f"_modulo({left}, {right})"
         a, b = self.temp(), self.temp()
+        if _is_value(node.right):
+            return f"(None if ({a} := {left}) is None else {a} {node.operator} {right})"
         return (f"(None if ({a} := {left}) is None or ({b} := {right}) is None "
                 f"else {a} {node.operator} {b})")
 
@@ -176,8 +181,10 @@ class CodeGenerator:
             a, b = (left, right_value)
             if operator in ("==", "!="):
                 parts.append(f"({a} {operator} {b})")
-            elif operator in ("in", "not in"):
-                parts.append(f"(None if {a} is None or {b} is None else "
+            elif position + 2 < len(values):
+                # the right operand is reused by the next pair: bind it even when the left
+                # is null (`+` of the two tests evaluates both, unlike `or`)
+                parts.append(f"(None if ({a} is None) + ({b} is None) else "
                              f"{temps[position]} {operator} {temps[position + 1]})")
             else:
                 parts.append(f"(None if {a} is None or {b} is None else "
@@ -193,8 +200,77 @@ class CodeGenerator:
         return result
 
     def expr_Conditional(self, node):
-        return (f"({self.expr(node.body)} if ({self.expr(node.test)}) is True "
+        return (f"({self.expr(node.body)} if {self.truth(node.test)} "
                 f"else {self.expr(node.orelse)})")
+
+    # -- conditions -----------------------------------------------------------------------
+    # Where only "is it true?" (or "is it false?") matters -- `when`, `assert`, scope filters,
+    # comprehension predicates -- Kleene logic collapses to Python's `and`/`or`/`not` over
+    # plain booleans: `a and b` is true exactly when both are true, false when either is
+    # false. Same outcome as `(expr(node)) is True`, without building the three-valued result.
+    def truth(self, node: nodes.Node) -> str:
+        """A Python expression equal to `(expr(node)) is True`, as a plain bool."""
+        if isinstance(node, nodes.Logical):
+            joiner = " and " if node.operator == "and" else " or "
+            return f"({self.truth(node.left)}{joiner}{self.truth(node.right)})"
+        if isinstance(node, nodes.Unary) and node.operator == "not":
+            return self._present_but_not_true(node.operand)
+        if isinstance(node, nodes.Compare):
+            return self._compare_condition(node, negate=False)
+        if isinstance(node, nodes.Comprehension) and node.kind in ("any", "all", "none"):
+            return self.expr(node)
+        if isinstance(node, nodes.Literal):
+            return "True" if node.value is True else "False"
+        return f"(({self.expr(node)}) is True)"
+
+    def falsity(self, node: nodes.Node) -> str:
+        """A Python expression equal to `(expr(node)) is False`, as a plain bool."""
+        if isinstance(node, nodes.Logical):
+            joiner = " or " if node.operator == "and" else " and "
+            return f"({self.falsity(node.left)}{joiner}{self.falsity(node.right)})"
+        if isinstance(node, nodes.Unary) and node.operator == "not":
+            return self.truth(node.operand)
+        if isinstance(node, nodes.Compare):
+            return self._compare_condition(node, negate=True)
+        if isinstance(node, nodes.Comprehension) and node.kind in ("any", "all", "none"):
+            return f"(not {self.expr(node)})"
+        if isinstance(node, nodes.Literal):
+            return "True" if node.value is False else "False"
+        return f"(({self.expr(node)}) is False)"
+
+    def _present_but_not_true(self, node: nodes.Node) -> str:
+        """`not x` is true when x is anything but null and true (e.g. `not 0` is true)."""
+        if _is_boolean(node):
+            return self.falsity(node)  # true, false or null: "not true" is "false"
+        value = self.temp()
+        return f"(({value} := {self.expr(node)}) is not None and {value} is not True)"
+
+    def _compare_condition(self, node, negate: bool) -> str:
+        """A comparison (chain) as a plain bool; null operands make it neither true nor false."""
+        if negate and len(node.operators) > 1:
+            return f"(({self.expr_Compare(node)}) is False)"
+        operands = []  # (text at first use, text at later use, can be null)
+        for operand in node.operands:
+            value = self.expr(operand)
+            if _is_value(operand):
+                operands.append((value, value, False))
+            else:
+                name = self.temp()
+                operands.append((f"({name} := {value})", name, True))
+        parts = []
+        for position, operator in enumerate(node.operators):
+            # each operand is evaluated once: at its first use, bound to its temporary
+            left = operands[position][0 if position == 0 else 1]
+            right = operands[position + 1][0]
+            if operator in ("==", "!="):  # equality is total: null == null is true
+                pair = f"{left} {operator} {right}"
+                parts.append(f"(not ({pair}))" if negate else f"({pair})")
+                continue
+            checks = [f"{text} is not None" for text, (_, _, nullable) in
+                      ((left, operands[position]), (right, operands[position + 1])) if nullable]
+            pair = f"{operands[position][1]} {operator} {operands[position + 1][1]}"
+            parts.append("(" + " and ".join(checks + [f"not ({pair})" if negate else pair]) + ")")
+        return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
 
     # -- rules -----------------------------------------------------------------------------
     def generate(self) -> str:
@@ -238,11 +314,11 @@ class CodeGenerator:
 
     def rule_body(self, rule, indent, on_fire: str, skip: str = "continue") -> None:
         if rule.where is not None:
-            self.guard(f"({self.expr(rule.where.node)}) is not True", skip, skip, indent)
+            self.guard(f"not {self.truth(rule.where.node)}", skip, skip, indent)
         if rule.when is not None:
-            self.guard(f"({self.expr(rule.when.node)}) is not True", skip, skip, indent)
+            self.guard(f"not {self.truth(rule.when.node)}", skip, skip, indent)
         if rule.assert_ is not None:
-            self.guard(f"({self.expr(rule.assert_.node)}) is True", skip, "pass", indent)
+            self.guard(self.truth(rule.assert_.node), skip, "pass", indent)
         self.write(on_fire, indent)
 
     def guard(self, condition: str, then: str, on_error: str, indent: int) -> None:
@@ -321,6 +397,21 @@ class CodeGenerator:
                 self.write("_value = None", 2)
                 self.write(f"state.{method}(region, _value, {index})", 1)
             self.write("regions = state.regions; annotation = state.annotation", 1)
+
+
+def _is_boolean(node: nodes.Node) -> bool:
+    """An expression whose value is always true, false or null."""
+    return (isinstance(node, (nodes.Logical, nodes.Compare))
+            or (isinstance(node, nodes.Unary) and node.operator == "not")
+            or (isinstance(node, nodes.Comprehension) and node.kind in ("any", "all", "none"))
+            or (isinstance(node, nodes.Literal) and node.value in (True, False)
+                and node.value.__class__ is bool))
+
+
+def _is_value(node: nodes.Node) -> bool:
+    """A literal that is not null: needs no null check."""
+    return (isinstance(node, nodes.Literal) and node.value is not None) or isinstance(
+        node, nodes.ListDisplay)
 
 
 def _iterates_regions(iterable: nodes.Node, region_names) -> bool:

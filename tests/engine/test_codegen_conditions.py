@@ -1,0 +1,97 @@
+"""Conditions compile to plain booleans (`CodeGenerator.truth` / `falsity`); they must agree
+with the three-valued value of the same expression (`expr(node) is True` / `is False`).
+
+The value form is the reference: it is what `explain` shows and what messages print. The
+condition form is what `when`, `assert`, scope filters and comprehension predicates run.
+"""
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lsrules.dsl import runtime
+from lsrules.dsl.codegen import CodeGenerator
+from lsrules.dsl.parser import parse
+
+OPERANDS = ["1", "2", "2.5", "null", '"a"', '"b"', "true", "false", "[1, 2]",
+            "annotation.a", "annotation.b", "annotation.c", "annotation.s", "annotation.items"]
+COMPARISONS = ["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
+
+
+def _expressions():
+    leaf = st.sampled_from(OPERANDS)
+    compare = st.builds(lambda a, op, b: f"{a} {op} {b}", leaf, st.sampled_from(COMPARISONS), leaf)
+    chain = st.builds(lambda a, b, c: f"{a} < {b} <= {c}", leaf, leaf, leaf)
+    count = st.builds(lambda op, b: f"count(x {op} {b} for x in annotation.items)",
+                      st.sampled_from(COMPARISONS[:6]), leaf)
+    any_ = st.builds(lambda op, b: f"any(x {op} {b} for x in annotation.items if x != null)",
+                     st.sampled_from(COMPARISONS[:6]), leaf)
+    base = st.one_of(leaf, compare, chain, count, any_)
+    return st.recursive(
+        base,
+        lambda inner: st.one_of(
+            st.builds(lambda a, b: f"({a}) and ({b})", inner, inner),
+            st.builds(lambda a, b: f"({a}) or ({b})", inner, inner),
+            st.builds(lambda a: f"not ({a})", inner),
+            st.builds(lambda a, b, c: f"({a}) if ({b}) else ({c})", inner, inner, inner),
+        ),
+        max_leaves=6,
+    )
+
+
+_VALUES = st.one_of(st.none(), st.integers(-2, 3), st.sampled_from(["a", "b", 1.5, True]))
+_ANNOTATIONS = st.fixed_dictionaries({
+    "a": _VALUES, "b": _VALUES, "c": _VALUES, "s": _VALUES,
+    "items": st.lists(_VALUES, max_size=4),
+})
+
+
+def _compile(text: str):
+    node = parse(text)
+    generator = CodeGenerator(ruleset=None)
+    sources = {"value": generator.expr(node), "truth": generator.truth(node),
+               "falsity": generator.falsity(node)}
+    namespace = {"__builtins__": {"any": any, "all": all, "sum": sum, "len": len},
+                 "_as_list": runtime.as_list, "_multiply": runtime.multiply,
+                 "_divide": runtime.divide, "_modulo": runtime.modulo}
+    return {kind: eval(compile(f"lambda annotation: {source}", text, "eval"),
+                       namespace) for kind, source in sources.items()}
+
+
+def _run(function, annotation):
+    try:
+        return function(annotation)
+    except runtime.DATA_ERRORS:
+        return "error"
+
+
+@settings(max_examples=600, deadline=None)
+@given(_expressions(), _ANNOTATIONS)
+def test_conditions_agree_with_three_valued_values(text, annotation):
+    compiled = _compile(text)
+    value = _run(compiled["value"], annotation)
+    truth = _run(compiled["truth"], annotation)
+    falsity = _run(compiled["falsity"], annotation)
+    if value == "error":
+        # a type error somewhere: the value form evaluates every operand of a Kleene
+        # `and`/`or` whose left side is null; the condition form stops once the outcome is
+        # settled ("not true" already), so it may never reach the bad operand. Either way
+        # the rule sees a definite outcome or null, never a crash.
+        assert truth in (True, False, "error") and falsity in (True, False, "error"), text
+        return
+    assert truth is (value is True), text
+    assert falsity is (value is False), text
+
+
+def test_conditions_are_plain_booleans_without_three_valued_temporaries():
+    source = CodeGenerator(ruleset=None).truth(parse("annotation.a > 1 and not annotation.b"))
+    assert "None if" not in source and "is True" not in source
+
+
+def test_a_chain_with_a_null_first_operand_is_null_not_a_crash():
+    # the value form once skipped binding the middle operand when the first was null, and
+    # the next pair read an unbound temporary (UnboundLocalError, not a data error)
+    compiled = _compile("annotation.c < 1 <= annotation.s")
+    assert compiled["value"]({"c": None, "s": 2}) is None
+    assert compiled["truth"]({"c": None, "s": 2}) is False
+    assert compiled["value"]({"c": 0, "s": 2}) is True
