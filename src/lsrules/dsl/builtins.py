@@ -113,7 +113,8 @@ def number(value):
     """A number from a number or a numeric string (Label Studio data often holds "12")."""
     if _is_number(value) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and len(value) <= 64:
+    if isinstance(value, str) and len(value) <= 64 and "_" not in value:
+        # float() also reads Python's digit separators ("1_000"), which are not numbers in data
         try:
             result = float(value)
         except ValueError:
@@ -135,7 +136,9 @@ def unique(value):
         return None
     seen: list = []
     for item in value:
-        if item not in seen:
+        # true and 1 (false and 0) are equal in Python but different values in JSON
+        if not any(item == other and (item.__class__ is bool) == (other.__class__ is bool)
+                   for other in seen):
             seen.append(item)
     return seen
 
