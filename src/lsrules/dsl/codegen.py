@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lsrules.dsl import nodes
 from lsrules.dsl.builtins import BUILTINS
-from lsrules.engine.regions import ITEM_FIELDS, VALUE_FIELDS
+from lsrules.engine.regions import ITEM_FIELDS, REGION_GEOMETRY, VALUE_FIELDS
 
 _COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 ROOTS = ("task", "annotation", "regions", "relations", "others", "annotator", "suggestion",
@@ -98,6 +98,9 @@ class CodeGenerator:
             pattern = self.constant(re.compile(node.arguments[1].value))
             return f"_builtin_matches({self.expr(node.arguments[0])}, {pattern})"
         arguments = ", ".join(self.expr(argument) for argument in node.arguments)
+        if name in REGION_GEOMETRY and all(self._is_region(argument)
+                                           for argument in node.arguments):
+            return f"_region_{name}({arguments})"  # reads the regions' cached corners
         return f"_builtin_{name}({arguments})"
 
     def expr_MethodCall(self, node):
@@ -451,6 +454,8 @@ def compile_ruleset(ruleset) -> dict:
     })
     for name, builtin in BUILTINS.items():
         namespace[f"_builtin_{name}"] = builtin.implementation
+    for name, implementation in REGION_GEOMETRY.items():
+        namespace[f"_region_{name}"] = implementation
     namespace.update(generator.constants)
     code = _compile(source, f"<ruleset {ruleset.name}>")
     exec(code, namespace)  # noqa: S102 - generated from the checked AST; no user text as code

@@ -51,14 +51,32 @@ def span(thing) -> tuple[float, float] | None:
 
 
 def area(thing) -> float | None:
-    corners = box(thing)
+    return area_of_box(box(thing))
+
+
+def iou(first, second) -> float | None:
+    return iou_of_boxes(box(first), box(second))
+
+
+def overlaps(first, second) -> bool | None:
+    found = overlap_of_boxes(box(first), box(second))
+    return found if found is not None else overlap_of_spans(span(first), span(second))
+
+
+def contains(outer, inner) -> bool | None:
+    found = containment_of_boxes(box(outer), box(inner))
+    return found if found is not None else containment_of_spans(span(outer), span(inner))
+
+
+# -- the math, on corners: shared with the engine's region fast paths (engine/regions.py) --
+
+def area_of_box(corners) -> float | None:
     if corners is None:
         return None
     return max(corners[2] - corners[0], 0) * max(corners[3] - corners[1], 0)
 
 
-def iou(first, second) -> float | None:
-    a, b = box(first), box(second)
+def iou_of_boxes(a, b) -> float | None:
     if a is None or b is None:
         return None
     ax0, ay0, ax1, ay1 = a
@@ -70,21 +88,25 @@ def iou(first, second) -> float | None:
     return intersection / union if union > 0 else 0.0
 
 
-def overlaps(first, second) -> bool | None:
-    a, b = box(first), box(second)
-    if a is not None and b is not None:
-        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-    s, t = span(first), span(second)
-    if s is not None and t is not None:
-        return s[0] < t[1] and t[0] < s[1]
-    return None
+def overlap_of_boxes(a, b) -> bool | None:
+    if a is None or b is None:
+        return None
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def contains(outer, inner) -> bool | None:
-    a, b = box(outer), box(inner)
-    if a is not None and b is not None:
-        return a[0] <= b[0] and a[1] <= b[1] and b[2] <= a[2] and b[3] <= a[3]
-    s, t = span(outer), span(inner)
-    if s is not None and t is not None:
-        return s[0] <= t[0] and t[1] <= s[1]
-    return None
+def overlap_of_spans(s, t) -> bool | None:
+    if s is None or t is None:
+        return None
+    return s[0] < t[1] and t[0] < s[1]
+
+
+def containment_of_boxes(a, b) -> bool | None:
+    if a is None or b is None:
+        return None
+    return a[0] <= b[0] and a[1] <= b[1] and b[2] <= a[2] and b[3] <= a[3]
+
+
+def containment_of_spans(s, t) -> bool | None:
+    if s is None or t is None:
+        return None
+    return s[0] <= t[0] and t[1] <= s[1]

@@ -222,6 +222,7 @@ class Evaluation:
         if label in labels:
             return
         self._copy()
+        region.changed()
         key = region.label_key or _label_key_for(region)
         index = self._item_index(region.item)
         current = region.value.get(key)
@@ -240,6 +241,7 @@ class Evaluation:
         if not isinstance(current, list) or label not in current:
             return
         self._copy()
+        region.changed()
         current = region.value.get(key)
         position = current.index(label)
         del current[position]

@@ -7,6 +7,7 @@ first label whatever the type (rectanglelabels, choices, labels, taxonomy, texta
 """
 from __future__ import annotations
 
+from lsrules.dsl import geometry
 from lsrules.dsl.geometry import box_of_fields
 from lsrules.dsl.runtime import Record
 
@@ -34,7 +35,7 @@ class Region(Record):
     """One region of an annotation; reads from (and fixes write to) its result items."""
 
     __slots__ = ("id", "type", "from_name", "to_name", "item", "value", "attrs", "items",
-                 "dropped", "context", "_box")
+                 "dropped", "context", "_box", "_labels")
 
     def __init__(self, item: dict):
         self.item = item
@@ -49,6 +50,7 @@ class Region(Record):
         self.dropped = False
         self.context = None  # the evaluation, for suggester-backed fields
         self._box = _UNSET
+        self._labels = _UNSET
 
     def box(self):
         """(x0, y0, x1, y1), computed once: pairwise rules (iou, overlaps) ask for it often."""
@@ -60,6 +62,7 @@ class Region(Record):
     def changed(self) -> None:
         """A fix wrote to this region: forget what was derived from its value."""
         self._box = _UNSET
+        self._labels = _UNSET
 
     def add(self, item: dict) -> None:
         """Another result item with this region's id (per-region choices, text, ...)."""
@@ -79,6 +82,13 @@ class Region(Record):
 
     @property
     def labels(self) -> list | None:
+        """The region's labels, computed once (rules read `region.label` often)."""
+        found = self._labels
+        if found is _UNSET:
+            found = self._labels = self._find_labels()
+        return found
+
+    def _find_labels(self) -> list | None:
         key = self.label_key
         if key is None:
             for value in self.attrs.values():
@@ -94,7 +104,9 @@ class Region(Record):
 
     @property
     def label(self):
-        labels = self.labels
+        labels = self._labels
+        if labels is _UNSET:
+            labels = self.labels
         return labels[0] if labels else None
 
     def field(self, name: str):
@@ -114,6 +126,42 @@ class Region(Record):
 
     def __repr__(self) -> str:
         return f"Region(id={self.id!r}, type={self.type!r}, label={self.label!r})"
+
+
+# Geometry of two regions, for the generated code when both arguments are known regions:
+# the cached corners are read directly, without geometry.box()'s dispatch on every pair.
+
+def region_area(region) -> float | None:
+    corners = region._box
+    return geometry.area_of_box(region.box() if corners is _UNSET else corners)
+
+
+def region_iou(first, second) -> float | None:
+    a, b = first._box, second._box
+    return geometry.iou_of_boxes(first.box() if a is _UNSET else a,
+                                 second.box() if b is _UNSET else b)
+
+
+def region_overlaps(first, second) -> bool | None:
+    a, b = first._box, second._box
+    found = geometry.overlap_of_boxes(first.box() if a is _UNSET else a,
+                                      second.box() if b is _UNSET else b)
+    if found is not None:
+        return found
+    return geometry.overlap_of_spans(geometry.span(first), geometry.span(second))
+
+
+def region_contains(outer, inner) -> bool | None:
+    a, b = outer._box, inner._box
+    found = geometry.containment_of_boxes(outer.box() if a is _UNSET else a,
+                                          inner.box() if b is _UNSET else b)
+    if found is not None:
+        return found
+    return geometry.containment_of_spans(geometry.span(outer), geometry.span(inner))
+
+
+REGION_GEOMETRY = {"area": region_area, "iou": region_iou, "overlaps": region_overlaps,
+                   "contains": region_contains}
 
 
 def _leaves(values: list, key: str) -> list:
