@@ -246,6 +246,9 @@ class ExpressionChecker:
     def infer_Unary(self, node: nodes.Unary) -> str:
         operand = self.infer(node.operand)
         if node.operator == "not":
+            if operand in (NUMBER, STRING) or is_list(operand):
+                self.report("LSR114", "`not` needs a true/false value, not "
+                            f"{_describe(operand, article=True)}", node.operand)
             return BOOL
         if operand in (STRING, BOOL) or is_list(operand):
             self.report("LSR114", f"`{node.operator}` needs a number, not "
@@ -255,6 +258,10 @@ class ExpressionChecker:
     def infer_Binary(self, node: nodes.Binary) -> str:
         left, right = self.infer(node.left), self.infer(node.right)
         if node.operator == "+":
+            for side, kind in ((node.left, left), (node.right, right)):
+                if kind == BOOL:  # `true + 1` would be 2 in Python
+                    self.report("LSR114", "`+` needs numbers, strings or lists, not a "
+                                "true/false value", side)
             if STRING in (left, right) and (left == STRING) != (right == STRING) and ANY not in (left, right) and NULL not in (left, right):
                 self.report("LSR114", f"cannot add {_describe(left, article=True)} and "
                             f"{_describe(right, article=True)}", node)
