@@ -61,15 +61,14 @@ def compile_rules(rules: str, header: str = HEADER) -> Engine:
     return Engine(ruleset)
 
 
-def _one_rule(expression: str, scope: str | None) -> str:
+def _one_rule(expression: str, scope: str | None, negated: bool = False) -> str:
     lines = "  - id: probe\n"
     if scope:
         lines += f"    for: {scope}\n"
     lines += f"    when: {quoted(expression)}\n    assert: false\n"
-    lines += "  - id: negated\n"
-    if scope:
-        lines += f"    for: {scope}\n"
-    lines += f"    when: {quoted(f'not ({expression})')}\n    assert: false\n"
+    if negated:
+        lines += f"  - id: negated\n    when: {quoted(f'not ({expression})')}\n"
+        lines += "    assert: false\n"
     return lines
 
 
@@ -84,7 +83,7 @@ def value(expression: str, result=(), task=None, region: int | None = None):
 
 def truth(expression: str, result=(), task=None):
     """True, False or None: what `when:` conditions make of the expression."""
-    engine = compile_rules(_one_rule(expression, None))
+    engine = compile_rules(_one_rule(expression, None, negated=True))
     decision = engine.evaluate(TASK if task is None else task, {"id": 2, "result": list(result)})
     fired = set(decision.fired)
     assert fired != {"probe", "negated"}, "an expression cannot be both true and false"
