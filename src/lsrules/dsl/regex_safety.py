@@ -3,7 +3,9 @@
 Python's `re` backtracks; a pattern like `(a+)+$` takes exponential time on a crafted
 string. A ruleset may come from an untrusted author, so `check` refuses, before anything
 runs, an unbounded repeat that contains another unbounded repeat, or an alternation of
-more than single characters, and backreferences. What remains runs in polynomial time.
+more than single characters, and backreferences; a counted repeat (`{2,}`, `{5}`) counts as
+a repeat when it holds an unbounded one, and one of more than 10 may hold no optional or
+variable part. What remains runs in polynomial time.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     from sre_constants import MAXREPEAT  # type: ignore[no-redef]
 
 MAX_PATTERN_LENGTH = 1000
+MAX_COUNTED_NESTING = 10  # `(\d{1,3}\.){3}` is fine; `(a?){25}` is not
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
 
 
@@ -32,7 +35,7 @@ def check_pattern(pattern: str) -> str | None:
     return _walk(parsed, inside_unbounded=False)
 
 
-def _walk(items, inside_unbounded: bool) -> str | None:
+def _walk(items, inside_unbounded: bool, outer_count: int = 0) -> str | None:
     for operator, argument in items:
         name = str(operator)
         if name in ("GROUPREF", "GROUPREF_EXISTS"):
@@ -43,24 +46,34 @@ def _walk(items, inside_unbounded: bool) -> str | None:
             if unbounded and inside_unbounded and _can_repeat(body):
                 return ("nested quantifiers such as `(a+)+` can take exponential time; "
                         "rewrite without a repeat inside a repeat")
-            problem = _walk(body, inside_unbounded or unbounded)
+            # a counted repeat multiplies the ways to split the text as much as `+` does:
+            # `(.*a){12}` and `(a?){25}a{25}` backtrack for seconds on 25 characters
+            if outer_count > 1 and unbounded and _can_repeat(body):
+                return ("a repeat inside a counted repeat, such as `(.*a){5}`, can take "
+                        "exponential time; rewrite without a repeat inside a repeat")
+            if outer_count > MAX_COUNTED_NESTING and low != high:
+                return (f"an optional or variable part inside a repeat of more than "
+                        f"{MAX_COUNTED_NESTING}, such as `(a?){{20}}`, can take exponential "
+                        "time; rewrite it")
+            problem = _walk(body, inside_unbounded or unbounded, max(outer_count, high))
             if problem:
                 return problem
         elif name == "BRANCH":
             _, branches = argument
-            if inside_unbounded and any(_width(branch) != (1, 1) for branch in branches):
+            if (inside_unbounded or outer_count > MAX_COUNTED_NESTING) and any(
+                    _width(branch) != (1, 1) for branch in branches):
                 return ("an alternation under a quantifier, such as `(a|ab)*`, can take "
                         "exponential time; use a character class or rewrite it")
             for branch in branches:
-                problem = _walk(branch, inside_unbounded)
+                problem = _walk(branch, inside_unbounded, outer_count)
                 if problem:
                     return problem
         elif name == "SUBPATTERN":
-            problem = _walk(argument[-1], inside_unbounded)
+            problem = _walk(argument[-1], inside_unbounded, outer_count)
             if problem:
                 return problem
         elif name in ("ASSERT", "ASSERT_NOT"):
-            problem = _walk(argument[1], inside_unbounded)
+            problem = _walk(argument[1], inside_unbounded, outer_count)
             if problem:
                 return problem
     return None
