@@ -51,9 +51,10 @@ def _compile(text: str):
     generator = CodeGenerator(ruleset=None)
     sources = {"value": generator.expr(node), "truth": generator.truth(node),
                "falsity": generator.falsity(node)}
-    namespace = {"__builtins__": {"any": any, "all": all, "sum": sum, "len": len},
+    namespace = {"__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool},
                  "_as_list": runtime.as_list, "_multiply": runtime.multiply,
-                 "_divide": runtime.divide, "_modulo": runtime.modulo}
+                 "_divide": runtime.divide, "_modulo": runtime.modulo,
+                 "_equal": runtime.equal, "_member": runtime.member}
     return {kind: eval(compile(f"lambda annotation: {source}", text, "eval"),
                        namespace) for kind, source in sources.items()}
 

@@ -50,7 +50,9 @@ class CodeGenerator:
         return "[" + ", ".join(self.expr(item) for item in node.items) + "]"
 
     def expr_Name(self, node):
-        if node.name == "region" or (node.name in ROOTS and node.name not in self.locals):
+        if node.name in self.locals:  # comprehension variables shadow `region` and roots
+            return "v_" + node.name
+        if node.name == "region" or node.name in ROOTS:
             return node.name
         return "v_" + node.name
 
@@ -145,11 +147,10 @@ class CodeGenerator:
     def expr_Unary(self, node):
         operand = self.expr(node.operand)
         t = self.temp()
-        if node.operator == "not":
-            return f"(None if ({t} := {operand}) is None else {t} is not True)"
-        if node.operator == "-":
-            return f"(None if ({t} := {operand}) is None else -{t})"
-        return f"(None if ({t} := {operand}) is None else +{t})"
+        if node.operator == "not":  # Kleene: only true and false have a negation
+            return f"(False if ({t} := {operand}) is True else (True if {t} is False else None))"
+        return (f"(None if ({t} := {operand}) is None or {t}.__class__ is bool "
+                f"else {node.operator}{t})")
 
     def expr_Binary(self, node):
         left, right = self.expr(node.left), self.expr(node.right)
@@ -159,10 +160,14 @@ class CodeGenerator:
             return f"_divide({left}, {right})"
         if node.operator == "%":
             return f"_modulo({left}, {right})"
+        # `+` and `-`: null operands give null; so do booleans (`true + 1` is not 2)
         a, b = self.temp(), self.temp()
-        if _is_value(node.right):
-            return f"(None if ({a} := {left}) is None else {a} {node.operator} {right})"
-        return (f"(None if ({a} := {left}) is None or ({b} := {right}) is None "
+        if _is_value(node.right) and not (isinstance(node.right, nodes.Literal)
+                                          and node.right.value.__class__ is bool):
+            return (f"(None if ({a} := {left}) is None or {a}.__class__ is bool "
+                    f"else {a} {node.operator} {right})")
+        return (f"(None if ({a} := {left}) is None or {a}.__class__ is bool "
+                f"or ({b} := {right}) is None or {b}.__class__ is bool "
                 f"else {a} {node.operator} {b})")
 
     def expr_Logical(self, node):
@@ -183,15 +188,15 @@ class CodeGenerator:
             right_value = f"({temps[position + 1]} := {values[position + 1]})"
             a, b = (left, right_value)
             if operator in ("==", "!="):
-                parts.append(f"({a} {operator} {b})")
+                parts.append(f"({self._pair(operator, a, b, node, position)})")
             elif position + 2 < len(values):
                 # the right operand is reused by the next pair: bind it even when the left
                 # is null (`+` of the two tests evaluates both, unlike `or`)
                 parts.append(f"(None if ({a} is None) + ({b} is None) else "
-                             f"{temps[position]} {operator} {temps[position + 1]})")
+                             f"{self._pair(operator, temps[position], temps[position + 1], node, position)})")
             else:
                 parts.append(f"(None if {a} is None or {b} is None else "
-                             f"{temps[position]} {operator} {temps[position + 1]})")
+                             f"{self._pair(operator, temps[position], temps[position + 1], node, position)})")
         if len(parts) == 1:
             return parts[0]
         # chained: Kleene and of the pairs, left to right
@@ -217,7 +222,7 @@ class CodeGenerator:
             joiner = " and " if node.operator == "and" else " or "
             return f"({self.truth(node.left)}{joiner}{self.truth(node.right)})"
         if isinstance(node, nodes.Unary) and node.operator == "not":
-            return self._present_but_not_true(node.operand)
+            return self.falsity(node.operand)
         if isinstance(node, nodes.Compare):
             return self._compare_condition(node, negate=False)
         if isinstance(node, nodes.Comprehension) and node.kind in ("any", "all", "none"):
@@ -241,12 +246,27 @@ class CodeGenerator:
             return "True" if node.value is False else "False"
         return f"(({self.expr(node)}) is False)"
 
-    def _present_but_not_true(self, node: nodes.Node) -> str:
-        """`not x` is true when x is anything but null and true (e.g. `not 0` is true)."""
-        if _is_boolean(node):
-            return self.falsity(node)  # true, false or null: "not true" is "false"
-        value = self.temp()
-        return f"(({value} := {self.expr(node)}) is not None and {value} is not True)"
+    def _pair(self, operator: str, left: str, right: str, node, position: int) -> str:
+        """One comparison as Python, with JSON's equality: booleans are not numbers.
+
+        Python's own `==`/`in` is used where it already agrees with JSON (a string or null
+        literal on one side, a list of strings), `_equal`/`_member` otherwise."""
+        left_node, right_node = node.operands[position], node.operands[position + 1]
+        if operator in ("==", "!="):
+            if _is_plain(left_node) or _is_plain(right_node):
+                return f"{left} {operator} {right}"
+            for literal, other, other_node in ((right_node, left, left_node),
+                                               (left_node, right, right_node)):
+                if (isinstance(literal, nodes.Literal) and literal.value.__class__ is bool
+                        and not isinstance(other_node, nodes.Literal)):
+                    return f"{other} {'is' if operator == '==' else 'is not'} {literal.value}"
+            return f"{'' if operator == '==' else 'not '}_equal({left}, {right})"
+        if operator in ("in", "not in"):
+            if _is_plain(left_node) or (isinstance(right_node, nodes.ListDisplay) and all(
+                    _is_plain(item) for item in right_node.items)):
+                return f"{left} {operator} {right}"
+            return f"{'' if operator == 'in' else 'not '}_member({left}, {right})"
+        return f"{left} {operator} {right}"
 
     def _compare_condition(self, node, negate: bool) -> str:
         """A comparison (chain) as a plain bool; null operands make it neither true nor false."""
@@ -266,12 +286,13 @@ class CodeGenerator:
             left = operands[position][0 if position == 0 else 1]
             right = operands[position + 1][0]
             if operator in ("==", "!="):  # equality is total: null == null is true
-                pair = f"{left} {operator} {right}"
+                pair = self._pair(operator, left, right, node, position)
                 parts.append(f"(not ({pair}))" if negate else f"({pair})")
                 continue
             checks = [f"{text} is not None" for text, (_, _, nullable) in
                       ((left, operands[position]), (right, operands[position + 1])) if nullable]
-            pair = f"{operands[position][1]} {operator} {operands[position + 1][1]}"
+            pair = self._pair(operator, operands[position][1], operands[position + 1][1], node,
+                              position)
             parts.append("(" + " and ".join(checks + [f"not ({pair})" if negate else pair]) + ")")
         return parts[0] if len(parts) == 1 else "(" + " and ".join(parts) + ")"
 
@@ -402,13 +423,10 @@ class CodeGenerator:
             self.write("regions = state.regions; annotation = state.annotation", 1)
 
 
-def _is_boolean(node: nodes.Node) -> bool:
-    """An expression whose value is always true, false or null."""
-    return (isinstance(node, (nodes.Logical, nodes.Compare))
-            or (isinstance(node, nodes.Unary) and node.operator == "not")
-            or (isinstance(node, nodes.Comprehension) and node.kind in ("any", "all", "none"))
-            or (isinstance(node, nodes.Literal) and node.value in (True, False)
-                and node.value.__class__ is bool))
+def _is_plain(node: nodes.Node) -> bool:
+    """A string or null literal: Python's `==` and `in` agree with JSON's for it."""
+    return isinstance(node, nodes.Literal) and (node.value is None or
+                                                node.value.__class__ is str)
 
 
 def _is_value(node: nodes.Node) -> bool:
@@ -443,14 +461,15 @@ def compile_ruleset(ruleset) -> dict:
     source = generator.generate()
     namespace = _LazyNamespace()
     namespace.update({
-        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "True": True,
+        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool, "True": True,
                          "False": False, "None": None},
         "_DATA_ERRORS": runtime.DATA_ERRORS, "_NO_REGION": (None,), "_ONCE": (None,),
         "_get": runtime.get, "_path": runtime.path, "_has_path": runtime.has_path,
         "_index": runtime.index, "_multiply": runtime.multiply, "_divide": runtime.divide,
         "_modulo": runtime.modulo, "_as_list": runtime.as_list, "_sum_of": runtime.sum_of,
         "_min_of": runtime.min_of, "_max_of": runtime.max_of,
-        "_config_labels": runtime.config_labels, "_text_or_null": _text_or_null,
+        "_config_labels": runtime.config_labels, "_equal": runtime.equal,
+        "_member": runtime.member, "_text_or_null": _text_or_null,
     })
     for name, builtin in BUILTINS.items():
         namespace[f"_builtin_{name}"] = builtin.implementation

@@ -97,6 +97,32 @@ def modulo(left, right):
     return None
 
 
+def equal(left, right) -> bool:
+    """JSON equality: `true` is not `1` and `false` is not `0` (Python's `==` says they are)."""
+    if left.__class__ is bool or right.__class__ is bool:
+        return left is right
+    if left.__class__ is list and right.__class__ is list:
+        return len(left) == len(right) and all(map(equal, left, right))
+    if left.__class__ is dict and right.__class__ is dict:
+        return left.keys() == right.keys() and all(equal(value, right[key])
+                                                   for key, value in left.items())
+    return left == right
+
+
+def member(item, container) -> bool:
+    """`item in container` with JSON equality for lists; substring for strings."""
+    if container.__class__ is list:
+        if item.__class__ is bool:
+            return any(element is item for element in container)
+        if item.__class__ in _NUMBER:
+            return any(element == item and element.__class__ is not bool
+                       for element in container)
+        if item.__class__ is list or item.__class__ is dict:
+            return any(equal(item, element) for element in container)
+        return item in container  # strings: Python's equality is JSON's
+    return item in container  # a string (substring) or a wrong type (TypeError -> null)
+
+
 def as_list(value):
     """What a comprehension iterates: a list, or nothing."""
     return value if value.__class__ is list else ()
