@@ -256,7 +256,7 @@ class _Builder:
         import yaml
 
         for path, node in self.document.nodes.items():
-            if (isinstance(node, yaml.ScalarNode) and node.style is None and path
+            if (isinstance(node, yaml.ScalarNode) and not node.style and path
                     and path[0] == "rules"):
                 line_end = self.document.text.find("\n", node.end_mark.index)
                 rest = self.document.text[node.end_mark.index: line_end if line_end >= 0 else None]
