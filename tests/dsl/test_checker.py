@@ -196,3 +196,12 @@ def test_a_clean_ruleset_gives_no_diagnostics(tmp_path):
     (tmp_path / "c.xml").write_text(CONFIG)
     _, diagnostics = load(HEADER + CLEAN, tmp_path / "r.yaml")
     assert diagnostics == []
+
+
+def test_a_hash_in_a_plain_scalar_is_reported_and_a_quoted_one_is_not():
+    """LSR005 (from the loader): libyaml reports a plain scalar's style as "", not None."""
+    text = HEADER + ('rules:\n  - id: a\n    when: true\n    message: see issue #4\n'
+                     '    description: "quoted #4"\n')
+    _, diagnostics = load(text)
+    assert [(d.code, d.severity, d.location.line) for d in diagnostics] == [
+        ("LSR005", WARNING, locate(text, "see issue")[0])]
