@@ -1,4 +1,5 @@
-"""The docs stay in step with the code: every built-in and comprehension has an entry."""
+"""The docs stay in step with the code: every built-in and comprehension has an entry in
+docs/language.md, and every diagnostic code one in docs/diagnostics.md whose example triggers it."""
 from __future__ import annotations
 
 import re
@@ -22,3 +23,39 @@ def test_every_builtin_is_documented(name):
 @pytest.mark.parametrize("rule_id", sorted(LabelingConfigPack.RULES))
 def test_every_pack_rule_is_documented(rule_id):
     assert rule_id in RULES
+
+
+DIAGNOSTICS = (ROOT / "docs" / "diagnostics.md").read_text()
+SOURCE_CODES = {code for path in (ROOT / "src" / "lsrules").rglob("*.py")
+                for code in re.findall(r'"(LSR\d{3})"', path.read_text())}
+DOCUMENTED_CODES = set(re.findall(r"^## (LSR\d{3})$", DIAGNOSTICS, re.MULTILINE))
+
+
+@pytest.mark.parametrize("code", sorted(SOURCE_CODES))
+def test_every_diagnostic_is_documented(code):
+    assert code in DOCUMENTED_CODES, f"docs/diagnostics.md has no `## {code}`"
+
+
+@pytest.mark.parametrize("code", sorted(DOCUMENTED_CODES))
+def test_every_documented_diagnostic_exists(code):
+    assert code in SOURCE_CODES, f"docs/diagnostics.md documents {code}, which nothing emits"
+
+
+def _examples():
+    for match in re.finditer(r"^## (LSR\d{3})\n(.*?)(?=^## |\Z)", DIAGNOSTICS,
+                             re.MULTILINE | re.DOTALL):
+        example = re.search(r"```yaml\n(.*?)```", match.group(2), re.DOTALL)
+        if example:
+            yield match.group(1), example.group(1)
+
+
+@pytest.mark.parametrize("code, example", list(_examples()))
+def test_every_diagnostic_example_triggers_its_code(tmp_path, code, example):
+    from lsrules.commands.check import build_report
+
+    (tmp_path / "vehicles.xml").write_text((ROOT / "rulesets" / "vehicles.xml").read_text())
+    path = tmp_path / "ruleset.yaml"
+    path.write_text(example.replace("...\n", 'ruleset: t\nversion: "1"\n'))
+    report, _ = build_report([str(path)])
+    assert code in {diagnostic.code for diagnostic in report.diagnostics}, [
+        str(diagnostic) for diagnostic in report.diagnostics]
