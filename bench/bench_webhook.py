@@ -25,7 +25,7 @@ import httpx
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
-from tests.labelstudio.server import LabelStudioServer, LsrulesServer
+from tests.labelstudio.server import LabelStudioServer, LsrulesServer  # noqa: E402
 
 DEFAULT_RULESET = REPOSITORY / "tests" / "labelstudio" / "fixtures" / "sentiment.yaml"
 SECRET = "bench-secret-0123456789"
@@ -72,9 +72,38 @@ def webhook_load(server: LsrulesServer, project_id: int, task_ids: list[int], ra
             "statuses": statuses}
 
 
-def save_times(client, task_ids: list[int]) -> list[float]:
+class NullReceiver:
+    """A webhook receiver that answers 200 at once and does nothing: what Label Studio's own
+    webhook machinery costs a save, whatever the receiver does."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def save_times(client, task_ids: list[int], pause: float = 0.0) -> list[float]:
+    """Save one annotation per task, `pause` seconds apart (an annotator does not save
+    back-to-back; the pause lets the service's write-back finish between saves)."""
     durations = []
     for task_id in task_ids:
+        time.sleep(pause)
         before = time.perf_counter()
         client.annotations.create(id=task_id, result=[{
             "from_name": "sentiment", "to_name": "text", "type": "choices",
@@ -89,6 +118,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--saves", type=int, default=100)
+    parser.add_argument("--pause", type=float, default=0.5,
+                        help="seconds between saves (an annotator's think time)")
     args = parser.parse_args()
 
     import yaml
@@ -108,11 +139,15 @@ def main() -> int:
                                  httpx_client=http)
             plain = client.projects.create(title="no hook", label_config=config).id
             hooked = client.projects.create(title="hook", label_config=config).id
-            for project_id in (plain, hooked):
+            nulled = client.projects.create(title="null hook", label_config=config).id
+            receiver = NullReceiver()
+            client.webhooks.create(project=nulled, url=receiver.url, send_payload=True,
+                                   send_for_all_actions=True)
+            for project_id in (plain, hooked, nulled):
                 client.projects.import_tasks(id=project_id, request=[
                     {"text": f"t{n}"} for n in range(args.saves)])
             tasks = {project_id: sorted(task.id for task in client.tasks.list(
-                project=project_id, page_size=100)) for project_id in (plain, hooked)}
+                project=project_id, page_size=100)) for project_id in (plain, hooked, nulled)}
             server = LsrulesServer([args.ruleset], label_studio.url, label_studio.token, SECRET,
                                    Path(directory) / "lsrules.sqlite", [])
             server.start()
@@ -120,10 +155,14 @@ def main() -> int:
                               LSRULES_WEBHOOK_SECRET=SECRET)
             lsrules_main(["connect", str(args.ruleset), "--project", str(hooked),
                           "--hook-url", server.hook_url, "--ls-url", label_studio.url])
-            save_times(client, tasks[plain][:5])  # warm up both paths
-            save_times(client, tasks[hooked][:5])
-            without_hook = save_times(client, tasks[plain][5:])
-            with_hook = save_times(client, tasks[hooked][5:])
+            for project_id in (plain, hooked, nulled):  # warm up every path
+                save_times(client, tasks[project_id][:5], args.pause)
+            without_hook, with_hook, with_null_hook = [], [], []
+            for position in range(5, args.saves):  # interleaved: the machine drifts
+                without_hook += save_times(client, [tasks[plain][position]], args.pause)
+                with_hook += save_times(client, [tasks[hooked][position]], args.pause)
+                with_null_hook += save_times(client, [tasks[nulled][position]], args.pause)
+            receiver.close()
             load = webhook_load(server, hooked, tasks[hooked], args.rate, args.seconds)
             http.close()
             figures = {
@@ -131,8 +170,16 @@ def main() -> int:
                                        **load},
                 "save_without_hook": milliseconds(without_hook),
                 "save_with_hook": milliseconds(with_hook),
+                "save_with_null_hook": milliseconds(with_null_hook),
+                "pause_between_saves_s": args.pause,
                 "added_at_p50_ms": round((statistics.median(with_hook)
                                           - statistics.median(without_hook)) * 1000, 2),
+                "label_studio_webhook_cost_at_p50_ms": round(
+                    (statistics.median(with_null_hook) - statistics.median(without_hook))
+                    * 1000, 2),
+                "lsrules_cost_at_p50_ms": round(
+                    (statistics.median(with_hook) - statistics.median(with_null_hook))
+                    * 1000, 2),
             }
             print(json.dumps(figures, indent=2))
         finally:
