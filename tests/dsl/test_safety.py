@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import tokenize
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lsrules.dsl.regex_safety import check_pattern
+from lsrules.dsl.regex_safety import check_pattern, compile_pattern
 from lsrules.engine.engine import Engine
 
-from .support import HEADER, load, quoted, value
+from .support import HEADER, compile_rules, load, quoted, value
 
 DANGEROUS_NAMES = ["eval", "exec", "open", "compile", "__import__", "getattr", "globals",
                    "locals", "vars", "breakpoint", "input", "print", "type", "object",
@@ -117,9 +116,7 @@ def test_string_keys_reach_data_only(expression):
     "1000000000 * task.data.text", "task.data.text * task.data.big",
 ])
 def test_no_repetition_of_strings_or_lists(expression):
-    started = time.perf_counter()
-    assert value(expression) is None
-    assert time.perf_counter() - started < 2
+    assert value(expression) is None  # not a billion-fold string or list
 
 
 def test_huge_numbers_stay_bounded():
@@ -165,13 +162,31 @@ def test_catastrophic_patterns_are_refused(pattern):
 
 
 @pytest.mark.parametrize("pattern", SAFE)
-def test_ordinary_patterns_are_accepted_and_fast_on_hostile_text(pattern):
+def test_ordinary_patterns_are_accepted_and_agree_with_python_re(pattern):
     assert check_pattern(pattern) is None
-    compiled = re.compile(pattern)
-    started = time.perf_counter()
-    for hostile in ("a" * 5000 + "!", "1." * 2000, " " * 5000 + "x", "ab" * 2500):
-        compiled.search(hostile)
-    assert time.perf_counter() - started < 1.0
+    compiled = compile_pattern(pattern)
+    for text in ("a" * 500 + "!", "1." * 200, " " * 500 + "x", "ab" * 250, "Dr. Who",
+                 "colour", "2026-11-28", "it was not good", "me@example"):
+        assert (compiled.search(text) is None) == (re.search(pattern, text) is None), text
+
+
+def test_patterns_run_on_re2_so_polynomial_backtracking_cannot_stall_a_rule():
+    # accepted by the structural check, yet O(n^4) on Python's `re` (50 s for 300 characters);
+    # RE2 runs in time linear in the text
+    pattern = "a.*a.*a.*a.*b"
+    assert check_pattern(pattern) is None
+    engine = compile_rules("  - id: r\n    assert: not matches(task.data.text, \"" + pattern
+                           + "\")\n")
+    constants = list(engine.namespace.values())
+    assert any(type(constant).__module__.startswith("re2") for constant in constants)
+    assert not any(isinstance(constant, re.Pattern) for constant in constants)
+    decision = engine.evaluate({"id": 1, "data": {"text": "a" * 300}}, {"id": 2, "result": []})
+    assert decision.findings == []
+
+
+def test_patterns_re2_cannot_run_are_refused_with_a_reason():
+    assert "not supported by RE2" in check_pattern("(?=a)b")
+    assert "LSR116" in diagnostics_of("matches(region.text, '(?<=a)b')")
 
 
 @pytest.mark.parametrize("pattern, words", [

@@ -95,9 +95,9 @@ class CodeGenerator:
             root, keys = self._path(node.arguments[0])
             return f"_has_path({self.expr(root)}, {keys!r})"
         if name == "matches" and len(node.arguments) == 2:
-            import re
+            from lsrules.dsl.regex_safety import compile_pattern
 
-            pattern = self.constant(re.compile(node.arguments[1].value))
+            pattern = self.constant(compile_pattern(node.arguments[1].value))  # RE2: linear
             return f"_builtin_matches({self.expr(node.arguments[0])}, {pattern})"
         arguments = ", ".join(self.expr(argument) for argument in node.arguments)
         if name in REGION_GEOMETRY and all(self._is_region(argument)

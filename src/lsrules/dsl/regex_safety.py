@@ -1,4 +1,9 @@
-"""Reject regular expressions that can backtrack catastrophically.
+"""Regular expressions for `matches`: run by RE2 (linear time), checked before they run.
+
+`matches` patterns run on RE2 (google-re2), whose running time is linear in the text
+whatever the pattern, so no ruleset can stall the engine with a regex (`a.*a.*a.*a.*b` on
+300 characters took 50 s with Python's `re`). `check` still applies the rules below, from
+when patterns ran on `re`, so a ruleset stays portable to a backtracking engine:
 
 Python's `re` backtracks; a pattern like `(a+)+$` takes exponential time on a crafted
 string. A ruleset may come from an untrusted author, so `check` refuses, before anything
@@ -32,7 +37,28 @@ def check_pattern(pattern: str) -> str | None:
         parsed = sre_parse.parse(pattern)
     except (re.error, RecursionError, OverflowError) as error:
         return f"invalid regular expression: {error}"
-    return _walk(parsed, inside_unbounded=False)
+    problem = _walk(parsed, inside_unbounded=False)
+    if problem is None:
+        try:
+            compile_pattern(pattern)
+        except ValueError as error:
+            return str(error)
+    return problem
+
+
+def compile_pattern(pattern: str):
+    """The compiled RE2 pattern (`.search(text)` as with `re`); ValueError if RE2 refuses it."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print to stderr; the error is reported instead
+    try:
+        return re2.compile(pattern, options=options)
+    except re2.error as error:
+        reason = error.args[0] if error.args else error
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(f"regular expression not supported by RE2: {reason}") from None
 
 
 def _walk(items, inside_unbounded: bool, outer_count: int = 0) -> str | None:
