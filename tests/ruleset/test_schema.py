@@ -507,7 +507,8 @@ VALID_DECISIONS = {
         ("suggestions", 0, "confidence"): None,
     },
     "integer region id": {("findings", 0, "region_id"): 3},
-    "stream rule": {("stream",): {"rule": "too-fast", "key": 12, "events": [{"id": 1}]}},
+    "stream rule": {("stream",): {"rule": "too-fast", "key": 12, "events": [
+        {"annotation_id": 1, "task_id": 3, "time": "2026-11-28T04:50:39Z"}]}},
     "whole-second time": {("audit", "time"): "2026-11-28T04:50:39Z"},
 }
 
@@ -533,6 +534,8 @@ INVALID_DECISIONS = {
     "negative duration": {("audit", "duration_us"): -1},
     "float duration": {("audit", "duration_us"): 1.5},
     "stream without events": {("stream",): {"rule": "too-fast", "key": 12}},
+    "stream event without time": {("stream",): {"rule": "too-fast", "key": 12, "events": [
+        {"annotation_id": 1, "task_id": 3}]}},
 }
 
 

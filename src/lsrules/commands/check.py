@@ -12,7 +12,8 @@ from lsrules.errors import Location, LsrulesError
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 # diagnostics that make a file unusable (exit 2): YAML, schema, config, syntax
-UNUSABLE_CODES = {"LSR001", "LSR002", "LSR003", "LSR004", "LSR100", "LSR101", "LSR102"}
+UNUSABLE_CODES = {"LSR001", "LSR002", "LSR003", "LSR004", "LSR100", "LSR101", "LSR102",
+                  "LSR148"}
 
 
 def add_arguments(parser) -> None:
@@ -40,11 +41,12 @@ def build_report(paths, config=None, run_tests=True) -> tuple[CheckReport, bool]
             unusable = True
             continue
         report.diagnostics.extend(diagnostics)
-        report.rules[str(path)] = [(rule.id, rule.location) for rule in ruleset.rules]
+        report.rules[str(path)] = [(rule.id, rule.location)
+                                   for rule in [*ruleset.rules, *ruleset.streams]]
         if any(d.code in UNUSABLE_CODES and d.severity == ERROR for d in diagnostics):
             unusable = True
         if any(d.severity == ERROR for d in diagnostics):
-            for test in ruleset.tests:
+            for test in [*ruleset.tests, *ruleset.stream_tests]:
                 report.tests.append(TestResult(str(path), test.name, test.location, "not-run",
                                                ["the ruleset has errors"]))
             continue
@@ -59,6 +61,16 @@ def build_report(paths, config=None, run_tests=True) -> tuple[CheckReport, bool]
                 unusable = True
                 continue
             report.tests.extend(run_inline_tests(engine))
+            if ruleset.streams:
+                from lsrules.streams.testing import run_stream_tests
+
+                try:
+                    report.tests.extend(run_stream_tests(engine))
+                except LsrulesError as error:  # e.g. the stream extra is not installed
+                    where = error.location if isinstance(error.location, Location) else \
+                        Location(str(path))
+                    report.diagnostics.append(Diagnostic("LSR148", error.message, where))
+                    unusable = True
     return report, unusable
 
 

@@ -1,7 +1,9 @@
 """`lsrules run`: evaluate a Label Studio export, streaming, on every core.
 
 Decisions go out as JSONL (in input order), the corrected export with `--fixed`, and a
-summary table on stderr. Outputs are written to temporary files and renamed at the end, so
+summary table on stderr. With `streams:`, each annotation is then fed, in export order, to
+the stream rules, and a stream finding is written as its own record right after the
+decision of the annotation that triggered it (see `lsrules.streams.decisions`). Outputs are written to temporary files and renamed at the end, so
 a malformed export (exit 2) leaves nothing half-written behind.
 """
 from __future__ import annotations
@@ -42,7 +44,8 @@ def _init_worker(ruleset: str, config) -> None:
 
 
 def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
-    """(decision JSON line, patch or None, verdict, fired rule ids, any warning) per item."""
+    """(decision JSON line, patch or None, verdict, fired rule ids, any warning, route name)
+    per item."""
     results = []
     dumps = json.dumps
     for task, annotation, others in batch:
@@ -50,7 +53,8 @@ def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
         findings = decision.findings
         results.append((dumps(decision.to_dict(), ensure_ascii=False), decision.patch or None,
                         decision.verdict, [finding.rule for finding in findings],
-                        any(finding.severity == "warning" for finding in findings)))
+                        any(finding.severity == "warning" for finding in findings),
+                        decision.route["name"] if decision.route else None))
     return results
 
 
@@ -61,6 +65,12 @@ def run(args) -> int:
     from lsrules.exports.writer import AtomicOutput, FixedExportWriter
 
     engine = lsrules.load(args.ruleset, config=args.config)
+    streams = None
+    if engine.ruleset.streams:  # before any output exists: no extra -> exit 2, nothing written
+        from lsrules.streams.runtime import StreamRuntime
+
+        streams = StreamRuntime(engine.ruleset)
+    stream_counts: Counter = Counter()
     jobs = args.jobs or os.cpu_count() or 1
     reader = iter_annotations(args.input, args.format, labeling_config=engine.config,
                               strict_items=not args.lenient)
@@ -92,11 +102,39 @@ def run(args) -> int:
                 if fixed_writer is not None:
                     annotation = apply_patch(item.annotation, patch) if patch else item.annotation
                     fixed_writer.write(item, annotation)
+                route = counts.pop()
                 _count(counts, item, verdicts, rules, annotators)
+                if streams is not None:
+                    _feed_streams(streams, item, counts, route, output, stream_counts)
             progress.update(len(items))
         progress.close()
     print_summary(verdicts, rules, annotators)
-    return exit_code(verdicts, args.fail_on)
+    if streams is not None:
+        print_stream_summary(stream_counts)
+    return exit_code(verdicts + stream_counts, args.fail_on)
+
+
+def _feed_streams(streams, item, counts, route, output, stream_counts) -> None:
+    """Feed one evaluated annotation to the stream rules; write what they find."""
+    from lsrules.streams.decisions import finding_record
+
+    verdict, fired, _ = counts
+    for finding in streams.feed(item.task, item.annotation, verdict, fired, route):
+        record = finding_record(finding, streams.ruleset)
+        output.write(json.dumps(record, ensure_ascii=False))
+        output.write("\n")
+        stream_counts[record["verdict"]] += 1
+        stream_counts["_warning"] += finding.rule.severity == "warning"
+        stream_counts["stream:" + finding.rule.id] += 1
+
+
+def print_stream_summary(stream_counts) -> None:
+    found = sorted((name[len("stream:"):], count) for name, count in stream_counts.items()
+                   if name.startswith("stream:"))
+    total = sum(count for _, count in found)
+    print(f"{total} stream findings" + (":" if found else ""), file=sys.stderr)
+    for rule, count in found:
+        print(f"  {count:>8}  {rule}", file=sys.stderr)
 
 
 def _batched(reader, mapper):

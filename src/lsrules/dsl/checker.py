@@ -8,7 +8,6 @@ config does not define.
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Iterator
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
@@ -16,7 +15,8 @@ from lsrules.dsl import nodes
 from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS
 from lsrules.dsl.names import (ANY, BOOL, LIST, NULL, NUMBER, OBJECT_FIELDS, OPEN,
                                READONLY_ANNOTATION_FIELDS, ROOT_NAMES, SETTABLE_REGION_FIELDS,
-                               STRING, element_type, is_list)
+                               STREAM_FUNCTIONS, STREAM_ROOT_NAMES, STRING, element_type,
+                               is_list)
 from lsrules.dsl.regex_safety import check_pattern
 
 MAX_DEPTH = 200
@@ -87,6 +87,10 @@ class ExpressionChecker:
     def infer_Name(self, node: nodes.Name) -> str:
         if node.name in self.environment:
             return self.environment[node.name]
+        if node.name in STREAM_ROOT_NAMES:
+            self.report("LSR140", f"`{node.name}` exists only in stream rules (under "
+                        "`streams:`)", node)
+            return ANY
         if node.name == "region":
             self.report("LSR115", "`region` exists only in a rule with `for: region` "
                         "(or write `any(... for r in regions)`)", node)
@@ -137,6 +141,10 @@ class ExpressionChecker:
                 self.infer(argument)
             return BOOL if name != "sum" and name != "count" else NUMBER
         builtin = BUILTINS.get(name)
+        if builtin is None and name in STREAM_FUNCTIONS:
+            self.report("LSR140", f"`{name}(...)` exists only in stream rules (under "
+                        "`streams:`)", node)
+            return LIST
         if builtin is None:
             self.report("LSR111", f"unknown function `{name}`", node,
                         suggestion=did_you_mean(name, set(BUILTINS) | set(COMPREHENSIONS)))
@@ -434,6 +442,10 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
         yield Diagnostic("LSR003", "`extends: [builtin:labeling-config]` needs a "
                          "`labeling_config:` (or --config)", ruleset.document.locate(("extends",)),
                          ERROR)
+    if ruleset.streams or ruleset.stream_tests:
+        from lsrules.streams.checker import check_streams
+
+        yield from check_streams(ruleset, seen)
     known = set(seen) | _pack_rule_ids(ruleset)
     for test in ruleset.tests:
         for key in ("fired", "not_fired"):

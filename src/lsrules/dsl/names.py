@@ -44,17 +44,26 @@ OBJECT_FIELDS: dict[str, dict[str, str]] = {
     "annotator": {"id": ANY, "reliability": NUMBER, "count": NUMBER},
     "suggestion": {"label": ANY, "confidence": NUMBER, "model_version": STRING},
     "config": {},
+    # one event of a stream rule (`streams:`): an evaluated annotation, kept small
+    "event": {
+        "annotation": "annotation", "task": "task", "verdict": STRING, "annotator": ANY,
+        "labels": LIST, "label": ANY, "rules": LIST, "route": ANY, "time": NUMBER,
+    },
 }
 
 # list type -> element type
 LIST_ELEMENTS = {"regions": "region", "relations": "relation", "annotations": "annotation",
-                 LIST: ANY}
+                 "events": "event", LIST: ANY}
 
 ROOT_NAMES: dict[str, str] = {
     "task": "task", "annotation": "annotation", "regions": "regions",
     "relations": "relations", "others": "annotations", "annotator": "annotator",
     "suggestion": "suggestion", "config": "config",
 }
+
+# names only stream rules see (`lsrules.streams.checker` adds them to the environment)
+STREAM_ROOT_NAMES: dict[str, str] = {"events": "events", "event": "event", "key": ANY}
+STREAM_FUNCTIONS = frozenset({"window", "last"})
 
 # region fields a `set` may write (the rest are read-only views)
 SETTABLE_REGION_FIELDS = frozenset({

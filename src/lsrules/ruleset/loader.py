@@ -104,12 +104,20 @@ class _Builder:
             for index, entry in enumerate(rules):
                 if isinstance(entry, dict):
                     ruleset.rules.append(self.rule(entry, index))
-        if isinstance(data.get("streams"), list):
-            ruleset.streams = [entry for entry in data["streams"] if isinstance(entry, dict)]
+        streams = data.get("streams")
+        if isinstance(streams, list) and streams:
+            from lsrules.streams.model import read_stream_rule
+
+            ruleset.streams = [read_stream_rule(self, entry, index)
+                               for index, entry in enumerate(streams) if isinstance(entry, dict)]
         tests = data.get("tests")
         if isinstance(tests, list):
             for index, entry in enumerate(tests):
-                if isinstance(entry, dict):
+                if isinstance(entry, dict) and "events" in entry:
+                    from lsrules.streams.model import read_stream_test
+
+                    ruleset.stream_tests.append(read_stream_test(self, entry, index))
+                elif isinstance(entry, dict):
                     ruleset.tests.append(self.inline_test(entry, index))
         self.warn_hash_in_plain_scalars()
         return ruleset

@@ -1,0 +1,6 @@
+"""Stream rules (`streams:`): patterns across many annotations, per annotator, task or project.
+
+The semantics are ours (model, windows, compiled conditions); durable-rules, from the
+`stream` extra, is the runtime that receives the events and dispatches them to the rules.
+Nothing here is imported unless a ruleset has a `streams:` section.
+"""

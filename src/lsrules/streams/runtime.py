@@ -1,0 +1,104 @@
+"""The stream runtime: feeds each evaluated annotation to the stream rules, in order.
+
+`feed` turns the annotation into an event, advances stream time, and hands the event to
+the backend (durable-rules), which calls `match` once per stream rule; `match` does the
+window bookkeeping and evaluates the compiled condition. A rule that fires returns a
+`StreamFinding` and uses up the key's events, so the same events never fire it twice.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from lsrules.streams import events as stream_events
+from lsrules.streams.compiler import CompiledStreamRule, compile_streams
+from lsrules.streams.model import StreamRule
+from lsrules.streams.windows import RuleWindows
+
+SWEEP_EVERY = 256  # events between sweeps of idle keys
+
+
+@dataclass
+class StreamFinding:
+    rule: StreamRule
+    key: object
+    message: str
+    events: list[dict]  # the events the condition looked at, oldest first
+    trigger: dict  # the event that made it fire
+
+
+class StreamRuntime:
+    def __init__(self, ruleset, backend: str = "durable", clock=None):
+        from lsrules.streams import durable_backend
+
+        self.ruleset = ruleset
+        self.compiled: list[CompiledStreamRule] = compile_streams(ruleset)
+        self.windows = [RuleWindows(rule.horizon, rule.idle, rule.rule.limit)
+                        for rule in self.compiled]
+        location = ruleset.document.locate(("streams",)) if ruleset.document else None
+        backend_class = (durable_backend.DurableBackend if backend == "durable"
+                         else durable_backend.DirectBackend)
+        self.backend = backend_class(self, len(self.compiled), location)
+        self.clock = clock  # wall time for events without `created_at` (the live service)
+        self.now = float("-inf")
+        self.fed = 0
+        self._event: dict | None = None
+        self._found: list[StreamFinding] = []
+
+    def feed(self, task: dict, annotation: dict, verdict: str | None = None, rules=(),
+             route: str | None = None) -> list[StreamFinding]:
+        """Feed one evaluated annotation; returns the stream findings it triggered."""
+        event = stream_events.make_event(task, annotation, verdict, rules, route)
+        moment = stream_events.parse_time(annotation.get("created_at"))
+        if moment is None:
+            moment = self.clock() if self.clock is not None else (
+                self.now if self.now != float("-inf") else 0.0)
+        self.now = max(self.now, moment)
+        event["time"] = self.now
+        self._event = event
+        self._found = []
+        for index, compiled in enumerate(self.compiled):
+            key = stream_events.key_of(event, compiled.rule.key)
+            if key is not None:
+                self.backend.dispatch(index, key)
+        self.fed += 1
+        if self.fed % SWEEP_EVERY == 0:
+            self.sweep()
+        found, self._found, self._event = self._found, [], None
+        return found
+
+    def feed_decision(self, task: dict, annotation: dict, decision) -> list[StreamFinding]:
+        """`feed` with what an engine `Decision` says."""
+        route = decision.route["name"] if decision.route else None
+        return self.feed(task, annotation, decision.verdict, decision.fired, route)
+
+    def match(self, index: int, key) -> None:
+        """One stream rule on the current event (called by the backend)."""
+        compiled = self.compiled[index]
+        event = self._event
+        windows = self.windows[index]
+        events = windows.add(key, event, self.now)
+        seen: list = []
+        argument = list(events) if compiled.uses_events else events
+        if not compiled.condition(argument, event, key, self.now, seen):
+            return
+        if compiled.uses_events:
+            matched = list(events)
+        else:
+            unique = {id(item): item for group in seen for item in group}
+            matched = sorted(unique.values(), key=lambda item: item["time"]) or [event]
+        message = compiled.message(argument, event, key, self.now, [])
+        self._found.append(StreamFinding(compiled.rule, key, message, matched, event))
+        windows.consume(key)
+
+    def sweep(self) -> None:
+        for windows in self.windows:
+            windows.sweep(self.now)
+
+    def state_size(self) -> tuple[int, int]:
+        """(keys, events) held over all rules: what the bounds are about."""
+        return (sum(len(w) for w in self.windows), sum(w.event_count() for w in self.windows))
+
+
+def wall_clock() -> float:
+    return time.time()

@@ -1,0 +1,98 @@
+"""Per-key event windows: the only state stream rules keep, bounded three ways.
+
+Per rule, each key (an annotator, task or project) holds its recent events, oldest first:
+none older than the rule's horizon, at most `limit` of them, and the key itself is
+forgotten after `idle` without events (least recently seen first, so a sweep stops at the
+first key still active). A hard cap on keys per rule bounds even a flood of new keys.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+
+MAX_KEYS = 100_000  # keys per rule; the least recently seen goes first beyond it
+
+
+class NotEnoughEvents(IndexError):
+    """`last(n)` before the key has n events: the condition is null, the rule waits."""
+
+
+def window(events, now: float, seconds: float, seen: list) -> list:
+    """`window("10m")`: the key's events of the last `seconds`, oldest first."""
+    cutoff = now - seconds
+    found = []
+    for event in reversed(events):
+        if event["time"] < cutoff:
+            break
+        found.append(event)
+    found.reverse()
+    seen.append(found)
+    return found
+
+
+def last(events, count: int, seen: list) -> list:
+    """`last(3)`: the key's `count` most recent events, oldest first."""
+    if len(events) < count:
+        raise NotEnoughEvents(count)
+    found = list(events)[-count:] if count < len(events) else list(events)
+    seen.append(found)
+    return found
+
+
+class KeyWindow:
+    __slots__ = ("events", "seen")
+
+    def __init__(self):
+        self.events: deque = deque()
+        self.seen = 0.0  # stream time of the key's last event
+
+
+class RuleWindows:
+    """The windows of one stream rule, by key."""
+
+    def __init__(self, horizon: float, idle: float, limit: int, max_keys: int = MAX_KEYS):
+        self.horizon = horizon
+        self.idle = idle
+        self.limit = limit
+        self.max_keys = max_keys
+        self.keys: OrderedDict = OrderedDict()
+
+    def add(self, key, event: dict, now: float) -> deque:
+        """Append the event to its key's window, drop what expired; returns the window."""
+        keys = self.keys
+        state = keys.get(key)
+        if state is None:
+            state = keys[key] = KeyWindow()
+            if len(keys) > self.max_keys:
+                keys.popitem(last=False)
+        else:
+            keys.move_to_end(key)
+        state.seen = now
+        events = state.events
+        events.append(event)
+        cutoff = now - self.horizon
+        while events and (events[0]["time"] < cutoff or len(events) > self.limit):
+            events.popleft()
+        return events
+
+    def consume(self, key) -> None:
+        """The rule fired: the events it matched are used up (the next firing needs new ones)."""
+        self.keys.pop(key, None)
+
+    def sweep(self, now: float) -> int:
+        """Forget keys idle for longer than `idle`; returns how many were dropped."""
+        cutoff = now - self.idle
+        keys = self.keys
+        dropped = 0
+        while keys:
+            first = next(iter(keys.values()))
+            if first.seen >= cutoff:
+                break
+            keys.popitem(last=False)
+            dropped += 1
+        return dropped
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def event_count(self) -> int:
+        return sum(len(state.events) for state in self.keys.values())
