@@ -1,12 +1,14 @@
 """durable-rules 2.0.28: the rules durable's condition language can state, as facts.
 
-Each annotation is its own session (`sid`): every region is asserted as a fact (its
+Per annotation, every region is asserted as a fact (its
 result item plus `kind: region`, `sid` and `label`, the first label, since durable cannot
 index arrays), then one `kind: ann` fact with the annotation's scalars and the task data,
 last, so that `none(...)` conditions see every region. Pairs of regions are joins (`c.a`,
 `c.b`); a join fires once per matching pair, so the action keeps one finding per region.
 A never-completing join sinks every fact: durable refuses a batch in which any fact
-matches no rule. The session is deleted after the annotation.
+matches no rule. After the annotation its facts are retracted (the annotation first);
+`delete_state` of a session segfaults in durable's C engine (reproducibly on this
+workload's first annotation), so there is one session, emptied each time.
 
 durable conditions compare a field with a constant or with arithmetic on fields, but the
 left side must be a plain field and the right side cannot mix the current fact with a
@@ -17,12 +19,26 @@ from __future__ import annotations
 
 import itertools
 
+import durable.engine as durable_engine
 import durable.lang as dl
 from durable.lang import c, m, none, when_all
 
 from comparison.meta import SEVERITY, decide, normalized
 
 _NAMES = itertools.count()
+
+
+class _SynchronousHost(durable_engine.Host):
+    """durable's Host without its two background threads, which call into the C engine
+    every 0.2 s to dispatch queued actions and timers: this benchmark uses neither, and
+    they race with `delete_state` on the main thread (a segfault within seconds)."""
+
+    def _run(self):
+        pass
+
+
+if dl._main_host is None:
+    dl._main_host = _SynchronousHost()
 
 NOT_EXPRESSIBLE = {
     "box-single-label": "no array length",
@@ -68,7 +84,6 @@ class Durable:
         wanted = [rule_id for rule_id in (rule_ids or RULE_IDS) if rule_id not in NOT_EXPRESSIBLE]
         self.rule_ids = wanted
         self.ruleset = f"bench_{next(_NAMES)}"
-        self.sessions = itertools.count()
         self.found: dict = {}
         self.patch: list = []
         self.result: list = []
@@ -173,7 +188,7 @@ class Durable:
                     record("box-label-alias", region_id, fixed=True)
 
     def evaluate(self, task: dict, annotation: dict) -> dict:
-        sid = f"s{next(self.sessions)}"
+        sid = "annotation"  # one session, emptied after each annotation (delete_state crashes)
         result = annotation.get("result") or []
         self.result = result
         self.found.clear()
@@ -190,7 +205,9 @@ class Durable:
                       "was_cancelled": annotation.get("was_cancelled"),
                       "lead_time": annotation.get("lead_time"), "data": task.get("data")})
         dl.assert_facts(self.ruleset, facts)
-        dl.delete_state(self.ruleset, sid)
+        # the annotation first, so no `none(...)` rule fires while its regions go
+        facts.insert(0, facts.pop())
+        dl.retract_facts(self.ruleset, facts)
         findings = [(rule_id, SEVERITY[rule_id], f"{rule_id} {region_id}", region_id, fixed)
                     for (rule_id, region_id), fixed in self.found.items()]
         route, verdict = decide(findings, self.patch)
