@@ -35,8 +35,10 @@ def _box(rng: random.Random, task_id: int, index: int) -> dict:
     x, y = rng.uniform(0, 80), rng.uniform(0, 80)
     width, height = rng.uniform(1, 20), rng.uniform(1, 20)
     label = rng.choice(BOX_LABELS)
-    if label == "Pedestrian":  # people are taller than wide
+    if label == "Pedestrian":  # people are taller than wide, but for a few mislabels
         width = min(width, height) * rng.uniform(0.3, 0.7)
+        if rng.random() < 0.1:
+            width, height = height, width
     labels = [label]
     roll = rng.random()
     if roll < 0.02:
@@ -47,8 +49,6 @@ def _box(rng: random.Random, task_id: int, index: int) -> dict:
         labels = [rng.choice(BOX_ALIASES)]  # an alias the fix corrects
     elif roll < 0.05:
         labels = [label, rng.choice(BOX_LABELS)]  # two labels on one box
-    elif roll < 0.06 and label == "Pedestrian":
-        width, height = 12, 4  # a wide pedestrian
     return {"id": f"b{task_id}-{index}", "from_name": "label", "to_name": "image",
             "type": "rectanglelabels", "original_width": 1920, "original_height": 1080,
             "image_rotation": 0,
@@ -81,13 +81,15 @@ def box_task(rng: random.Random, task_id: int) -> tuple[dict, dict]:
     if rng.random() < 0.02:  # a stray per-image choice in a box project
         result.append({"id": f"q{task_id}", "from_name": "quality", "to_name": "image",
                        "type": "choices", "value": {"choices": ["blurry"]}})
-    if rng.random() < 0.02:
+    if rng.random() < 0.04:
         result = []
     task = {"id": task_id, "data": {"image": f"/data/upload/7/frame-{task_id:06d}.jpg"},
             "meta": {}, "project": 7}
     annotation = {"id": task_id * 10, "completed_by": 1 + task_id % 40, "result": result,
                   "was_cancelled": rng.random() < 0.01, "ground_truth": False,
-                  "lead_time": round(rng.uniform(1, 90), 1), "task": task_id, "project": 7}
+                  "lead_time": round(rng.uniform(0.5, 2.9) if rng.random() < 0.06
+                                     else rng.uniform(3, 90), 1),
+                  "task": task_id, "project": 7}
     return task, annotation
 
 
@@ -96,9 +98,9 @@ def sentiment_task(rng: random.Random, task_id: int) -> tuple[dict, dict]:
     review = " ".join(words) + rng.choice([".", "!", "!!", "?"])
     choices = [rng.choice(SENTIMENTS)]
     roll = rng.random()
-    if roll < 0.02:
+    if roll < 0.04:
         choices = ["Mixed"]
-    elif roll < 0.04:
+    elif roll < 0.08:
         choices = rng.sample(SENTIMENTS, 2)
     item = {"id": f"s{task_id}", "from_name": "sentiment", "to_name": "review",
             "type": "choices", "value": {"choices": choices}}
@@ -114,12 +116,13 @@ def sentiment_task(rng: random.Random, task_id: int) -> tuple[dict, dict]:
 
 def ner_task(rng: random.Random, task_id: int) -> tuple[dict, dict]:
     spans_wanted = rng.randint(3, 30)
+    dense = rng.random() < 0.05  # an annotator who labels nearly everything
     parts: list[str] = []
     spans = []
     position = 0
     for _ in range(spans_wanted):
-        for _ in range(rng.randint(1, 4)):
-            word = rng.choice(FILLER)
+        for _ in range(1 if dense else rng.randint(1, 4)):
+            word = rng.choice(FILLER[:3] if dense else FILLER)
             parts.append(word + " ")
             position += len(word) + 1
         label = rng.choice(list(ENTITIES))
