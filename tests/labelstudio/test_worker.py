@@ -250,3 +250,27 @@ def test_suggestion_results(suggestions, expected):
     config = {"sentiment": {"type": "Choices", "to_name": ["text"],
                             "labels": ["Positive", "Negative"]}}
     assert suggestion_results(suggestions, config) == expected
+
+
+@pytest.mark.parametrize("policy, written", [("apply", True), ("suggest", False)])
+def test_task_meta_fixes_are_written_with_the_summary(tmp_path, policy, written):
+    """`set task.meta...` is a fix like any other: under `fixes: apply` it reaches Label
+    Studio, merged into the meta the task already holds; under `suggest` it does not."""
+    import lsrules
+
+    ruleset = tmp_path / "meta.yaml"
+    ruleset.write_text(f'ruleset: meta\nversion: "1"\nfixes: {policy}\nrules:\n'
+                       '  - id: mark-checked\n    severity: info\n'
+                       '    when: count(r.type == "choices" for r in regions) == 1\n'
+                       '    fix: set task.meta.checked.by = "lsrules"\n')
+    harness = Harness(tmp_path)
+    harness.engine = lsrules.load(ruleset)
+    harness.worker = Worker(harness.engine, harness.store, harness.label_studio,
+                            RetryPolicy(base_seconds=1, maximum_seconds=8),
+                            clock=lambda: harness.clock_now)
+    harness.deliver(annotation_event("Positive"))
+    harness.settle()
+    meta = harness.label_studio.tasks[3]["meta"]
+    assert (meta.get("checked") == {"by": "lsrules"}) is written
+    assert meta["source"] == "x" and meta["lsrules"]["7"]["verdict"] == "fixed"
+    harness.store.close()

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from lsrules.labelstudio.patching import PatchError, apply_patch
-from lsrules.labelstudio.writeback import merge_summary
+from lsrules.engine.patch import apply_patch
+from lsrules.errors import LsrulesError
+from lsrules.labelstudio.writeback import merge_summary, merge_task_patch
 
 REVIEW = {"name": "review", "priority": 10}
 URGENT = {"name": "urgent", "priority": 50}
@@ -30,6 +31,18 @@ def test_merge_summary(meta, annotation_id, summary, expected):
     assert repr(meta) == before
 
 
+def test_merge_task_patch_sets_nested_meta_and_leaves_our_own_keys_alone():
+    meta = {"source": "s", "review": {"by": "a"}}
+    merged = merge_task_patch(meta, [
+        {"op": "add", "path": "/meta/review/reason", "value": "blurry"},
+        {"op": "add", "path": "/meta/a~1b/c", "value": 1},
+        {"op": "add", "path": "/meta/lsrules_route", "value": "hijack"},
+    ])
+    assert merged == {"source": "s", "review": {"by": "a", "reason": "blurry"},
+                      "a/b": {"c": 1}}
+    assert meta == {"source": "s", "review": {"by": "a"}}  # not mutated
+
+
 DOCUMENT = {"result": [{"value": {"x": -5, "choices": ["a"]}}]}
 
 
@@ -52,7 +65,9 @@ def test_apply_patch(operations, expected):
     [{"op": "jump", "path": "/result"}],
     [{"op": "test", "path": "/result/0/value/x", "value": 1}],
     [{"op": "replace", "path": "result", "value": 1}],
+    [{"op": "replace", "path": "/result/0/value/missing", "value": 1}],
+    [{"op": "add", "path": "/result/5", "value": 1}],
 ])
 def test_bad_patches_raise(operations):
-    with pytest.raises(PatchError):
+    with pytest.raises(LsrulesError):
         apply_patch(DOCUMENT, operations)

@@ -39,6 +39,7 @@ class Decision:
     annotation: dict = field(repr=False, default=None)  # the input, hashed lazily
     patch_to_apply: list[dict] = field(default_factory=list)
     task_patch: list[dict] = field(default_factory=list)
+    task_patch_to_apply: list[dict] = field(default_factory=list)  # what `serve` writes
     fired: list[str] = field(default_factory=list)
     _input_sha256: str | None = field(default=None, repr=False)
 

@@ -131,13 +131,16 @@ class Engine:
                                     "model_version": found["model_version"] or ""})
         policies = self.policies
         to_apply = [op for index, op in state.patch_by_rule if policies[index] == "apply"]
+        task_to_apply = [op for index, op in state.task_patch_by_rule
+                         if policies[index] == "apply"]
         return Decision(
             task_id=task.get("id"), annotation_id=annotation.get("id"), verdict=verdict,
             findings=state.findings, patch=state.patch, route=route, suggestions=suggestions,
             ruleset=self.name, version=self.version, sha256=self.sha256,
             lsrules_version=__version__, rules=self.rule_ids, time=time.time(),
             duration_us=(time.perf_counter_ns() - started) // 1000, annotation=annotation,
-            patch_to_apply=to_apply, task_patch=state.task_patch, fired=state.fired,
+            patch_to_apply=to_apply, task_patch=state.task_patch,
+            task_patch_to_apply=task_to_apply, fired=state.fired,
         )
 
     def learn(self, task: dict, annotation: dict, approved_by: str = "engine") -> bool:

@@ -17,7 +17,7 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 class Evaluation:
     __slots__ = ("engine", "task", "annotation", "regions", "relations", "others", "config",
                  "findings", "patch", "task_patch", "route_requests", "copied", "fired",
-                 "patch_by_rule", "_annotator", "_suggestion")
+                 "patch_by_rule", "task_patch_by_rule", "_annotator", "_suggestion")
 
     def __init__(self, engine, task: dict, annotation: dict, others):
         self.engine = engine
@@ -29,6 +29,7 @@ class Evaluation:
         self.findings: list[Finding] = []
         self.patch: list[dict] = []
         self.task_patch: list[dict] = []
+        self.task_patch_by_rule: list[tuple[int, dict]] = []
         self.route_requests: list[int] = []
         self.copied = False
         self.fired: list[str] = []
@@ -137,7 +138,7 @@ class Evaluation:
             return  # a `set` to null changes nothing (documented)
         root = target[0]
         if root == "task":
-            self._set_task_meta(target[2:], value)
+            self._set_task_meta(target[2:], value, rule_index)
             return
         self._copy()
         if region is not None:
@@ -197,14 +198,16 @@ class Evaluation:
         self._record({"op": "replace" if exists else "add", "path": pointer(*prefix, *keys),
                       "value": value}, rule_index)
 
-    def _set_task_meta(self, keys: tuple, value) -> None:
+    def _set_task_meta(self, keys: tuple, value, rule_index: int) -> None:
         meta = self.task.get("meta") if isinstance(self.task.get("meta"), dict) else {}
         current = meta
         for key in keys[:-1]:
             current = current.get(key) if isinstance(current, dict) else None
         if isinstance(current, dict) and current.get(keys[-1]) == value:
             return
-        self.task_patch.append({"op": "add", "path": pointer("meta", *keys), "value": value})
+        operation = {"op": "add", "path": pointer("meta", *keys), "value": value}
+        self.task_patch.append(operation)
+        self.task_patch_by_rule.append((rule_index, operation))
 
     def drop_region(self, region, rule_index: int) -> None:
         self._copy()

@@ -6,7 +6,7 @@ import copy
 from lsrules.errors import LsrulesError
 
 
-def _unescape(token: str) -> str:
+def unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
 
@@ -21,39 +21,69 @@ def pointer(*steps) -> str:
 def _walk(document, path: str):
     if not path.startswith("/"):
         raise LsrulesError(f"bad JSON pointer {path!r}")
-    tokens = [_unescape(token) for token in path[1:].split("/")]
+    tokens = [unescape(token) for token in path[1:].split("/")]
     parent = document
     for token in tokens[:-1]:
         parent = parent[int(token)] if isinstance(parent, list) else parent[token]
     return parent, tokens[-1]
 
 
+def _get(document, path: str):
+    parent, key = _walk(document, path)
+    return parent[int(key)] if isinstance(parent, list) else parent[key]
+
+
+def _add(document, path: str, value) -> None:
+    parent, key = _walk(document, path)
+    if isinstance(parent, list):
+        index = len(parent) if key == "-" else int(key)
+        if not 0 <= index <= len(parent):
+            raise IndexError(f"index {index} out of range")
+        parent.insert(index, value)
+    else:
+        parent[key] = value
+
+
+def _remove(document, path: str):
+    parent, key = _walk(document, path)
+    if isinstance(parent, list):
+        return parent.pop(int(key))
+    return parent.pop(key)
+
+
+def _replace(document, path: str, value) -> None:
+    parent, key = _walk(document, path)
+    if isinstance(parent, list):
+        parent[int(key)] = value
+    elif key in parent:
+        parent[key] = value
+    else:
+        raise KeyError(key)
+
+
 def apply_patch(document, operations: list[dict]):
-    """A new document with the operations applied in order; the input is not changed."""
+    """A new document with the operations applied in order; the input is not changed.
+
+    The one RFC 6902 applier: `run --fixed` and `serve`'s corrections both use it."""
     document = copy.deepcopy(document)
     for operation in operations:
         try:
-            parent, key = _walk(document, operation["path"])
-            op = operation["op"]
-            if isinstance(parent, list):
-                index = len(parent) if key == "-" else int(key)
-                if op == "add":
-                    parent.insert(index, copy.deepcopy(operation["value"]))
-                elif op == "remove":
-                    del parent[index]
-                elif op == "replace":
-                    parent[index] = copy.deepcopy(operation["value"])
-                elif op == "test":
-                    if parent[index] != operation["value"]:
-                        raise LsrulesError(f"patch test failed at {operation['path']}")
+            op, path = operation["op"], operation["path"]
+            if op == "add":
+                _add(document, path, copy.deepcopy(operation["value"]))
+            elif op == "remove":
+                _remove(document, path)
+            elif op == "replace":
+                _replace(document, path, copy.deepcopy(operation["value"]))
+            elif op == "move":
+                _add(document, path, _remove(document, operation["from"]))
+            elif op == "copy":
+                _add(document, path, copy.deepcopy(_get(document, operation["from"])))
+            elif op == "test":
+                if _get(document, path) != operation["value"]:
+                    raise LsrulesError(f"patch test failed at {path}")
             else:
-                if op in ("add", "replace"):
-                    parent[key] = copy.deepcopy(operation["value"])
-                elif op == "remove":
-                    del parent[key]
-                elif op == "test":
-                    if parent.get(key) != operation["value"]:
-                        raise LsrulesError(f"patch test failed at {operation['path']}")
-        except (KeyError, IndexError, ValueError, TypeError) as error:
+                raise LsrulesError(f"unknown patch operation {op!r}")
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as error:
             raise LsrulesError(f"cannot apply patch operation {operation}: {error}") from None
     return document

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from lsrules.labelstudio.patching import PatchError, apply_patch
+from lsrules.engine.patch import apply_patch
+from lsrules.errors import LsrulesError
 from lsrules.labelstudio.payloads import ANNOTATION_ACTIONS, content_hash
 from lsrules.labelstudio.store import (
     DONE,
@@ -147,7 +148,7 @@ class EventProcessor:
         if patch:
             try:
                 corrected = apply_patch(annotation, patch)["result"]
-            except PatchError as error:
+            except LsrulesError as error:
                 logger.warning("annotation %s: cannot apply the patch: %s", annotation_id, error)
                 corrected = annotation.get("result")
             if corrected != annotation.get("result"):
@@ -156,9 +157,12 @@ class EventProcessor:
                     CORRECTION, f"correction:{annotation_id}", project_id, task_id,
                     annotation_id, {"result": corrected, "expected_hash": this_hash,
                                     "written_hash": written_hash}))
+        summary = {"summary": decision_summary(decision, self.engine)}
+        task_patch = list(getattr(evaluated, "task_patch_to_apply", None) or [])
+        if task_patch:  # `set task.meta.x = ...` fixes, written with the summary
+            summary["task_patch"] = task_patch
         writebacks.append(NewWriteback(
-            SUMMARY, f"summary:{annotation_id}", project_id, task_id, annotation_id,
-            {"summary": decision_summary(decision, self.engine)}))
+            SUMMARY, f"summary:{annotation_id}", project_id, task_id, annotation_id, summary))
         mark = Processed(annotation_id, task_id, this_hash, written_hash, updated_at, None)
         return Outcome(event_id, decision, mark, writebacks, DONE, None, project_id)
 

@@ -23,6 +23,7 @@ from lsrules.labelstudio.store import APPLIED, SUPERSEDED, Writeback
 META_KEY = "lsrules"
 ROUTE_KEY = "lsrules_route"
 VERDICT_KEY = "lsrules_verdict"
+OWN_KEYS = (META_KEY, ROUTE_KEY, VERDICT_KEY)
 VERDICT_SEVERITY = {"accept": 0, "fixed": 1, "review": 2, "reject": 3}
 
 CORRECTION, SUMMARY, PREDICTION = "correction", "summary", "prediction"
@@ -149,6 +150,27 @@ def merge_summary(meta: dict[str, Any] | None, annotation_id: int,
     return merged
 
 
+def merge_task_patch(meta: dict[str, Any], operations: list[dict[str, Any]]) -> dict[str, Any]:
+    """`meta` with the rules' `set task.meta...` fixes applied (`/meta/...` add operations),
+    creating the objects on the way; lsrules' own keys are left to the summary."""
+    import copy
+
+    from lsrules.engine.patch import unescape
+
+    merged = copy.deepcopy(meta)
+    for operation in operations:
+        keys = [unescape(token) for token in str(operation.get("path", "")).split("/")[2:]]
+        if operation.get("op") != "add" or not keys or keys[0] in OWN_KEYS:
+            continue
+        target = merged
+        for key in keys[:-1]:
+            if not isinstance(target.get(key), dict):
+                target[key] = {}
+            target = target[key]
+        target[keys[-1]] = operation.get("value")
+    return merged
+
+
 def apply_writeback(label_studio: LabelStudio, writeback: Writeback) -> tuple[str, str | None]:
     """Apply one write-back; returns (status, note). Raises Transient/PermanentError."""
     body = writeback.body
@@ -164,6 +186,8 @@ def apply_writeback(label_studio: LabelStudio, writeback: Writeback) -> tuple[st
     if writeback.kind == SUMMARY:
         task = label_studio.task(writeback.task_id)
         meta = merge_summary(task.get("meta"), writeback.annotation_id, body.get("summary"))
+        if body.get("task_patch"):
+            meta = merge_task_patch(meta, body["task_patch"])
         if meta != (task.get("meta") or {}):
             label_studio.update_meta(writeback.task_id, meta)
         return APPLIED, None
