@@ -1,6 +1,6 @@
 """lsrules against hand-written Python and peer rule engines (issue 5).
 
-    python bench/compare.py [--quick] [--annotations N] [--reps N] [--only durable,...] [--profile]
+    python bench/compare.py [--quick] [--annotations N] [--reps N] [--only durable,...] [--per-rule] [--profile]
 
 Run it in the benchmark venv (peers are not project dependencies):
 
@@ -33,9 +33,12 @@ def main() -> None:
     parser.add_argument("--reps", type=int)
     parser.add_argument("--only", help="comma-separated peers: durable,jsonlogic,ruleengine,jsonschema")
     parser.add_argument("--profile", action="store_true", help="cProfile lsrules at the end")
+    parser.add_argument("--per-rule", action="store_true",
+                        help="time each rule alone, lsrules vs hand-written")
     args = parser.parse_args()
     results = run(quick=args.quick, annotations=args.annotations, reps=args.reps,
-                  only=args.only.split(",") if args.only else None, profile=args.profile)
+                  only=args.only.split(",") if args.only else None, profile=args.profile,
+                  rules_alone=args.per_rule)
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)
     (out / "compare.json").write_text(json.dumps(results, indent=1, default=str))

@@ -183,6 +183,29 @@ def peer_load(peer_class, rule_ids=None) -> dict:
     return {"load_s": elapsed, "memory_bytes": held}
 
 
+def per_rule(workload, reps: int) -> list:
+    """Each rule alone: lsrules (a one-rule ruleset) vs its hand-written function. The
+    per-annotation floor (regions, Evaluation, Decision) is in every lsrules figure, so
+    the first row times a rule that never applies."""
+    rows = []
+    floor = {"lsrules": Lsrules(["rushed"]).evaluate, "hand": HandWritten(["rushed"]).evaluate}
+    empty = [(task, annotation) for task, annotation in workload if "image" not in task["data"]]
+    medians = alternate(floor, empty, reps)
+    rows.append(("(floor: a rule that never applies)", medians))
+    for rule_id in meta.RULE_IDS:
+        contenders = {"lsrules": Lsrules([rule_id]).evaluate,
+                      "hand": HandWritten([rule_id]).evaluate}
+        rows.append((rule_id, alternate(contenders, workload, reps)))
+    print("\n## each rule alone (median µs per annotation over the whole workload)")
+    print("| rule | lsrules µs | hand-written µs | lsrules - hand µs | speed vs hand |")
+    print("|---|---|---|---|---|")
+    for rule_id, medians in rows:
+        ls, hand = medians["lsrules"], medians["hand"]
+        print(f"| {rule_id} | {ls * 1e6:,.1f} | {hand * 1e6:,.1f} | {(ls - hand) * 1e6:,.1f} | "
+              f"{hand / ls:.2f}x |")
+    return rows
+
+
 # -- profile ----------------------------------------------------------------------------------
 def profile_lsrules(workload, top: int = 25) -> str:
     contender = Lsrules()
@@ -203,7 +226,7 @@ def profile_lsrules(workload, top: int = 25) -> str:
 
 # -- the run --------------------------------------------------------------------------------
 def run(quick: bool = False, annotations: int | None = None, reps: int | None = None,
-        only: list | None = None, profile: bool = False) -> dict:
+        only: list | None = None, profile: bool = False, rules_alone: bool = False) -> dict:
     count = annotations or (90 if quick else 600)
     reps = reps or (3 if quick else 7)
     workload = make_workload(count)
@@ -283,6 +306,8 @@ def run(quick: bool = False, annotations: int | None = None, reps: int | None = 
         print(f"- {peer_class.name}: {len(peer_subsets[peer_class.name])} rules, "
               f"{row['load_s']:.3f} s, {row['memory_bytes'] / 1024:,.0f} KiB")
 
+    if rules_alone:
+        per_rule(workload, reps)
     if profile:
         print("\n## cProfile of Engine.evaluate on the workload")
         print(profile_lsrules(workload))
