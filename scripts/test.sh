@@ -21,7 +21,14 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev,labelstudio]'
+# durable-rules (the stream extra) ships only as an sdist; its setup.py drops optimisation,
+# which CPPFLAGS=-O2 restores; on Python 3.13 it builds but cannot import without the
+# define below. Stream tests fail, never skip, without it.
+STREAM_CPPFLAGS="-O2"
+if .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 13))'; then
+    STREAM_CPPFLAGS="$STREAM_CPPFLAGS -DPyEval_CallObject=PyObject_CallObject"
+fi
+CPPFLAGS="${CPPFLAGS:-} $STREAM_CPPFLAGS" .venv/bin/python -m pip install -q -e '.[dev,labelstudio,stream]'
 
 # Label Studio in its own venv (about 1 GB; it pins its own SDK). Reused when it works.
 export LSRULES_LS_VENV="$ROOT/.ls-venv"

@@ -73,6 +73,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     from lsrules.labelstudio.app import WebhookSettings, create_app
     from lsrules.labelstudio.store import open_store
+    from lsrules.labelstudio.streams import enable_streams
     from lsrules.labelstudio.worker import RetryPolicy, Worker
     from lsrules.labelstudio.writeback import LabelStudio
 
@@ -82,6 +83,7 @@ def run_serve(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     label_studio = LabelStudio(args.ls_url)
     worker = Worker(engine, store, label_studio, RetryPolicy(args.retry_base, args.retry_max))
+    enable_streams(worker)
     state = {"startup_sync": "running"}
 
     def start_up_sync() -> None:
@@ -190,6 +192,7 @@ def add_sync_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_sync(args: argparse.Namespace) -> int:
     from lsrules.labelstudio.store import open_store
+    from lsrules.labelstudio.streams import enable_streams
     from lsrules.labelstudio.sync import sync_project
     from lsrules.labelstudio.worker import Worker
     from lsrules.labelstudio.writeback import LabelStudio, PermanentError, TransientError
@@ -199,7 +202,9 @@ def run_sync(args: argparse.Namespace) -> int:
     label_studio = LabelStudio(args.ls_url)
     try:
         report = sync_project(label_studio, store, args.project)
-        finished = Worker(engine, store, label_studio).run_until_idle(args.timeout)
+        worker = Worker(engine, store, label_studio)
+        enable_streams(worker)
+        finished = worker.run_until_idle(args.timeout)
     except (TransientError, PermanentError) as error:
         raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
     finally:

@@ -1,0 +1,69 @@
+"""Stream rules in the live worker: findings audited, tasks routed and annotators flagged
+through task meta, redeliveries fed once."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from tests.labelstudio.fake_label_studio import FakeLabelStudio
+
+import lsrules
+from lsrules.labelstudio.payloads import summarize
+from lsrules.labelstudio.store import SQLiteStore
+from lsrules.labelstudio.streams import enable_streams
+from lsrules.labelstudio.worker import Worker
+
+pytestmark = pytest.mark.stream
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def empty_annotation(annotation_id: int, task_id: int, minute: int) -> dict:
+    created = f"2024-05-01T09:{minute:02d}:00Z"
+    return {"action": "ANNOTATION_CREATED", "project": {"id": 1},
+            "task": {"id": task_id, "data": {"text": "t"}, "meta": {"source": "x"}},
+            "annotation": {"id": annotation_id, "task": task_id, "completed_by": 8,
+                           "lead_time": 5, "created_at": created, "updated_at": created,
+                           "result": []}}
+
+
+@pytest.fixture
+def worker(tmp_path):
+    engine = lsrules.load(str(ROOT / "rulesets" / "annotators.yaml"))
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    label_studio = FakeLabelStudio()
+    worker = Worker(engine, store, label_studio)
+    enable_streams(worker)
+    return worker
+
+
+def deliver(worker, body):
+    worker.label_studio.annotations.setdefault(body["annotation"]["id"],
+                                               copy.deepcopy(body["annotation"]))
+    worker.label_studio.tasks.setdefault(body["task"]["id"], copy.deepcopy(body["task"]))
+    raw = json.dumps(body).encode()
+    summary = summarize(body, raw)
+    worker.store.add_event(summary.action, summary.project_id, summary.task_id,
+                           summary.annotation_id, raw.decode(), summary.dedupe_key)
+
+
+def test_a_rejection_streak_is_audited_routed_and_flagged(worker):
+    bodies = [empty_annotation(70 + n, 30 + n, n) for n in range(3)]
+    for body in bodies:
+        deliver(worker, body)
+    deliver(worker, bodies[1])  # a redelivery is skipped, so it is not fed twice
+    assert worker.run_until_idle(timeout=10)
+    records = [r["detail"] for r in worker.store.audit_records() if r["kind"] == "decision"]
+    assert len(records) == 4  # three annotations, one stream finding
+    (stream,) = [record for record in records if "stream" in record]
+    assert stream["stream"]["rule"] == "rejection-streak" and stream["annotation_id"] == 72
+    assert [e["annotation_id"] for e in stream["stream"]["events"]] == [70, 71, 72]
+    meta = worker.label_studio.tasks[32]["meta"]
+    entry = meta["lsrules"]["stream:rejection-streak:8"]
+    assert entry["stream"] == {"key_kind": "annotator", "key": 8, "flag": True,
+                               "message": "the last 3 annotations of annotator 8 were rejected"}
+    assert meta["lsrules_route"] == "review" and meta["source"] == "x"
+    for task_id in (30, 31):  # every task the rule matched is marked
+        assert "stream:rejection-streak:8" in worker.label_studio.tasks[task_id]["meta"]["lsrules"]
