@@ -274,3 +274,37 @@ def test_task_meta_fixes_are_written_with_the_summary(tmp_path, policy, written)
     assert (meta.get("checked") == {"by": "lsrules"}) is written
     assert meta["source"] == "x" and meta["lsrules"]["7"]["verdict"] == "fixed"
     harness.store.close()
+
+
+@pytest.mark.parametrize("other_annotations, verdict", [([], "accept"), ([8], "review")])
+def test_rules_on_others_see_the_tasks_other_annotations(tmp_path, other_annotations, verdict):
+    """The webhook payload carries one annotation; `others` is read from Label Studio, and
+    only for a ruleset that uses it."""
+    import lsrules
+
+    ruleset = tmp_path / "others.yaml"
+    ruleset.write_text('ruleset: others\nversion: "1"\nroutes:\n  review: {priority: 1}\n'
+                       'rules:\n  - id: overlap\n    severity: warning\n'
+                       '    when: len(others) > 0\n    route: review\n')
+    harness = Harness(tmp_path)
+    harness.engine = lsrules.load(ruleset)
+    assert harness.engine.uses_others
+    harness.worker = Worker(harness.engine, harness.store, harness.label_studio,
+                            RetryPolicy(base_seconds=1, maximum_seconds=8),
+                            clock=lambda: harness.clock_now)
+    body = annotation_event("Positive")
+    harness.label_studio.tasks[3] = {"id": 3, "meta": {}, "annotations": [
+        {"id": annotation_id, "result": []} for annotation_id in [7, *other_annotations]]}
+    harness.deliver(body)
+    harness.settle()
+    assert harness.decisions()[0]["status"] == verdict
+    harness.store.close()
+
+
+def test_uses_others_is_false_for_a_ruleset_that_never_names_it():
+    from pathlib import Path
+
+    import lsrules
+
+    repository = Path(__file__).resolve().parents[2]
+    assert not lsrules.load(repository / "rulesets" / "sentiment.yaml").uses_others

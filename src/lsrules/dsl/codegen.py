@@ -299,7 +299,7 @@ class CodeGenerator:
     # -- rules -----------------------------------------------------------------------------
     def generate(self) -> str:
         ruleset = self.ruleset
-        used = _used_names(ruleset)
+        used = self.used_names = _used_names(ruleset)
         self.write("def evaluate(state):", 0)
         self.write("task = state.task; annotation = state.annotation; regions = state.regions", 1)
         self.write("relations = state.relations; others = state.others; config = state.config", 1)
@@ -481,6 +481,7 @@ def compile_ruleset(ruleset) -> dict:
     namespace["__source__"] = source
     namespace.helpers = generator.helpers
     namespace.ruleset_name = ruleset.name
+    namespace.used_names = frozenset(generator.used_names)
     return namespace
 
 
@@ -499,6 +500,7 @@ class _LazyNamespace(dict):
 
     helpers: dict[int, str]
     ruleset_name: str
+    used_names: frozenset[str]
 
     def __missing__(self, name: str):
         rule_index = int(name.rsplit("_", 1)[1]) if "_" in name else -1

@@ -64,6 +64,8 @@ class Engine:
         if suggester is None and ruleset.suggester is not None:
             self.suggester = _open_suggester(ruleset)
         self.uses_suggester = self.suggester is not None
+        # a caller that must fetch the task's other annotations (serve) does so only then
+        self.uses_others = "others" in self.namespace.used_names
 
     @property
     def source(self) -> str:

@@ -99,9 +99,13 @@ def suggestion_results(suggestions: list[dict[str, Any]],
 class EventProcessor:
     """Decides what one event means; pure apart from reading the `processed` marks."""
 
-    def __init__(self, engine: Engine, store: Store):
+    def __init__(self, engine: Engine, store: Store,
+                 others_of: Callable[[Any, Any], list | None] | None = None):
         self.engine = engine
         self.store = store
+        # (task id, annotation id) -> the task's other annotations, for rules that read
+        # `others`; the webhook payload does not carry them
+        self.others_of = others_of
 
     def process(self, event: Event) -> list[Outcome]:
         payload = event.payload
@@ -140,7 +144,10 @@ class EventProcessor:
                                  previous.decision_id)
                 why = "our own correction" if this_hash == previous.written_hash else "same content"
                 return Outcome(event_id, None, seen, [], SKIPPED, f"already evaluated: {why}")
-        evaluated = self.engine.evaluate(task, annotation)
+        others = None
+        if self.others_of is not None and getattr(self.engine, "uses_others", False):
+            others = self.others_of(task_id, annotation_id)
+        evaluated = self.engine.evaluate(task, annotation, others)
         decision = evaluated.to_dict()
         writebacks: list[NewWriteback] = []
         written_hash = None
@@ -241,10 +248,24 @@ class Worker:
         self.label_studio = label_studio
         self.retry = retry
         self.clock = clock
-        self.processor = EventProcessor(engine, store)
+        self.processor = EventProcessor(engine, store, self.others_of)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def others_of(self, task_id: Any, annotation_id: Any) -> list | None:
+        """The task's other annotations as Label Studio holds them now; None (rules see
+        `others` as null) when it cannot be reached: the event is not held up."""
+        try:
+            task = self.label_studio.task(task_id)
+        except Exception as error:  # Label Studio down or the task gone
+            logger.warning("task %s: other annotations unavailable: %s", task_id, error)
+            return None
+        annotations = task.get("annotations") if isinstance(task, dict) else None
+        if not isinstance(annotations, list):
+            return None
+        return [item for item in annotations
+                if isinstance(item, dict) and item.get("id") != annotation_id]
 
     def wake(self) -> None:
         self._wake.set()
