@@ -14,17 +14,52 @@ from typing import Callable
 
 from lsrules.dsl import nodes
 from lsrules.dsl.codegen import CodeGenerator, compile_ruleset
+from lsrules.dsl.names import OBJECT_FIELDS
 from lsrules.streams import windows
 from lsrules.streams.model import DEFAULT_WINDOW, StreamRule, parse_duration
+
+EVENT_FIELDS = frozenset(OBJECT_FIELDS["event"])
 
 
 class StreamCodeGenerator(CodeGenerator):
     """The DSL generator plus the two stream functions; names map as for any rule
     (`events` -> `v_events`, `e` -> `v_e`)."""
 
+    horizon = float("inf")  # seconds the rule keeps: a window that long is every event
+    event_names: frozenset = frozenset({"event"})  # names bound to an event (a plain dict)
+
+    def expr_Comprehension(self, node):
+        saved = self.event_names
+        iterable = node.iterable
+        over_events = (isinstance(iterable, nodes.Call) and iterable.function in
+                       ("window", "last")) or (isinstance(iterable, nodes.Name)
+                                               and iterable.name == "events")
+        self.event_names = (saved | {node.variable}) if over_events else (
+            saved - {node.variable})
+        try:
+            return super().expr_Comprehension(node)
+        finally:
+            self.event_names = saved
+
+    def expr_Attribute(self, node):
+        """`e.label`, `e.annotation.lead_time`: an event always has its fields (the checker
+        allowed only those), so the first step is a plain subscript of the event dict."""
+        root, keys = self._path(node)
+        if not (isinstance(root, nodes.Name) and root.name in self.event_names
+                and keys[0] in EVENT_FIELDS):
+            return super().expr_Attribute(node)
+        value = f"v_{root.name}[{keys[0]!r}]"
+        if len(keys) == 1:
+            return value
+        if len(keys) == 2 and keys[0] in ("annotation", "task"):
+            return f"{value}.get({keys[1]!r})"
+        return f"_path({value}, {keys[1:]!r})"
+
     def expr_Call(self, node):
         if node.function == "window":
             seconds = parse_duration(node.arguments[0].value)
+            if seconds >= self.horizon:
+                return "_every(v_events, _seen)"
             return f"_window(v_events, _now, {seconds!r}, _seen)"
         if node.function == "last":
             return f"_last(v_events, {int(node.arguments[0].value)!r}, _seen)"
@@ -69,10 +104,15 @@ def compile_streams(ruleset) -> list[CompiledStreamRule]:
     # The helpers generated code calls (`_path`, `_builtin_len`, ...) come from compiling
     # the ruleset without its rules, so they stay in step with the DSL's code generator.
     namespace = dict(compile_ruleset(dataclasses.replace(ruleset, rules=[])))
-    namespace.update({"_window": windows.window, "_last": windows.last})
+    namespace.update({"_window": windows.window, "_last": windows.last,
+                      "_every": windows.every})
     generator = StreamCodeGenerator(ruleset)
+    horizons = {}
     for rule in ruleset.streams:
         index = rule.index
+        asked = _windows_asked(rule)
+        horizons[index] = rule.window or (max(asked) if asked else DEFAULT_WINDOW)
+        generator.horizon = horizons[index]
         generator.region_names = set()
         generator.write(f"def when_{index}(v_events, v_event, v_key, _now, _seen):", 0)
         generator.write("try:", 1)
@@ -97,8 +137,7 @@ def compile_streams(ruleset) -> list[CompiledStreamRule]:
     exec(code, namespace)  # noqa: S102 - generated from the checked AST; no user text as code
     compiled = []
     for rule in ruleset.streams:
-        asked = _windows_asked(rule)
-        horizon = rule.window or (max(asked) if asked else DEFAULT_WINDOW)
+        horizon = horizons[rule.index]
         compiled.append(CompiledStreamRule(
             rule, namespace[f"when_{rule.index}"], namespace[f"message_{rule.index}"],
             horizon, rule.idle or horizon, _uses_events(rule)))

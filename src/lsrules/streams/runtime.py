@@ -1,8 +1,9 @@
 """The stream runtime: feeds each evaluated annotation to the stream rules, in order.
 
 `feed` turns the annotation into an event, advances stream time, and hands the event to
-the backend (durable-rules), which calls `match` once per stream rule; `match` does the
-window bookkeeping and evaluates the compiled condition. A rule that fires returns a
+the backend (durable-rules) once per partition (the rules sharing a `key:` kind), which
+calls `match`; `match` does the window bookkeeping and evaluates the compiled conditions
+of the partition's rules. Findings come back in file order. A rule that fires returns a
 `StreamFinding` and uses up the key's events, so the same events never fire it twice.
 """
 from __future__ import annotations
@@ -35,10 +36,14 @@ class StreamRuntime:
         self.compiled: list[CompiledStreamRule] = compile_streams(ruleset)
         self.windows = [RuleWindows(rule.horizon, rule.idle, rule.rule.limit)
                         for rule in self.compiled]
+        kinds = list(dict.fromkeys(rule.rule.key for rule in self.compiled))
+        # (key kind, indices of its rules), in order of first appearance
+        self.partitions = [(kind, [index for index, rule in enumerate(self.compiled)
+                                   if rule.rule.key == kind]) for kind in kinds]
         location = ruleset.document.locate(("streams",)) if ruleset.document else None
         backend_class = (durable_backend.DurableBackend if backend == "durable"
                          else durable_backend.DirectBackend)
-        self.backend = backend_class(self, len(self.compiled), location)
+        self.backend = backend_class(self, len(self.partitions), location)
         self.clock = clock  # wall time for events without `created_at` (the live service)
         self.now = float("-inf")
         self.fed = 0
@@ -57,14 +62,16 @@ class StreamRuntime:
         event["time"] = self.now
         self._event = event
         self._found = []
-        for index, compiled in enumerate(self.compiled):
-            key = stream_events.key_of(event, compiled.rule.key)
+        for partition, (kind, _) in enumerate(self.partitions):
+            key = stream_events.key_of(event, kind)
             if key is not None:
-                self.backend.dispatch(index, key)
+                self.backend.dispatch(partition, key)
         self.fed += 1
         if self.fed % SWEEP_EVERY == 0:
             self.sweep()
         found, self._found, self._event = self._found, [], None
+        if len(self.partitions) > 1:
+            found.sort(key=lambda finding: finding.rule.index)
         return found
 
     def feed_decision(self, task: dict, annotation: dict, decision) -> list[StreamFinding]:
@@ -72,8 +79,12 @@ class StreamRuntime:
         route = decision.route["name"] if decision.route else None
         return self.feed(task, annotation, decision.verdict, decision.fired, route)
 
-    def match(self, index: int, key) -> None:
-        """One stream rule on the current event (called by the backend)."""
+    def match(self, partition: int, key) -> None:
+        """The current event, for the rules of one partition (called by the backend)."""
+        for index in self.partitions[partition][1]:
+            self._match_rule(index, key)
+
+    def _match_rule(self, index: int, key) -> None:
         compiled = self.compiled[index]
         event = self._event
         windows = self.windows[index]

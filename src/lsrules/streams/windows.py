@@ -29,6 +29,13 @@ def window(events, now: float, seconds: float, seen: list) -> list:
     return found
 
 
+def every(events, seen: list) -> list:
+    """A window as long as what the rule keeps: every kept event (no time test needed)."""
+    found = list(events)
+    seen.append(found)
+    return found
+
+
 def last(events, count: int, seen: list) -> list:
     """`last(3)`: the key's `count` most recent events, oldest first."""
     if len(events) < count:
