@@ -44,7 +44,8 @@ def finding_record(finding, ruleset) -> dict:
         "audit": {
             "ruleset": ruleset.name, "version": ruleset.version, "sha256": ruleset.sha256,
             "lsrules_version": __version__, "input_sha256": canonical_sha256(listed),
-            "time": stream_events.format_time(time.time()), "duration_us": 0,
+            "time": stream_events.format_time(time.time()),
+            "duration_us": finding.duration_us,
             "rules": [rule.id],
         },
         "stream": {"rule": rule.id, "key_kind": rule.key, "key": finding.key,

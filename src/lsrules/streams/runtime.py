@@ -26,6 +26,7 @@ class StreamFinding:
     message: str
     events: list[dict]  # the events the condition looked at, oldest first
     trigger: dict  # the event that made it fire
+    duration_us: int = 0  # the rule's bookkeeping and condition on the triggering event
 
 
 class StreamRuntime:
@@ -85,6 +86,7 @@ class StreamRuntime:
             self._match_rule(index, key)
 
     def _match_rule(self, index: int, key) -> None:
+        started = time.perf_counter_ns()
         compiled = self.compiled[index]
         event = self._event
         windows = self.windows[index]
@@ -99,7 +101,8 @@ class StreamRuntime:
             unique = {id(item): item for group in seen for item in group}
             matched = sorted(unique.values(), key=lambda item: item["time"]) or [event]
         message = compiled.message(argument, event, key, self.now, [])
-        self._found.append(StreamFinding(compiled.rule, key, message, matched, event))
+        self._found.append(StreamFinding(compiled.rule, key, message, matched, event,
+                                         (time.perf_counter_ns() - started) // 1000))
         windows.consume(key)
 
     def sweep(self) -> None:
