@@ -463,6 +463,9 @@ def compile_ruleset(ruleset) -> dict:
     namespace.update({
         "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool, "True": True,
                          "False": False, "None": None},
+        # also as globals: the namespace is a dict subclass, so a name missing from it
+        # goes through __missing__ (a raised KeyError) before reaching __builtins__
+        "any": any, "all": all, "sum": sum, "len": len, "bool": bool,
         "_DATA_ERRORS": runtime.DATA_ERRORS, "_NO_REGION": (None,), "_ONCE": (None,),
         "_get": runtime.get, "_path": runtime.path, "_has_path": runtime.has_path,
         "_index": runtime.index, "_multiply": runtime.multiply, "_divide": runtime.divide,
