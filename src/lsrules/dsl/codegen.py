@@ -459,13 +459,11 @@ def compile_ruleset(ruleset) -> dict:
 
     generator = CodeGenerator(ruleset)
     source = generator.generate()
-    namespace = _LazyNamespace()
-    namespace.update({
-        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool, "True": True,
-                         "False": False, "None": None},
-        # also as globals: the namespace is a dict subclass, so a name missing from it
-        # goes through __missing__ (a raised KeyError) before reaching __builtins__
-        "any": any, "all": all, "sum": sum, "len": len, "bool": bool,
+    # the module's globals: a plain dict, so that the generated code's global lookups take
+    # CPython's fast (specialised) path; `_LazyNamespace` only fronts it for the engine
+    module = {
+        "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool,
+                         "True": True, "False": False, "None": None},
         "_DATA_ERRORS": runtime.DATA_ERRORS, "_NO_REGION": (None,), "_ONCE": (None,),
         "_get": runtime.get, "_path": runtime.path, "_has_path": runtime.has_path,
         "_index": runtime.index, "_multiply": runtime.multiply, "_divide": runtime.divide,
@@ -473,15 +471,17 @@ def compile_ruleset(ruleset) -> dict:
         "_min_of": runtime.min_of, "_max_of": runtime.max_of,
         "_config_labels": runtime.config_labels, "_equal": runtime.equal,
         "_member": runtime.member, "_text_or_null": _text_or_null,
-    })
+    }
     for name, builtin in BUILTINS.items():
-        namespace[f"_builtin_{name}"] = builtin.implementation
+        module[f"_builtin_{name}"] = builtin.implementation
     for name, implementation in REGION_GEOMETRY.items():
-        namespace[f"_region_{name}"] = implementation
-    namespace.update(generator.constants)
+        module[f"_region_{name}"] = implementation
+    module.update(generator.constants)
     code = _compile(source, f"<ruleset {ruleset.name}>")
-    exec(code, namespace)  # noqa: S102 - generated from the checked AST; no user text as code
-    namespace["__source__"] = source
+    exec(code, module)  # noqa: S102 - generated from the checked AST; no user text as code
+    module["__source__"] = source
+    namespace = _LazyNamespace(module)
+    namespace.module = module
     namespace.helpers = generator.helpers
     namespace.ruleset_name = ruleset.name
     namespace.used_names = frozenset(generator.used_names)
@@ -501,17 +501,19 @@ class _LazyNamespace(dict):
     """The module namespace; a rule's rarely used functions (message, fix, re-check, trace)
     are compiled the first time one of them is looked up, which keeps `check` fast."""
 
+    module: dict  # the generated code's globals (a plain dict)
     helpers: dict[int, str]
     ruleset_name: str
     used_names: frozenset[str]
 
     def __missing__(self, name: str):
-        rule_index = int(name.rsplit("_", 1)[1]) if "_" in name else -1
-        source = self.helpers.pop(rule_index, None)
+        number = name.rsplit("_", 1)[-1]
+        source = self.helpers.pop(int(number), None) if number.isdigit() else None
         if source is None:
             raise KeyError(name)
-        code = _compile(source, f"<ruleset {self.ruleset_name} rule {rule_index}>")
-        exec(code, self)  # noqa: S102 - generated from the checked AST
+        code = _compile(source, f"<ruleset {self.ruleset_name} rule {number}>")
+        exec(code, self.module)  # noqa: S102 - generated from the checked AST
+        self.update(self.module)
         return self[name]
 
     @property
