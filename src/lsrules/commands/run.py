@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections import Counter
 from contextlib import ExitStack
 
 
 BATCH = 256
+AHEAD = 16  # batches read ahead of the results taken (bounds memory)
 
 
 def add_arguments(parser) -> None:
@@ -137,24 +139,42 @@ def print_stream_summary(stream_counts) -> None:
         print(f"  {count:>8}  {rule}", file=sys.stderr)
 
 
-def _batched(reader, mapper):
-    """Yield (items, results) pairs in input order, evaluating batches ahead on the pool."""
+def _batched(reader, mapper, ahead: int = AHEAD):
+    """Yield (items, results) pairs in input order, evaluating batches ahead on the pool.
+
+    At most `ahead` batches are read before their results are taken: `Pool.imap` pulls its
+    input as fast as it can, so without the bound a consumer slower than the reader (the
+    stream rules run here, in order) would hold the whole export in memory."""
     pending_items: list = []
+    slots = threading.Semaphore(ahead)
+    stopped = threading.Event()  # the consumer is gone: the pool's feeder must not block
+
+    def slot() -> bool:
+        while not slots.acquire(timeout=0.1):
+            if stopped.is_set():
+                return False
+        return True
 
     def batches():
         batch_items: list = []
         for item in reader:
             batch_items.append(item)
             if len(batch_items) >= BATCH:
+                if not slot():
+                    return
                 pending_items.append(batch_items)
                 yield [(i.task, i.annotation, i.others) for i in batch_items]
                 batch_items = []
-        if batch_items:
+        if batch_items and slot():
             pending_items.append(batch_items)
             yield [(i.task, i.annotation, i.others) for i in batch_items]
 
-    for results in mapper(batches()):
-        yield pending_items.pop(0), results
+    try:
+        for results in mapper(batches()):
+            yield pending_items.pop(0), results
+            slots.release()
+    finally:
+        stopped.set()
 
 
 def _count(counts, item, verdicts, rules, annotators) -> None:
