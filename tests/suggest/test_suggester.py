@@ -157,3 +157,26 @@ def test_reliability_from_approved_labels_and_overlap():
 def test_bad_settings_are_clear_errors(settings, message):
     with pytest.raises(LsrulesError, match=message):
         Suggester.new(settings)
+
+
+def test_burn_in_keeps_the_untrained_models_scores_out_of_calibration(items):
+    suggester = Suggester.new({"burn_in": 30, "recalibrate_every": 10**6})
+    for task, annotation, _ in items[:30]:
+        suggester.learn(task, annotation, approved_by="test")
+    assert len(suggester.calibrator.records) == 0
+    assert suggester.text_model.example_count == 30  # the model still learns them
+    for task, annotation, _ in items[30:40]:
+        suggester.learn(task, annotation, approved_by="test")
+    assert len(suggester.calibrator.records) == 10
+    every = Suggester.new({"burn_in": 0, "recalibrate_every": 10**6})
+    for task, annotation, _ in items[:40]:
+        every.learn(task, annotation, approved_by="test")
+    assert len(every.calibrator.records) == 39  # all but the first, which has no model
+
+
+def test_burn_in_is_a_checked_setting_kept_in_the_model_file(items, tmp_path):
+    with pytest.raises(LsrulesError, match="burn_in must lie in"):
+        Suggester.new({"burn_in": -1})
+    suggester = Suggester.new({"burn_in": 7})
+    suggester.save(tmp_path / "model.json")
+    assert Suggester.load(tmp_path / "model.json").settings.burn_in == 7

@@ -24,6 +24,7 @@ class SuggesterSettings:
     minimum_threshold: float = 0.5
     window: int = 3000
     recalibrate_every: int = 25
+    burn_in: int = 30
     learning_rate: float = DEFAULT_LEARNING_RATE
     bucket_bits: int = DEFAULT_BUCKET_BITS
     seed: int = 0
@@ -55,6 +56,7 @@ _RANGES: dict[str, tuple[type, float, float, bool]] = {
     "minimum_threshold": (float, 0.0, 1.0, False),
     "window": (int, 10, 1_000_000, False),
     "recalibrate_every": (int, 1, 1_000_000, False),
+    "burn_in": (int, 0, 1_000_000, False),
     "learning_rate": (float, 0.0, 100.0, True),
     "bucket_bits": (int, 10, 26, False),
     "seed": (int, 0, 2**32 - 1, False),

@@ -192,7 +192,12 @@ class Suggester:
         label = item["value"]["choices"][0]
         features = hashed_features(text, self.settings.bucket_bits)
         probabilities = self.text_model.probabilities(features)
-        if probabilities:
+        # a model that has learned fewer than `burn_in` approvals is close to a coin toss and
+        # nothing like the model the threshold will serve: its records would only hold the
+        # gate shut (a few confident early mistakes need hundreds of later records to
+        # outweigh). Which records are skipped depends on the position in the stream, never
+        # on whether the model was right, so the remaining records stay an honest sample.
+        if probabilities and self.text_model.example_count >= self.settings.burn_in:
             best = max(range(len(probabilities)), key=probabilities.__getitem__)
             predicted, score = self.text_model.classes[best], probabilities[best]
             explored = (routed_by_suggester and self.calibrator.accepts(predicted, score)
