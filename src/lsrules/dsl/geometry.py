@@ -41,7 +41,15 @@ def box_of_fields(fields) -> tuple[float, float, float, float] | None:
 
 
 def span(thing) -> tuple[float, float] | None:
-    fields = fields_of(thing)
+    """(start, end) of a span, or None. Regions cache theirs (see Region.span)."""
+    if thing.__class__ is not dict:
+        cached = getattr(thing, "span", None)
+        if cached is not None:
+            return cached()
+    return span_of_fields(fields_of(thing))
+
+
+def span_of_fields(fields) -> tuple[float, float] | None:
     if fields is None:
         return None
     start, end = fields.get("start"), fields.get("end")

@@ -8,7 +8,7 @@ first label whatever the type (rectanglelabels, choices, labels, taxonomy, texta
 from __future__ import annotations
 
 from lsrules.dsl import geometry
-from lsrules.dsl.geometry import box_of_fields
+from lsrules.dsl.geometry import box_of_fields, span_of_fields
 from lsrules.dsl.runtime import Record
 
 _UNSET = object()
@@ -35,7 +35,7 @@ class Region(Record):
     """One region of an annotation; reads from (and fixes write to) its result items."""
 
     __slots__ = ("id", "type", "from_name", "to_name", "item", "value", "attrs", "items",
-                 "dropped", "context", "_box", "_labels")
+                 "dropped", "context", "_box", "_span", "_labels")
 
     def __init__(self, item: dict):
         self.item = item
@@ -50,6 +50,7 @@ class Region(Record):
         self.dropped = False
         self.context = None  # the evaluation, for suggester-backed fields
         self._box = _UNSET
+        self._span = _UNSET
         self._labels = _UNSET
 
     def box(self):
@@ -59,9 +60,17 @@ class Region(Record):
             found = self._box = box_of_fields(self.value)
         return found
 
+    def span(self):
+        """(start, end), computed once, like the box."""
+        found = self._span
+        if found is _UNSET:
+            found = self._span = span_of_fields(self.value)
+        return found
+
     def changed(self) -> None:
         """A fix wrote to this region: forget what was derived from its value."""
         self._box = _UNSET
+        self._span = _UNSET
         self._labels = _UNSET
 
     def add(self, item: dict) -> None:
@@ -148,7 +157,9 @@ def region_overlaps(first, second) -> bool | None:
                                       second.box() if b is _UNSET else b)
     if found is not None:
         return found
-    return geometry.overlap_of_spans(geometry.span(first), geometry.span(second))
+    s, t = first._span, second._span
+    return geometry.overlap_of_spans(first.span() if s is _UNSET else s,
+                                     second.span() if t is _UNSET else t)
 
 
 def region_contains(outer, inner) -> bool | None:
@@ -157,7 +168,9 @@ def region_contains(outer, inner) -> bool | None:
                                           inner.box() if b is _UNSET else b)
     if found is not None:
         return found
-    return geometry.containment_of_spans(geometry.span(outer), geometry.span(inner))
+    s, t = outer._span, inner._span
+    return geometry.containment_of_spans(outer.span() if s is _UNSET else s,
+                                         inner.span() if t is _UNSET else t)
 
 
 REGION_GEOMETRY = {"area": region_area, "iou": region_iou, "overlaps": region_overlaps,
