@@ -127,3 +127,28 @@ def test_explain_traces_every_rule(capsys):
 def test_explain_unknown_task_exits_2(capsys):
     assert main(["explain", VEHICLES, "--input", str(VEHICLES_EXPORT), "--task", "999"]) == 2
     assert "no annotation of task 999" in capsys.readouterr().err
+
+
+DYING_WORKERS = """
+import os, sys
+import lsrules.commands.run as run
+def _evaluate_batch(batch):
+    os._exit(3)  # a worker killed mid-run (out of memory, a signal, a crash)
+run._evaluate_batch = _evaluate_batch
+from lsrules.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_dying_worker_is_a_clear_error_not_a_hang(tmp_path):
+    import subprocess
+    import sys
+
+    output = tmp_path / "out.jsonl"
+    finished = subprocess.run(
+        [sys.executable, "-c", DYING_WORKERS, "run", VEHICLES, "--input", str(VEHICLES_EXPORT),
+         "--output", str(output), "--jobs", "2", "--no-progress"],
+        capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 2, finished.stderr
+    assert "worker process" in finished.stderr and "Traceback" not in finished.stderr
+    assert not output.exists()

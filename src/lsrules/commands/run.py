@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 from collections import Counter
 from contextlib import ExitStack
 
@@ -89,15 +88,17 @@ def run(args) -> int:
             fixed_writer = stack.enter_context(FixedExportWriter(fixed_stream, source=reader))
         if jobs > 1:
             import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(
-                jobs, initializer=_init_worker, initargs=(args.ruleset, args.config)))
-            mapper = lambda batches: pool.imap(_evaluate_batch, batches)  # noqa: E731
+            pool = stack.enter_context(ProcessPoolExecutor(
+                jobs, mp_context=multiprocessing.get_context("fork"),
+                initializer=_init_worker, initargs=(args.ruleset, args.config)))
+            submit = lambda batch: pool.submit(_evaluate_batch, batch)  # noqa: E731
         else:
             global _ENGINE
             _ENGINE = engine
-            mapper = lambda batches: map(_evaluate_batch, batches)  # noqa: E731
-        for items, results in _batched(reader, mapper):
+            submit = lambda batch: _Done(_evaluate_batch(batch))  # noqa: E731
+        for items, results in _evaluated(reader, submit):
             for item, (line, patch, *counts) in zip(items, results):
                 output.write(line)
                 output.write("\n")
@@ -139,42 +140,46 @@ def print_stream_summary(stream_counts) -> None:
         print(f"  {count:>8}  {rule}", file=sys.stderr)
 
 
-def _batched(reader, mapper, ahead: int = AHEAD):
-    """Yield (items, results) pairs in input order, evaluating batches ahead on the pool.
+class _Done:
+    """A result computed in this process, with the interface of a Future."""
 
-    At most `ahead` batches are read before their results are taken: `Pool.imap` pulls its
-    input as fast as it can, so without the bound a consumer slower than the reader (the
-    stream rules run here, in order) would hold the whole export in memory."""
-    pending_items: list = []
-    slots = threading.Semaphore(ahead)
-    stopped = threading.Event()  # the consumer is gone: the pool's feeder must not block
+    def __init__(self, value):
+        self.value = value
 
-    def slot() -> bool:
-        while not slots.acquire(timeout=0.1):
-            if stopped.is_set():
-                return False
-        return True
+    def result(self):
+        return self.value
 
-    def batches():
-        batch_items: list = []
-        for item in reader:
-            batch_items.append(item)
-            if len(batch_items) >= BATCH:
-                if not slot():
-                    return
-                pending_items.append(batch_items)
-                yield [(i.task, i.annotation, i.others) for i in batch_items]
-                batch_items = []
-        if batch_items and slot():
-            pending_items.append(batch_items)
-            yield [(i.task, i.annotation, i.others) for i in batch_items]
 
+def _evaluated(reader, submit, ahead: int = AHEAD):
+    """Yield (items, results) pairs in input order, with at most `ahead` batches in flight.
+
+    The reader runs here, in the main thread (a malformed export raises here, at once); the
+    bound keeps memory flat when the consumer (e.g. the stream rules, in order) is slower
+    than the pool. A worker that dies raises BrokenProcessPool instead of hanging."""
+    from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
+
+    from lsrules.errors import LsrulesError
+
+    pending: deque = deque()
     try:
-        for results in mapper(batches()):
-            yield pending_items.pop(0), results
-            slots.release()
-    finally:
-        stopped.set()
+        batch: list = []
+        for item in reader:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                pending.append((batch, submit([(i.task, i.annotation, i.others)
+                                               for i in batch])))
+                batch = []
+                if len(pending) >= ahead:
+                    items, future = pending.popleft()
+                    yield items, future.result()
+        if batch:
+            pending.append((batch, submit([(i.task, i.annotation, i.others) for i in batch])))
+        while pending:
+            items, future = pending.popleft()
+            yield items, future.result()
+    except BrokenProcessPool as error:
+        raise LsrulesError(f"a worker process of --jobs died ({error}); try --jobs 1") from None
 
 
 def _count(counts, item, verdicts, rules, annotators) -> None:
