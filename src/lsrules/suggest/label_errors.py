@@ -7,9 +7,11 @@ behind cleanlab): each class gets a threshold, the average out-of-sample probabi
 that class over the items labelled with it; counting, for each given label i, the items
 whose most probable class above its threshold is j gives the *confident joint*, which,
 rescaled to the label counts, estimates how many items labelled i truly belong to j.
-"Prune by noise rate": for each pair (i, j) that many items labelled i are flagged, those
-with the largest margin P(j) - P(i), except items whose most probable label is the one
-they were given. Items are ranked flagged first, then by
+"Prune by noise rate": for each pair (i, j) that many items labelled i are candidates, those
+with the largest margin P(j) - P(i); "prune by class": for each i, as many items labelled i
+as the off-diagonal counts of row i add up to, lowest P(i) first. An item is flagged when
+both rules name it (cleanlab's `filter_by="both"`), except items whose most probable label
+is the one they were given. Items are ranked flagged first, then by
 self-confidence, the out-of-sample probability of the label they were given (lowest
 first). Offline, so the fold models may take several passes over their data.
 """
@@ -77,21 +79,31 @@ def find_label_issues(labels: Sequence[str], classes: list[str],
         confident = [k for k in range(class_count) if row[k] >= thresholds[k]]
         if confident:
             joint[label][max(confident, key=row.__getitem__)] += 1
-    flagged: set[int] = set()
+    by_noise_rate: set[int] = set()
+    by_class: set[int] = set()
     for label in range(class_count):
         row_total = sum(joint[label])
         if row_total == 0:
             continue
         members = [position for position, item in enumerate(given) if item == label]
+        wrong_in_class = 0
         for other in range(class_count):
             if other == label:
                 continue
             expected = round(joint[label][other] / row_total * counts[label])
             if expected <= 0:
                 continue
+            wrong_in_class += expected
             by_margin = sorted(members, key=lambda position: probabilities[position][label]
                                - probabilities[position][other])
-            flagged.update(by_margin[:expected])
+            by_noise_rate.update(by_margin[:expected])
+        # prune by class: as many of the class's items as it is estimated to hold wrongly,
+        # lowest self-confidence first
+        by_self_confidence = sorted(members, key=lambda position: probabilities[position][label])
+        by_class.update(by_self_confidence[:wrong_in_class])
+    # flagged by both rules (cleanlab's filter_by="both"): on the same probabilities this
+    # trades a little recall for more precision and a higher F1 than either rule alone
+    flagged = by_noise_rate & by_class
     issues = []
     for position, (label, row) in enumerate(zip(given, probabilities)):
         likely = max(range(class_count), key=row.__getitem__)
