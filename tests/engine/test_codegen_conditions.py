@@ -51,7 +51,7 @@ def _compile(text: str):
     generator = CodeGenerator(ruleset=None)
     sources = {"value": generator.expr(node), "truth": generator.truth(node),
                "falsity": generator.falsity(node)}
-    namespace = {"__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool},
+    namespace = {"__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool, "_str": str},
                  "_as_list": runtime.as_list, "_multiply": runtime.multiply,
                  "_divide": runtime.divide, "_modulo": runtime.modulo,
                  "_equal": runtime.equal, "_member": runtime.member}
@@ -96,3 +96,26 @@ def test_a_chain_with_a_null_first_operand_is_null_not_a_crash():
     assert compiled["value"]({"c": None, "s": 2}) is None
     assert compiled["truth"]({"c": None, "s": 2}) is False
     assert compiled["value"]({"c": 0, "s": 2}) is True
+
+
+def test_a_comprehension_over_a_filtered_comprehension_compiles_and_runs(tmp_path):
+    # Python forbids `:=` inside a comprehension's iterable; the generator binds the
+    # iterable (and the loop's invariant parts) before the loop instead
+    import lsrules
+
+    ruleset = tmp_path / "nested.yaml"
+    ruleset.write_text(
+        'ruleset: nested\nversion: "1"\nrules:\n  - id: a-big-car\n    severity: warning\n'
+        '    when: any(l == "Car" for l in [r.label for r in regions if r.x > 1 and r.y < 5])\n'
+        '  - id: same-label-twice\n    severity: warning\n    for: region\n'
+        '    when: count(lower(o.label) == lower(region.label) for o in regions) > 1\n')
+    engine = lsrules.load(ruleset)
+    box = {"from_name": "l", "to_name": "i", "type": "rectanglelabels"}
+    result = [dict(box, id="a", value={"x": 2, "y": 1, "width": 1, "height": 1,
+                                       "rectanglelabels": ["Car"]}),
+              dict(box, id="b", value={"x": 0, "y": 1, "width": 1, "height": 1,
+                                       "rectanglelabels": ["car"]})]
+    fired = [f.rule for f in engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": result})
+             .findings]
+    assert fired == ["a-big-car", "same-label-twice", "same-label-twice"]
+    assert "_builtin_lower(region.label)), " in engine.source  # computed once per region

@@ -8,6 +8,8 @@ the fix, and the re-check after a fix.
 """
 from __future__ import annotations
 
+import re
+
 from lsrules.dsl import nodes
 from lsrules.dsl.builtins import BUILTINS
 from lsrules.engine.regions import ITEM_FIELDS, REGION_GEOMETRY, VALUE_FIELDS
@@ -25,6 +27,7 @@ class CodeGenerator:
         self.constants: dict[str, object] = {}
         self.region_names: set[str] = set()
         self.locals: set[str] = set()  # comprehension variables in scope
+        self.hoisted: dict[int, str] = {}  # id(node) -> temporary computed before a loop
 
     # -- output ---------------------------------------------------------------------------
     def write(self, line: str, indent: int) -> None:
@@ -41,6 +44,9 @@ class CodeGenerator:
 
     # -- expressions ----------------------------------------------------------------------
     def expr(self, node: nodes.Node) -> str:
+        hoisted = self.hoisted.get(id(node))
+        if hoisted is not None:
+            return hoisted
         return getattr(self, "expr_" + type(node).__name__)(node)
 
     def expr_Literal(self, node):
@@ -111,6 +117,21 @@ class CodeGenerator:
     def expr_Comprehension(self, node):
         variable = "v_" + node.variable
         is_region = _iterates_regions(node.iterable, self.region_names)
+        # Python forbids `:=` inside a comprehension's iterable, and evaluates the iterable
+        # once anyway: bind it (and the loop-invariant parts, below) before the loop
+        bound = []
+        iterable = self.expr(node.iterable)
+        if not (is_region and iterable == "regions"):  # `regions` is always a list
+            iterable = f"_as_list({iterable})"
+        if ":=" in iterable:
+            name = self.temp()
+            bound.append(f"({name} := {iterable})")
+            iterable = name
+        invariants = self._invariants(node)
+        for part in invariants:
+            name = self.temp()
+            bound.append(f"({name} := {self.expr(part)})")
+            self.hoisted[id(part)] = name
         saved = set(self.region_names)
         saved_locals = set(self.locals)
         self.locals.add(node.variable)
@@ -124,25 +145,70 @@ class CodeGenerator:
         condition = f" if {self.truth(node.condition)}" if node.condition else ""
         self.region_names = saved
         self.locals = saved_locals
-        iterable = self.expr(node.iterable)
-        if not (is_region and iterable == "regions"):  # `regions` is always a list
-            iterable = f"_as_list({iterable})"
+        for part in invariants:
+            del self.hoisted[id(part)]
         loop = f"for {variable} in {iterable}{condition}"
         if kind == "any":
-            return f"any({element} {loop})"
-        if kind == "all":
-            return f"all({element} {loop})"
-        if kind == "none":
-            return f"(not any({element} {loop}))"
-        if kind == "count":
-            return f"sum(1 {loop} if {element})"
-        if kind == "sum":
-            return f"_sum_of([{element} {loop}])"
-        if kind == "min":
-            return f"_min_of([{element} {loop}])"
-        if kind == "max":
-            return f"_max_of([{element} {loop}])"
-        return f"[{element} {loop}]"
+            result = f"any({element} {loop})"
+        elif kind == "all":
+            result = f"all({element} {loop})"
+        elif kind == "none":
+            result = f"(not any({element} {loop}))"
+        elif kind == "count":
+            result = f"sum(1 {loop} if {element})"
+        elif kind == "sum":
+            result = f"_sum_of([{element} {loop}])"
+        elif kind == "min":
+            result = f"_min_of([{element} {loop}])"
+        elif kind == "max":
+            result = f"_max_of([{element} {loop}])"
+        else:
+            result = f"[{element} {loop}]"
+        return f"({', '.join(bound)}, {result})[-1]" if bound else result
+
+    def _invariants(self, node: nodes.Comprehension) -> list[nodes.Node]:
+        """The largest parts of the element and condition that are the same on every pass
+        (they name no variable bound by this comprehension or inside it), cost a lookup or
+        a call, and cannot raise: computed once before the loop instead of once per item."""
+        found: list[nodes.Node] = []
+
+        def visit(part, bound: frozenset) -> tuple[bool, bool]:
+            """(independent of `bound`, safe to evaluate early) for `part`; collects."""
+            if id(part) in self.hoisted:  # already computed before an enclosing loop
+                return True, True
+            if isinstance(part, nodes.Comprehension):
+                inner = bound | {part.variable}
+                for child in (part.iterable, part.element, part.condition):
+                    if child is not None:
+                        visit(child, bound if child is part.iterable else inner)
+                return False, False
+            if isinstance(part, nodes.Name):
+                if part.name in bound:
+                    return False, False
+                safe = part.name != "region" or "region" in self.region_names
+                return True, safe
+            if isinstance(part, nodes.Literal):
+                return True, True
+            results = [visit(child, bound) for child in part.children()]
+            independent = all(result[0] for result in results)
+            safe = all(result[1] for result in results) and isinstance(
+                part, (nodes.Attribute, nodes.Call, nodes.MethodCall, nodes.ListDisplay))
+            if independent and safe:
+                return True, True
+            # this part cannot move: its largest movable children can
+            for child, (child_independent, child_safe) in zip(part.children(), results):
+                if (child_independent and child_safe and _worth_hoisting(child)
+                        and id(child) not in self.hoisted):
+                    found.append(child)
+            return independent, False
+
+        for part in (node.element, node.condition):
+            if part is None:
+                continue
+            independent, safe = visit(part, frozenset({node.variable}))
+            if independent and safe and _worth_hoisting(part) and id(part) not in self.hoisted:
+                found.append(part)
+        return found
 
     def expr_Unary(self, node):
         operand = self.expr(node.operand)
@@ -260,6 +326,11 @@ class CodeGenerator:
                 if (isinstance(literal, nodes.Literal) and literal.value.__class__ is bool
                         and not isinstance(other_node, nodes.Literal)):
                     return f"{other} {'is' if operator == '==' else 'is not'} {literal.value}"
+            bound = _BOUND.match(left)
+            name = bound.group(1) if bound else left if _TEMPORARY.fullmatch(left) else None
+            if name is not None:  # a string equals in Python exactly when in JSON
+                return (f"({name} {operator} {right} if {left}.__class__ is _str else "
+                        f"{'' if operator == '==' else 'not '}_equal({name}, {right}))")
             return f"{'' if operator == '==' else 'not '}_equal({left}, {right})"
         if operator in ("in", "not in"):
             if _is_plain(left_node) or (isinstance(right_node, nodes.ListDisplay) and all(
@@ -423,6 +494,14 @@ class CodeGenerator:
             self.write("regions = state.regions; annotation = state.annotation", 1)
 
 
+_TEMPORARY = re.compile(r"_t[0-9]+")
+_BOUND = re.compile(r"^\((_t[0-9]+) := ")  # `(_t7 := ...)`: the first use binds the value
+
+
+def _worth_hoisting(node: nodes.Node) -> bool:
+    return isinstance(node, (nodes.Attribute, nodes.Call, nodes.MethodCall))
+
+
 def _is_plain(node: nodes.Node) -> bool:
     """A string or null literal: Python's `==` and `in` agree with JSON's for it."""
     return isinstance(node, nodes.Literal) and (node.value is None or
@@ -465,6 +544,7 @@ def compile_ruleset(ruleset) -> dict:
         "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool,
                          "True": True, "False": False, "None": None},
         "_DATA_ERRORS": runtime.DATA_ERRORS, "_NO_REGION": (None,), "_ONCE": (None,),
+        "_str": str,
         "_get": runtime.get, "_path": runtime.path, "_has_path": runtime.has_path,
         "_index": runtime.index, "_multiply": runtime.multiply, "_divide": runtime.divide,
         "_modulo": runtime.modulo, "_as_list": runtime.as_list, "_sum_of": runtime.sum_of,
