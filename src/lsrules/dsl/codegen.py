@@ -383,12 +383,15 @@ class CodeGenerator:
             self.rule_inline(rule)
         self.write("return None", 1)
         main = "\n".join(self.lines) + "\n"
-        self.helpers = {}
-        for rule in ruleset.rules:
-            start = len(self.lines)
-            self.rule_functions(rule, used)
-            self.helpers[rule.index] = "\n".join(self.lines[start:]) + "\n"
+        # a rule's message, fix, re-check and trace are written when first needed
+        self.helpers = {rule.index: rule for rule in ruleset.rules}
         return main
+
+    def helper_source(self, rule) -> str:
+        """The source of one rule's rarely used functions (see `_LazyNamespace`)."""
+        self.lines = []
+        self.rule_functions(rule, self.used_names)
+        return "\n".join(self.lines) + "\n"
 
     def _scope_loop(self, rule, indent):
         if rule.scope == "region":
@@ -563,6 +566,7 @@ def compile_ruleset(ruleset) -> dict:
     namespace = _LazyNamespace(module)
     namespace.module = module
     namespace.helpers = generator.helpers
+    namespace.generator = generator
     namespace.ruleset_name = ruleset.name
     namespace.used_names = frozenset(generator.used_names)
     return namespace
@@ -582,15 +586,18 @@ class _LazyNamespace(dict):
     are compiled the first time one of them is looked up, which keeps `check` fast."""
 
     module: dict  # the generated code's globals (a plain dict)
-    helpers: dict[int, str]
+    helpers: dict[int, object]  # rule index -> rule whose functions are not written yet
+    generator: CodeGenerator
     ruleset_name: str
     used_names: frozenset[str]
 
     def __missing__(self, name: str):
         number = name.rsplit("_", 1)[-1]
-        source = self.helpers.pop(int(number), None) if number.isdigit() else None
-        if source is None:
+        rule = self.helpers.pop(int(number), None) if number.isdigit() else None
+        if rule is None:
             raise KeyError(name)
+        source = self.generator.helper_source(rule)
+        self.module.update(self.generator.constants)
         code = _compile(source, f"<ruleset {self.ruleset_name} rule {number}>")
         exec(code, self.module)  # noqa: S102 - generated from the checked AST
         self.update(self.module)
