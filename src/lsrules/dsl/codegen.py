@@ -105,6 +105,11 @@ class CodeGenerator:
 
             pattern = self.constant(compile_pattern(node.arguments[1].value))  # RE2: linear
             return f"_builtin_matches({self.expr(node.arguments[0])}, {pattern})"
+        if name in _STRING_METHODS and len(node.arguments) == 1:
+            # inlined: a Python call per pair costs more than the work (`lower` in n² loops)
+            value = self.temp()
+            return (f"({value}.{_STRING_METHODS[name]}() if ({value} := "
+                    f"{self.expr(node.arguments[0])}).__class__ is _str else None)")
         arguments = ", ".join(self.expr(argument) for argument in node.arguments)
         if name in REGION_GEOMETRY and all(self._is_region(argument)
                                            for argument in node.arguments):
@@ -497,6 +502,7 @@ class CodeGenerator:
             self.write("regions = state.regions; annotation = state.annotation", 1)
 
 
+_STRING_METHODS = {"lower": "lower", "upper": "upper", "trim": "strip"}  # see builtins.py
 _TEMPORARY = re.compile(r"_t[0-9]+")
 _BOUND = re.compile(r"^\((_t[0-9]+) := ")  # `(_t7 := ...)`: the first use binds the value
 

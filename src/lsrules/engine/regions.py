@@ -152,14 +152,22 @@ def region_iou(first, second) -> float | None:
 
 
 def region_overlaps(first, second) -> bool | None:
+    """The math of geometry.overlap_of_boxes/_spans, inlined: this runs once per pair."""
     a, b = first._box, second._box
-    found = geometry.overlap_of_boxes(first.box() if a is _UNSET else a,
-                                      second.box() if b is _UNSET else b)
-    if found is not None:
-        return found
+    if a is _UNSET:
+        a = first.box()
+    if b is _UNSET:
+        b = second.box()
+    if a is not None and b is not None:
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
     s, t = first._span, second._span
-    return geometry.overlap_of_spans(first.span() if s is _UNSET else s,
-                                     second.span() if t is _UNSET else t)
+    if s is _UNSET:
+        s = first.span()
+    if t is _UNSET:
+        t = second.span()
+    if s is not None and t is not None:
+        return s[0] < t[1] and t[0] < s[1]
+    return None
 
 
 def region_contains(outer, inner) -> bool | None:
