@@ -16,7 +16,7 @@ from contextlib import ExitStack
 
 
 BATCH = 256
-AHEAD = 16  # batches read ahead of the results taken (bounds memory)
+AHEAD_PER_JOB = 3  # batches in flight per worker: enough to keep it busy, and memory flat
 
 
 def add_arguments(parser) -> None:
@@ -98,7 +98,8 @@ def run(args) -> int:
             global _ENGINE
             _ENGINE = engine
             submit = lambda batch: _Done(_evaluate_batch(batch))  # noqa: E731
-        for items, results in _evaluated(reader, submit):
+        for items, results in _evaluated(reader, submit, ahead=AHEAD_PER_JOB * jobs
+                                         if jobs > 1 else 1):
             for item, (line, patch, *counts) in zip(items, results):
                 output.write(line)
                 output.write("\n")
@@ -150,7 +151,7 @@ class _Done:
         return self.value
 
 
-def _evaluated(reader, submit, ahead: int = AHEAD):
+def _evaluated(reader, submit, ahead: int):
     """Yield (items, results) pairs in input order, with at most `ahead` batches in flight.
 
     The reader runs here, in the main thread (a malformed export raises here, at once); the
