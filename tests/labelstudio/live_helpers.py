@@ -50,6 +50,13 @@ def health(server) -> dict:
     return httpx.get(f"{server.url}/health", timeout=5).json()
 
 
+def settled(server) -> bool:
+    """The service has synced at start-up and has no event or write-back pending."""
+    counts = health(server)
+    return (counts.get("startup_sync") == "done" and not counts.get("events_pending")
+            and not counts.get("writebacks_pending"))
+
+
 def task_meta(client, task_id: int) -> dict:
     return client.tasks.get(str(task_id)).meta or {}
 

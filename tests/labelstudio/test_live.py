@@ -11,6 +11,7 @@ from tests.labelstudio.live_helpers import (
     connect,
     create_project,
     health,
+    settled,
     task_meta,
     view_task_ids,
     wait_for,
@@ -32,12 +33,6 @@ def decisions_by_annotation(store_path) -> dict[int, list[str]]:
         return result
     finally:
         store.close()
-
-
-def settled(server) -> bool:
-    counts = health(server)
-    return (counts.get("startup_sync") == "done" and not counts.get("events_pending")
-            and not counts.get("writebacks_pending"))
 
 
 def test_annotations_are_corrected_summarised_and_routed(client, live_environment, start_lsrules,

@@ -7,7 +7,7 @@ from tests.labelstudio.conftest import example_rulesets
 from tests.labelstudio.live_helpers import (
     connect,
     create_project,
-    health,
+    settled,
     task_meta,
     view_task_ids,
     wait_for,
@@ -21,12 +21,6 @@ pytestmark = pytest.mark.labelstudio
 # per-annotation examples (a ruleset with `streams:` is about sequences, tested elsewhere)
 EXAMPLES = [path for path in example_rulesets()
             if not lsrules.load(path).ruleset.streams and lsrules.load(path).ruleset.tests]
-
-
-def settled(server) -> bool:
-    counts = health(server)
-    return (counts.get("startup_sync") == "done" and not counts.get("events_pending")
-            and not counts.get("writebacks_pending"))
 
 
 def plain(model) -> dict:
