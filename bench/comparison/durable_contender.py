@@ -23,7 +23,7 @@ import durable.engine as durable_engine
 import durable.lang as dl
 from durable.lang import c, m, none, when_all
 
-from comparison.meta import SEVERITY, decide, normalized
+from comparison.meta import SEVERITY, decide, normalize_output
 
 _NAMES = itertools.count()
 
@@ -213,10 +213,4 @@ class Durable:
         route, verdict = decide(findings, self.patch)
         return {"findings": findings, "patch": self.patch, "route": route, "verdict": verdict}
 
-    @staticmethod
-    def normalize(output, task, annotation):
-        result = annotation["result"]
-        fixes = [(result[int(op["path"].split("/")[2])]["id"], op["value"])
-                 for op in output["patch"]]
-        return normalized([(f[0], f[3]) for f in output["findings"]], output["route"],
-                          output["verdict"], fixes)
+    normalize = staticmethod(normalize_output)

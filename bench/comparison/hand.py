@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from comparison.meta import ROUTE, PRIORITY
+from comparison.meta import PRIORITY, ROUTE, normalize_output
 
 _CAPITAL = re.compile("^[A-Z]")
 _NUMBER = (int, float)
@@ -347,12 +347,4 @@ class HandWritten:
             verdict = "review" if best is not None else ("fixed" if patch else "accept")
         return {"findings": findings, "patch": patch, "route": best, "verdict": verdict}
 
-    @staticmethod
-    def normalize(output: dict, task: dict, annotation: dict) -> tuple:
-        from comparison.meta import normalized
-
-        result = annotation["result"]
-        fixes = [(result[int(op["path"].split("/")[2])]["id"], op["value"])
-                 for op in output["patch"]]
-        return normalized([(f[0], f[3]) for f in output["findings"]], output["route"],
-                          output["verdict"], fixes)
+    normalize = staticmethod(normalize_output)

@@ -18,7 +18,7 @@ from json_logic import jsonLogic
 from json_logic.builtins import to_bool
 from json_logic.extras import EXTRAS
 
-from comparison.meta import ROUTE, SEVERITY, normalized, decide
+from comparison.meta import ROUTE, SEVERITY, decide, contexts, normalize_output
 
 _REGEX_CACHE: dict = {}
 
@@ -236,10 +236,7 @@ class JsonLogic:
 
     def evaluate(self, task: dict, annotation: dict) -> dict:
         result = annotation.get("result") or []
-        regions = [item for item in result if item.get("type") != "relation"]
-        whole = {"regions": regions, "task": task, "annotation": annotation}
-        per_region = [{"region": region, "regions": regions, "task": task,
-                       "annotation": annotation} for region in regions]
+        whole, per_region = contexts(task, annotation)
         findings: list = []
         patch: list = []
         for rule_id, scope, where, when, check in self.rules:
@@ -272,13 +269,7 @@ class JsonLogic:
         fixed_region = dict(region, value=dict(region["value"], rectanglelabels=[value]))
         return not self._fires(where, when, check, dict(data, region=fixed_region))
 
-    @staticmethod
-    def normalize(output, task, annotation):
-        result = annotation["result"]
-        fixes = [(result[int(op["path"].split("/")[2])]["id"], op["value"])
-                 for op in output["patch"]]
-        return normalized([(f[0], f[3]) for f in output["findings"]], output["route"],
-                          output["verdict"], fixes)
+    normalize = staticmethod(normalize_output)
 
 
 assert set(ROUTE) == set(RULES)

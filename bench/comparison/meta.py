@@ -41,6 +41,23 @@ def normalized(findings, route, verdict, fixes) -> tuple:
     return (tuple(sorted(findings, key=repr)), route, verdict, tuple(sorted(fixes, key=repr)))
 
 
+def normalize_output(output: dict, task: dict, annotation: dict) -> tuple:
+    """`normalized` for a contender whose output is {findings, patch, route, verdict}, with
+    findings as (rule, severity, message, region id, fixed) and fixes as JSON Patch ops."""
+    result = annotation["result"]
+    fixes = [(result[int(op["path"].split("/")[2])]["id"], op["value"])
+             for op in output["patch"]]
+    return normalized([(f[0], f[3]) for f in output["findings"]], output["route"],
+                      output["verdict"], fixes)
+
+
+def contexts(task: dict, annotation: dict) -> tuple[dict, list[dict]]:
+    """The data an annotation-scoped rule sees, and one per region for region-scoped ones."""
+    regions = [item for item in annotation.get("result") or [] if item.get("type") != "relation"]
+    whole = {"regions": regions, "task": task, "annotation": annotation}
+    return whole, [dict(whole, region=region) for region in regions]
+
+
 def subset_yaml(rule_ids) -> str:
     """ruleset.yaml with only the given rules (same order), for like-for-like timing."""
     keep = set(rule_ids)

@@ -14,7 +14,7 @@ import rule_engine
 from rule_engine import builtins as re_builtins
 from rule_engine import types as re_types
 
-from comparison.meta import SEVERITY, decide, normalized
+from comparison.meta import SEVERITY, decide, contexts, normalize_output
 
 
 def _box(region):
@@ -176,10 +176,7 @@ class RuleEngine:
 
     def evaluate(self, task: dict, annotation: dict) -> dict:
         result = annotation.get("result") or []
-        regions = [item for item in result if item.get("type") != "relation"]
-        whole = {"regions": regions, "task": task, "annotation": annotation}
-        per_region = [{"region": region, "regions": regions, "task": task,
-                       "annotation": annotation} for region in regions]
+        whole, per_region = contexts(task, annotation)
         findings: list = []
         patch: list = []
         for rule_id, scope, where, when, check in self.rules:
@@ -202,13 +199,7 @@ class RuleEngine:
         route, verdict = decide(findings, patch)
         return {"findings": findings, "patch": patch, "route": route, "verdict": verdict}
 
-    @staticmethod
-    def normalize(output, task, annotation):
-        result = annotation["result"]
-        fixes = [(result[int(op["path"].split("/")[2])]["id"], op["value"])
-                 for op in output["patch"]]
-        return normalized([(f[0], f[3]) for f in output["findings"]], output["route"],
-                          output["verdict"], fixes)
+    normalize = staticmethod(normalize_output)
 
 
 def _fires(where, when, check, data) -> bool:
