@@ -8,7 +8,6 @@ the fix, and the re-check after a fix.
 """
 from __future__ import annotations
 
-import re
 
 from lsrules.dsl import nodes
 from lsrules.dsl.builtins import BUILTINS
@@ -259,7 +258,7 @@ class CodeGenerator:
             right_value = f"({temps[position + 1]} := {values[position + 1]})"
             a, b = (left, right_value)
             if operator in ("==", "!="):
-                parts.append(f"({self._pair(operator, a, b, node, position)})")
+                parts.append(f"({self._pair(operator, a, b, node, position, temps[position])})")
             elif position + 2 < len(values):
                 # the right operand is reused by the next pair: bind it even when the left
                 # is null (`+` of the two tests evaluates both, unlike `or`)
@@ -317,7 +316,8 @@ class CodeGenerator:
             return "True" if node.value is False else "False"
         return f"(({self.expr(node)}) is False)"
 
-    def _pair(self, operator: str, left: str, right: str, node, position: int) -> str:
+    def _pair(self, operator: str, left: str, right: str, node, position: int,
+              left_name: str | None = None) -> str:
         """One comparison as Python, with JSON's equality: booleans are not numbers.
 
         Python's own `==`/`in` is used where it already agrees with JSON (a string or null
@@ -331,11 +331,10 @@ class CodeGenerator:
                 if (isinstance(literal, nodes.Literal) and literal.value.__class__ is bool
                         and not isinstance(other_node, nodes.Literal)):
                     return f"{other} {'is' if operator == '==' else 'is not'} {literal.value}"
-            bound = _BOUND.match(left)
-            name = bound.group(1) if bound else left if _TEMPORARY.fullmatch(left) else None
-            if name is not None:  # a string equals in Python exactly when in JSON
-                return (f"({name} {operator} {right} if {left}.__class__ is _str else "
-                        f"{'' if operator == '==' else 'not '}_equal({name}, {right}))")
+            if left_name is not None:  # the temporary `left` binds: test its type first;
+                # a string equals in Python exactly when it does in JSON
+                return (f"({left_name} {operator} {right} if {left}.__class__ is _str else "
+                        f"{'' if operator == '==' else 'not '}_equal({left_name}, {right}))")
             return f"{'' if operator == '==' else 'not '}_equal({left}, {right})"
         if operator in ("in", "not in"):
             if _is_plain(left_node) or (isinstance(right_node, nodes.ListDisplay) and all(
@@ -362,7 +361,8 @@ class CodeGenerator:
             left = operands[position][0 if position == 0 else 1]
             right = operands[position + 1][0]
             if operator in ("==", "!="):  # equality is total: null == null is true
-                pair = self._pair(operator, left, right, node, position)
+                name = operands[position][1] if operands[position][2] else None
+                pair = self._pair(operator, left, right, node, position, name)
                 parts.append(f"(not ({pair}))" if negate else f"({pair})")
                 continue
             checks = [f"{text} is not None" for text, (_, _, nullable) in
@@ -503,8 +503,6 @@ class CodeGenerator:
 
 
 _STRING_METHODS = {"lower": "lower", "upper": "upper", "trim": "strip"}  # see builtins.py
-_TEMPORARY = re.compile(r"_t[0-9]+")
-_BOUND = re.compile(r"^\((_t[0-9]+) := ")  # `(_t7 := ...)`: the first use binds the value
 
 
 def _worth_hoisting(node: nodes.Node) -> bool:
@@ -609,9 +607,6 @@ class _LazyNamespace(dict):
         self.update(self.module)
         return self[name]
 
-    @property
-    def full_source(self) -> str:
-        return self["__source__"]
 
 
 def _text_or_null(thunk) -> str:
