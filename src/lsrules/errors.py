@@ -51,3 +51,16 @@ class InputError(LsrulesError):
         super().__init__(message, where)
         self.task_index = task_index
         self.json_path = json_path
+
+
+class ExpressionError(Exception):
+    """A problem at `offset` in an expression's text; the caller adds the file location.
+
+    Defined here, not in the parser, so that code catching it need not import Lark.
+    """
+
+    def __init__(self, message: str, offset: int = 0, code: str = "LSR100"):
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.code = code

@@ -5,6 +5,7 @@ inline test, 2 when an input is unusable (broken YAML, schema violation, syntax 
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from lsrules.diagnostics import ERROR, CheckReport, Diagnostic, TestResult
@@ -23,6 +24,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
     parser.add_argument("--no-tests", action="store_true", help="do not run inline tests")
     parser.add_argument("--output", "-o", help="write the report to a file")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the parse cache (see LSRULES_CACHE_DIR)")
 
 
 def build_report(paths, config=None, run_tests=True) -> tuple[CheckReport, bool]:
@@ -76,6 +79,9 @@ def build_report(paths, config=None, run_tests=True) -> tuple[CheckReport, bool]
 
 def run(args) -> int:
     from lsrules.report import format_report
+
+    if args.no_cache:
+        os.environ["LSRULES_NO_CACHE"] = "1"
 
     report, unusable = build_report(args.rulesets, args.config, not args.no_tests)
     text = format_report(report, args.format)

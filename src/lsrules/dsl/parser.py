@@ -16,20 +16,13 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from lsrules.dsl import nodes
+from lsrules.errors import ExpressionError
+
+__all__ = ["ExpressionError", "parse", "parse_action"]
 
 MAX_EXPRESSION_LENGTH = 20_000
 MAX_NESTING = 64
 MAX_NUMBER_DIGITS = 40
-
-
-class ExpressionError(Exception):
-    """A problem at `offset` in an expression's text; the caller adds the file location."""
-
-    def __init__(self, message: str, offset: int = 0, code: str = "LSR100"):
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-        self.code = code
 
 
 def _cover(*parts) -> nodes.Span:

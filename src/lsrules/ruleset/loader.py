@@ -12,8 +12,8 @@ from pathlib import Path
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
-from lsrules.dsl.parser import ExpressionError, parse
-from lsrules.errors import Location, LsrulesError
+from lsrules.errors import ExpressionError, Location, LsrulesError
+from lsrules.ruleset.cache import RulesetCache
 from lsrules.ruleset.model import Expression, InlineTest, Message, Rule, Ruleset
 from lsrules.ruleset.yaml_source import SourceText, YamlDocument, load_yaml
 
@@ -53,31 +53,40 @@ def load_ruleset(path: str | Path, config_path: str | Path | None = None,
     if not isinstance(data, dict):
         raise LsrulesError("a ruleset must be a YAML mapping (ruleset:, rules:, ...)",
                            document.locate(()))
-    from lsrules.ruleset.schema import validate_document
+    cache = RulesetCache(path)
+    sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    schema_clean = cache.schema_clean(sha256)
+    if not schema_clean:
+        from lsrules.ruleset.schema import validate_document
 
-    diagnostics.extend(validate_document(data, document.locate))
-    builder = _Builder(document, diagnostics)
-    ruleset = builder.build(data, text, config_path)
+        found = list(validate_document(data, document.locate))
+        diagnostics.extend(found)
+        schema_clean = not found
+    builder = _Builder(document, diagnostics, cache)
+    ruleset = builder.build(data, sha256, config_path)
+    cache.save(sha256, schema_clean)
     return ruleset, diagnostics
 
 
 class _Builder:
-    def __init__(self, document: YamlDocument, diagnostics: list[Diagnostic]):
+    def __init__(self, document: YamlDocument, diagnostics: list[Diagnostic],
+                 cache: RulesetCache):
         self.document = document
         self.diagnostics = diagnostics
+        self.cache = cache
 
     def error(self, code: str, message: str, location: Location, rule_id=None,
               severity=ERROR) -> None:
         self.diagnostics.append(Diagnostic(code, message, location, severity, rule_id))
 
-    def build(self, data: dict, text: str, config_path) -> Ruleset:
+    def build(self, data: dict, sha256: str, config_path) -> Ruleset:
         file = self.document.file
         name = data.get("ruleset")
         ruleset = Ruleset(
             name=name if isinstance(name, str) else Path(file).stem,
             version=str(data.get("version", "")),
             path=file,
-            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            sha256=sha256,
             description=str(data.get("description") or ""),
             document=self.document,
         )
@@ -200,7 +209,7 @@ class _Builder:
             text = text[offset:] if isinstance(text, str) else ""
         location = self.document.locate(path)
         try:
-            node = parse(text, start=start)
+            node = self.cache.parse(text, start=start)
         except ExpressionError as error:
             where = source.locate(offset + error.offset) if source else location
             self.error(error.code, error.message, where, rule_id)

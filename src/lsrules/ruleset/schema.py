@@ -19,10 +19,11 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+if TYPE_CHECKING:  # jsonschema is imported on first validation: a cached ruleset skips it
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 from lsrules.diagnostics import ERROR, Diagnostic
 from lsrules.errors import Location
@@ -119,12 +120,21 @@ def validate_document(data: object, locate: Locate) -> Iterator[Diagnostic]:
 @functools.cache
 def ruleset_validator() -> Draft202012Validator:
     """The ruleset validator, compiled on first use: `check` must start fast."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(RULESET_SCHEMA))
 
 
 @functools.cache
 def load_schema(file_name: str) -> dict[str, Any]:
-    """Read one of lsrules' JSON Schemas (`ruleset.schema.json`, `decision.schema.json`).
+    """One of lsrules' JSON Schemas (`ruleset.schema.json`, `decision.schema.json`), parsed."""
+    schema: dict[str, Any] = json.loads(schema_text(file_name))
+    return schema
+
+
+@functools.cache
+def schema_text(file_name: str) -> str:
+    """The text of one of lsrules' JSON Schemas.
 
     Installed, they are package data (`lsrules/schemas`, a symlink in the source tree);
     the repository's `schemas/` folder is the fallback for a checkout whose package data
@@ -132,12 +142,10 @@ def load_schema(file_name: str) -> dict[str, Any]:
     """
     try:
         resource = importlib.resources.files("lsrules").joinpath("schemas", file_name)
-        text = resource.read_text(encoding="utf-8")
+        return resource.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
         repository_schemas = Path(__file__).resolve().parents[3] / "schemas"
-        text = (repository_schemas / file_name).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
+        return (repository_schemas / file_name).read_text(encoding="utf-8")
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -155,6 +163,8 @@ def format_path(path: Iterable[str | int]) -> str:
 
 def _most_specific(error: ValidationError) -> ValidationError:
     """Under `anyOf`/`oneOf`, the branch error that says most (jsonschema's `best_match`)."""
+    from jsonschema.exceptions import best_match
+
     while error.context:
         deeper = best_match(error.context)
         if deeper is None:
