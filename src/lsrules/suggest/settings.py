@@ -37,7 +37,7 @@ class SuggesterSettings:
             target_accuracy=self.target_accuracy, confidence=self.confidence,
             window=self.window, minimum_class_evidence=self.minimum_class_evidence,
             minimum_threshold=self.minimum_threshold, class_recall=self.class_recall,
-            recalibrate_every=self.recalibrate_every)
+            recalibrate_every=self.recalibrate_every, explore=self.explore)
 
     def to_dict(self) -> dict:
         """The settings a model file keeps (not where the file itself lives)."""
