@@ -27,6 +27,10 @@ class CodeGenerator:
         self.region_names: set[str] = set()
         self.locals: set[str] = set()  # comprehension variables in scope
         self.hoisted: dict[int, str] = {}  # id(node) -> temporary computed before a loop
+        # per-rule columns (see `_column_plan`): the temporaries the rule's code resets
+        # before its loop; None where columns are off (rules with fixes, helper functions)
+        self.columns: list[str] | None = None
+        self.loop_depth = 0  # loops around the expression being written (rule scope, comprehensions)
 
     # -- output ---------------------------------------------------------------------------
     def write(self, line: str, indent: int) -> None:
@@ -136,6 +140,12 @@ class CodeGenerator:
             name = self.temp()
             bound.append(f"({name} := {self.expr(part)})")
             self.hoisted[id(part)] = name
+        kind = node.kind
+        predicate = kind in ("any", "all", "none", "count")
+        plan = None
+        if (is_region and iterable == "regions" and self.columns is not None
+                and self.loop_depth > 0):
+            plan = self._column_plan(node)
         saved = set(self.region_names)
         saved_locals = set(self.locals)
         self.locals.add(node.variable)
@@ -143,15 +153,44 @@ class CodeGenerator:
             self.region_names.add(node.variable)
         else:
             self.region_names.discard(node.variable)
-        kind = node.kind
-        predicate = kind in ("any", "all", "none", "count")
-        element = self.truth(node.element) if predicate else self.expr(node.element)
-        condition = f" if {self.truth(node.condition)}" if node.condition else ""
+        self.loop_depth += 1
+        target = variable
+        rows: list = []
+        if plan is None:
+            element = self.truth(node.element) if predicate else self.expr(node.element)
+            condition = f" if {self.truth(node.condition)}" if node.condition else ""
+        else:
+            filters, values, conditions, elements = plan
+            # the column: the items that pass the moved filters, each with its values
+            column = self.temp()
+            self.columns.append(column)
+            test = f" if {' and '.join(self.truth(part) for part in filters)}" if filters else ""
+            if values:
+                row = f"({variable}, {', '.join(self.expr(part) for part in values)})"
+                rows = [(part, self.temp()) for part in values]
+                target = f"{variable}, {', '.join(name for _, name in rows)}"
+            else:
+                row = variable
+            bound.append(f"({column} := {column} if {column} is not None else "
+                            f"[{row} for {variable} in regions{test}])")
+            iterable = column
+            for part, name in rows:
+                self.hoisted[id(part)] = name
+            if elements is None:
+                element = self.truth(node.element) if predicate else self.expr(node.element)
+            else:
+                element = ("(" + " and ".join(self.truth(part) for part in elements) + ")"
+                           if elements else "True")
+            condition = (f" if {' and '.join(self.truth(part) for part in conditions)}"
+                         if conditions else "")
+            for part, _name in rows:
+                del self.hoisted[id(part)]
+        self.loop_depth -= 1
         self.region_names = saved
         self.locals = saved_locals
         for part in invariants:
             del self.hoisted[id(part)]
-        loop = f"for {variable} in {iterable}{condition}"
+        loop = f"for {target} in {iterable}{condition}"
         if kind == "any":
             result = f"any({element} {loop})"
         elif kind == "all":
@@ -169,6 +208,81 @@ class CodeGenerator:
         else:
             result = f"[{element} {loop}]"
         return f"({', '.join(bound)}, {result})[-1]" if bound else result
+
+    def _column_plan(self, node: nodes.Comprehension):
+        """Per-rule columns: a comprehension over `regions` inside a loop (the rule's region
+        loop, or another comprehension) is evaluated once per outer item, n² work where the
+        parts that depend only on its own variable need n. Those parts are computed once per
+        rule (on first use; the rule has no fix, so regions do not change during its loop):
+
+        - filters: the leading conjuncts of the condition (and, for any/none/count, of the
+          element) that cannot raise and name no other loop variable: the column holds only
+          the items that pass them. Only leading conjuncts up to the first that may raise
+          move: an item they reject was, before, rejected by them too, having evaluated only
+          parts that cannot raise (so no error is lost);
+        - values: the largest parts of what remains that depend only on the variable and
+          cannot raise (`lower(o.text)`, `o.label`): one tuple per item, read per pair.
+
+        Returns (filters, values, remaining conditions, remaining element conjuncts or None
+        when the element is kept whole), or None when nothing would be gained."""
+        variable = node.variable
+        conditions = _conjuncts(node.condition) if node.condition is not None else []
+        splittable = node.kind in ("any", "none", "count")
+        elements = _conjuncts(node.element) if splittable else None
+        filters: list = []
+        remaining_conditions: list = []
+        remaining_elements: list | None = [] if splittable else None
+        prefix_safe = True
+        for position, part in enumerate(conditions + (elements or [])):
+            _uses, free, safe = self._scan(part, variable)
+            if prefix_safe and free and safe:
+                filters.append(part)
+                continue
+            prefix_safe = prefix_safe and safe
+            if position < len(conditions):
+                remaining_conditions.append(part)
+            else:
+                remaining_elements.append(part)
+        values: list = []
+
+        def collect(part):
+            if isinstance(part, nodes.Comprehension):
+                return
+            uses, free, safe = self._scan(part, variable)
+            if uses and free and safe and _worth_a_column(part, variable):
+                values.append(part)
+                return
+            for child in part.children():
+                collect(child)
+
+        for part in remaining_conditions + (remaining_elements if splittable else
+                                            [node.element]):
+            collect(part)
+        if not filters and not values:
+            return None
+        return filters, values, remaining_conditions, remaining_elements
+
+    def _scan(self, part: nodes.Node, variable: str) -> tuple[bool, bool, bool]:
+        """(names `variable`, names no other loop-bound value, cannot raise) for `part`."""
+        if id(part) in self.hoisted:  # a temporary of an enclosing loop
+            return False, False, True
+        if isinstance(part, nodes.Comprehension):
+            return True, False, False
+        if isinstance(part, nodes.Name):
+            if part.name == variable:
+                return True, True, True
+            if part.name in self.locals or part.name == "region":
+                return False, False, True
+            return False, True, True
+        if isinstance(part, nodes.Literal):
+            return False, True, True
+        uses, free, safe = False, True, _cannot_raise(part)
+        for child in part.children():
+            child_uses, child_free, child_safe = self._scan(child, variable)
+            uses = uses or child_uses
+            free = free and child_free
+            safe = safe and child_safe
+        return uses, free, safe
 
     def _invariants(self, node: nodes.Comprehension) -> list[nodes.Node]:
         """The largest parts of the element and condition that are the same on every pass
@@ -408,12 +522,20 @@ class CodeGenerator:
 
     def rule_inline(self, rule) -> None:
         self.write(f"# rule {rule.index}: {rule.id}", 1)
+        start = len(self.lines)
         self._scope_loop(rule, 1)
         drops = any(isinstance(action.node, nodes.DropRegion) for action in rule.fix)
         # after a drop, later items of this loop (and later rules) no longer see the region
         on_fire = f"fire({rule.index}, region); regions = state.regions" if drops else \
             f"fire({rule.index}, region)"
+        # columns (see `_column_plan`) hold for one rule's loop, when nothing changes in it
+        self.columns = None if rule.fix else []
+        self.loop_depth = 1 if rule.scope == "region" else 0
         self.rule_body(rule, 2, on_fire=on_fire)
+        if self.columns:
+            self.lines.insert(start, "    " + " = ".join(self.columns) + " = None")
+        self.columns = None
+        self.loop_depth = 0
 
     def rule_body(self, rule, indent, on_fire: str, skip: str = "continue") -> None:
         if rule.where is not None:
@@ -503,6 +625,44 @@ class CodeGenerator:
 
 
 _STRING_METHODS = {"lower": "lower", "upper": "upper", "trim": "strip"}  # see builtins.py
+
+
+def _conjuncts(node: nodes.Node) -> list[nodes.Node]:
+    """`a and b and c` -> [a, b, c] in evaluation order (its truth is theirs, in order)."""
+    if isinstance(node, nodes.Logical) and node.operator == "and":
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    return [node]
+
+
+def _cannot_raise(node: nodes.Node) -> bool:
+    """This node's own operation never raises on any JSON operands (its children aside).
+    Built-ins return null on wrong types; `==` is total; `in` a list literal is `==`;
+    `*`, `/`, `%` check their operands. Ordering, `+`, `-` and negation raise on mixed
+    types; a region's `suggestion`/`anomaly` calls the suggester."""
+    if isinstance(node, nodes.Attribute):
+        return node.name not in ("suggestion", "anomaly")
+    if isinstance(node, (nodes.Call, nodes.MethodCall, nodes.ListDisplay, nodes.Logical,
+                         nodes.Index, nodes.Conditional)):
+        return True
+    if isinstance(node, nodes.Compare):
+        return all(operator in ("==", "!=") or (
+            operator in ("in", "not in")
+            and isinstance(node.operands[position + 1], nodes.ListDisplay))
+            for position, operator in enumerate(node.operators))
+    if isinstance(node, nodes.Unary):
+        return node.operator == "not"
+    if isinstance(node, nodes.Binary):
+        return node.operator in ("*", "/", "%")
+    return False
+
+
+def _worth_a_column(node: nodes.Node, variable: str) -> bool:
+    """More than reading one of the region's own slots (a tuple read costs as much)."""
+    if isinstance(node, (nodes.Name, nodes.Literal)):
+        return False
+    return not (isinstance(node, nodes.Attribute) and isinstance(node.value, nodes.Name)
+                and node.value.name == variable
+                and node.name in ("id", "type", "from_name", "to_name", "value", "attrs"))
 
 
 def _worth_hoisting(node: nodes.Node) -> bool:

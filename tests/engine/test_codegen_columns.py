@@ -1,0 +1,85 @@
+"""Per-rule columns (`CodeGenerator._column_plan`): a comprehension over `regions` inside a
+loop reads the parts that depend only on its own variable from a list computed once per
+rule. Same findings as the code without columns, whatever the data (nulls, wrong types,
+parts that raise): a differential test over random annotations."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import lsrules
+from lsrules.dsl import codegen
+
+RULES = [
+    # region-scoped: a filter, two values, the outer parts hoisted
+    ('none(lower(o.text) == lower(region.text) and o.label != region.label '
+     'for o in regions if o.type == "labels")'),
+    # a conjunct that may raise comes first: nothing after it moves
+    'any(o.x > region.x and o.label == "A" for o in regions)',
+    # a filter, then a conjunct that may raise
+    'any(o.label == "A" and o.x > region.x for o in regions)',
+    'count(o.x < 1 and o.label == "B" for o in regions if o.id != region.id) > 0',
+    'all(o.label == "A" or o.x + 1 > region.x for o in regions if o.label != null)',
+    'sum(o.x * 2 for o in regions if o.label in ["A", "B"]) > 3',
+    'none(overlaps(region, o) and o.id != region.id for o in regions if o.type == "labels")',
+    'any(lower(o.label) == "a" and len(o.text) > len(region.text) for o in regions if o.score > 0.5)',
+    'none(contains(o, region) and iou(region, o) > 0.2 for o in regions if o.label == "B")',
+    'min(o.x for o in regions if o.label == region.label and o.id != region.id) != 3',
+]
+NESTED = ('count(any(o.label == r.label and o.x > 1 for o in regions) '
+          'for r in regions if r.type == "labels") > 1')
+
+
+def _ruleset(tmp_path, name):
+    lines = [f"ruleset: {name}", 'version: "1"', "rules:"]
+    for position, text in enumerate(RULES):
+        lines += [f"  - id: rule-{position}", "    severity: warning", "    for: region",
+                  f"    assert: '{text}'"]
+    lines += ["  - id: nested", "    severity: warning", f"    assert: '{NESTED}'"]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("columns")
+    with_columns = lsrules.load(_ruleset(directory, "with"))
+    assert "is not None else [" in with_columns.source  # columns are in use
+    original = codegen.CodeGenerator._column_plan
+    codegen.CodeGenerator._column_plan = lambda self, node: None
+    try:
+        without = lsrules.load(_ruleset(directory, "without"))
+    finally:
+        codegen.CodeGenerator._column_plan = original
+    assert "is not None else [" not in without.source
+    return with_columns, without
+
+
+_ANY = st.one_of(st.none(), st.integers(-1, 4), st.sampled_from([0.5, "a", "A", True, [1]]))
+_ITEMS = st.lists(st.fixed_dictionaries({
+    "id": st.sampled_from(["a", "b", "c", "d", "e", 7]),
+    "type": st.sampled_from(["labels", "rectanglelabels"]),
+    "from_name": st.just("l"),
+    "score": _ANY,
+    "value": st.fixed_dictionaries({
+        "x": _ANY, "y": st.integers(0, 3), "width": st.sampled_from([1, 2.5, "w"]),
+        "height": st.integers(1, 3), "start": st.integers(0, 4), "end": st.integers(0, 6),
+        "text": st.one_of(st.sampled_from(["Ann", "ann", " x", "B"]), _ANY),
+        "labels": st.lists(st.sampled_from(["A", "B", "a"]), max_size=2),
+        "rectanglelabels": st.lists(st.sampled_from(["A", "B"]), max_size=1),
+    }),
+}), max_size=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(result=_ITEMS)
+def test_columns_change_no_finding(engines, result):
+    with_columns, without = engines
+    task, annotation = {"id": 1, "data": {}}, {"id": 2, "result": result}
+    first = with_columns.evaluate(task, annotation)
+    second = without.evaluate(task, annotation)
+    assert [(f.rule, f.region_id, f.message) for f in first.findings] == \
+        [(f.rule, f.region_id, f.message) for f in second.findings]
+    assert first.verdict == second.verdict
