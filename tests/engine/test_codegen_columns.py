@@ -1,7 +1,8 @@
 """Per-rule columns (`CodeGenerator._column_plan`): a comprehension over `regions` inside a
 loop reads the parts that depend only on its own variable from a list computed once per
-rule. Same findings as the code without columns, whatever the data (nulls, wrong types,
-parts that raise): a differential test over random annotations."""
+rule; geometry of two regions is lowered to their boxes and spans (`_lower_geometry`) and
+tested inline. Same findings as the code without either, whatever the data (nulls, wrong
+types, parts that raise): a differential test over random annotations."""
 from __future__ import annotations
 
 import pytest
@@ -47,13 +48,15 @@ def engines(tmp_path_factory):
     directory = tmp_path_factory.mktemp("columns")
     with_columns = lsrules.load(_ruleset(directory, "with"))
     assert "is not None else [" in with_columns.source  # columns are in use
-    original = codegen.CodeGenerator._column_plan
+    assert ".box()" in with_columns.source  # and lowered geometry
+    original, lower = codegen.CodeGenerator._column_plan, codegen._lower_geometry
     codegen.CodeGenerator._column_plan = lambda self, node: None
+    codegen._lower_geometry = lambda node, regions: node
     try:
         without = lsrules.load(_ruleset(directory, "without"))
     finally:
-        codegen.CodeGenerator._column_plan = original
-    assert "is not None else [" not in without.source
+        codegen.CodeGenerator._column_plan, codegen._lower_geometry = original, lower
+    assert "is not None else [" not in without.source and ".box()" not in without.source
     return with_columns, without
 
 

@@ -8,6 +8,7 @@ the fix, and the re-check after a fix.
 """
 from __future__ import annotations
 
+from dataclasses import fields, replace
 
 from lsrules.dsl import nodes
 from lsrules.dsl.builtins import BUILTINS
@@ -100,6 +101,8 @@ class CodeGenerator:
 
     def expr_Call(self, node):
         name = node.function
+        if name in _LOWERED:  # see `_lower_geometry`
+            return self._geometry(name, [self.expr(argument) for argument in node.arguments])
         if name == "has":
             root, keys = self._path(node.arguments[0])
             return f"_has_path({self.expr(root)}, {keys!r})"
@@ -118,6 +121,34 @@ class CodeGenerator:
                                            for argument in node.arguments):
             return f"_region_{name}({arguments})"  # reads the regions' cached corners
         return f"_builtin_{name}({arguments})"
+
+    def _geometry(self, name: str, arguments: list[str]) -> str:
+        """The lowered geometry of two regions, inline: the math of `engine/regions.py`'s
+        region_overlaps / region_contains on their boxes, else their spans (None if neither)."""
+        if name == "__box__":
+            return f"{arguments[0]}.box()"
+        if name == "__span__":
+            return f"{arguments[0]}.span()"
+        if name == "__iou__":
+            return f"_iou_of_boxes({arguments[0]}, {arguments[1]})"
+        first, later = [], []
+        for text in arguments:  # each operand once; a name (hoisted, a column) as it is
+            if text.isidentifier():
+                first.append(text)
+                later.append(text)
+            else:
+                temporary = self.temp()
+                first.append(f"({temporary} := {text})")
+                later.append(temporary)
+        a, b, s, t = later
+        if name == "__overlaps__":
+            boxes = f"{a}[0] < {b}[2] and {b}[0] < {a}[2] and {a}[1] < {b}[3] and {b}[1] < {a}[3]"
+            spans = f"{s}[0] < {t}[1] and {t}[0] < {s}[1]"
+        else:  # __contains__
+            boxes = f"{a}[0] <= {b}[0] and {a}[1] <= {b}[1] and {b}[2] <= {a}[2] and {b}[3] <= {a}[3]"
+            spans = f"{s}[0] <= {t}[0] and {t}[1] <= {s}[1]"
+        return (f"(({boxes}) if {first[0]} is not None and {first[1]} is not None else "
+                f"(({spans}) if {first[2]} is not None and {first[3]} is not None else None))")
 
     def expr_MethodCall(self, node):
         return f"_config_labels(config, {self.expr(node.arguments[0])})"
@@ -538,12 +569,16 @@ class CodeGenerator:
         self.loop_depth = 0
 
     def rule_body(self, rule, indent, on_fire: str, skip: str = "continue") -> None:
+        regions = frozenset(self.region_names)
         if rule.where is not None:
-            self.guard(f"not {self.truth(rule.where.node)}", skip, skip, indent)
+            where = _lower_geometry(rule.where.node, regions)
+            self.guard(f"not {self.truth(where)}", skip, skip, indent)
         if rule.when is not None:
-            self.guard(f"not {self.truth(rule.when.node)}", skip, skip, indent)
+            when = _lower_geometry(rule.when.node, regions)
+            self.guard(f"not {self.truth(when)}", skip, skip, indent)
         if rule.assert_ is not None:
-            self.guard(self.truth(rule.assert_.node), skip, "pass", indent)
+            assert_ = _lower_geometry(rule.assert_.node, regions)
+            self.guard(self.truth(assert_), skip, "pass", indent)
         self.write(on_fire, indent)
 
     def guard(self, condition: str, then: str, on_error: str, indent: int) -> None:
@@ -627,6 +662,52 @@ class CodeGenerator:
 _STRING_METHODS = {"lower": "lower", "upper": "upper", "trim": "strip"}  # see builtins.py
 
 
+_LOWERED = ("__box__", "__span__", "__overlaps__", "__contains__", "__iou__")
+
+
+def _lower_geometry(node: nodes.Node, regions: frozenset) -> nodes.Node:
+    """`overlaps(a, b)`, `contains(a, b)`, `iou(a, b)` of two regions (names bound to
+    regions: `region` in a region rule, a comprehension's variable over `regions`) ->
+    internal calls over the regions' boxes and spans (`__box__(a)`, `__span__(a)`), so that
+    a box is an ordinary part: hoisted before a loop when it is the outer region's, read
+    from a per-rule column when it is the loop variable's, and the per-pair test is inline
+    (the same math as engine/regions.py's region_overlaps / region_contains / region_iou).
+    Internal names start with `__`: no user text can name them (the checker knows only
+    BUILTINS)."""
+    if isinstance(node, nodes.Comprehension):
+        iterable = _lower_geometry(node.iterable, regions)
+        inner = (regions | {node.variable} if _iterates_regions(node.iterable, regions)
+                 else regions - {node.variable})
+        return replace(node, iterable=iterable, element=_lower_geometry(node.element, inner),
+                       condition=None if node.condition is None
+                       else _lower_geometry(node.condition, inner))
+    if (isinstance(node, nodes.Call) and node.function in ("overlaps", "contains", "iou")
+            and len(node.arguments) == 2 and all(
+                isinstance(argument, nodes.Name) and argument.name in regions
+                for argument in node.arguments)):
+        first, second = node.arguments
+        boxes = (nodes.Call(node.span, "__box__", (first,)),
+                 nodes.Call(node.span, "__box__", (second,)))
+        if node.function == "iou":
+            return nodes.Call(node.span, "__iou__", boxes)
+        return nodes.Call(node.span, f"__{node.function}__", boxes + (
+            nodes.Call(node.span, "__span__", (first,)),
+            nodes.Call(node.span, "__span__", (second,))))
+    changes = {}
+    for item in fields(node):
+        value = getattr(node, item.name)
+        if isinstance(value, nodes.Node):
+            lowered = _lower_geometry(value, regions)
+            if lowered is not value:
+                changes[item.name] = lowered
+        elif isinstance(value, tuple) and any(isinstance(part, nodes.Node) for part in value):
+            lowered = tuple(_lower_geometry(part, regions) if isinstance(part, nodes.Node)
+                            else part for part in value)
+            if any(new is not old for new, old in zip(lowered, value)):
+                changes[item.name] = lowered
+    return replace(node, **changes) if changes else node
+
+
 def _conjuncts(node: nodes.Node) -> list[nodes.Node]:
     """`a and b and c` -> [a, b, c] in evaluation order (its truth is theirs, in order)."""
     if isinstance(node, nodes.Logical) and node.operator == "and":
@@ -702,6 +783,7 @@ def _used_names(ruleset) -> set[str]:
 def compile_ruleset(ruleset) -> dict:
     """Generate, compile and execute the ruleset's module; returns its namespace."""
     from lsrules.dsl import runtime
+    from lsrules.dsl.geometry import iou_of_boxes
 
     generator = CodeGenerator(ruleset)
     source = generator.generate()
@@ -721,6 +803,7 @@ def compile_ruleset(ruleset) -> dict:
     }
     for name, builtin in BUILTINS.items():
         module[f"_builtin_{name}"] = builtin.implementation
+    module["_iou_of_boxes"] = iou_of_boxes
     for name, implementation in REGION_GEOMETRY.items():
         module[f"_region_{name}"] = implementation
     module.update(generator.constants)
