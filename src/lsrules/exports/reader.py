@@ -1,7 +1,8 @@
 """Label Studio exports read one task at a time, whatever their size.
 
 An export of a million annotations is several gigabytes, so tasks are parsed as they
-arrive (ijson's C backend for a JSON array, `json.loads` per line for JSONL) and each
+arrive (`json`'s decoder one array element at a time, see `json_array`, with ijson's
+C backend taking over at a task of several megabytes; `json.loads` per line for JSONL) and each
 annotation is handed on with its task before the next task is read: memory stays flat.
 A malformed export stops with one `InputError` naming the file, the task's index (or the
 line, for JSONL) and the JSON path of the problem, never with a Python traceback.
@@ -12,9 +13,10 @@ Formats: `json` (Label Studio JSON: an array of tasks, each with its `annotation
 the first non-space byte (`[` an array, `{` one object per line) and the first object's
 keys (`annotations` or a `data` object make a task; flat records are JSON_MIN).
 
-Known limits: JSON_MIN is lossy (see `json_min`); an integer beyond 64 bits in a JSON
-array switches to ijson's pure-Python parser for the rest of the file (slower, exact), and
-is an error when the export comes from standard input, which cannot be read twice.
+Known limits: JSON_MIN is lossy (see `json_min`); after a giant task, an integer beyond 64
+bits in a JSON array switches to ijson's pure-Python parser for the rest of the file
+(slower, exact), and is an error when the export comes from standard input, which cannot
+be read twice.
 """
 from __future__ import annotations
 
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import ijson
 
 from lsrules.errors import InputError
+from lsrules.exports.json_array import ArrayError, GiantElement, iter_elements
 from lsrules.exports.json_min import LabelingConfig, convert_record, looks_like_json_min
 from lsrules.exports.validation import MalformedTask, json_type, split_task
 
@@ -261,8 +264,26 @@ class ExportReader:
     # -- records: (index, object, line number or 0) -----------------------------------
 
     def _array_records(self) -> Iterator[tuple[int, Any, int]]:
-        parsed = ijson.items(self._source, "item", use_float=True, buf_size=_READ_SIZE)
+        """Elements decoded by `json` (see `json_array`); a giant task hands on to ijson."""
         index = 0
+        try:
+            for value in iter_elements(self._source.read):
+                yield index, value, 0
+                index += 1
+            return
+        except ArrayError as error:
+            if error.index is None:
+                raise InputError(error.message, self.path) from None
+            raise self._error(error.message, error.index, "", 0) from None
+        except GiantElement as giant:
+            source = _CountingSource(self._source, b"[" + giant.pending)
+            source.bytes_read = self._source.bytes_read - len(giant.pending)
+            self._source = source
+        yield from self._ijson_records(index)
+
+    def _ijson_records(self, index: int) -> Iterator[tuple[int, Any, int]]:
+        """ijson's C backend from element `index` on (the source restarts the array there)."""
+        parsed = ijson.items(self._source, "item", use_float=True, buf_size=_READ_SIZE)
         while True:
             try:
                 value = next(parsed)
