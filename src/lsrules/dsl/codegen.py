@@ -562,22 +562,57 @@ class CodeGenerator:
         # columns (see `_column_plan`) hold for one rule's loop, when nothing changes in it
         self.columns = None if rule.fix else []
         self.loop_depth = 1 if rule.scope == "region" else 0
-        self.rule_body(rule, 2, on_fire=on_fire)
+        regions = frozenset(self.region_names)
+        parts = [None if part is None else _lower_geometry(part.node, regions)
+                 for part in (rule.where, rule.when, rule.assert_)]
+        before = []
+        if rule.scope == "region" and not rule.fix:
+            # the parts that do not depend on the region (`len(task.data.text)`) and cannot
+            # raise, once before the loop (the rule changes nothing while it runs)
+            names: dict[str, str] = {}  # the same text computes the same value: once
+            for part in self._rule_invariants([part for part in parts if part is not None]):
+                text = self.expr(part)
+                if text not in names:
+                    names[text] = self.temp()
+                    before.append(f"    {names[text]} = {text}")
+                self.hoisted[id(part)] = names[text]
+        self.rule_body(rule, 2, on_fire=on_fire, parts=parts)
         if self.columns:
-            self.lines.insert(start, "    " + " = ".join(self.columns) + " = None")
+            before.append("    " + " = ".join(self.columns) + " = None")
+        self.lines[start:start] = before
+        self.hoisted.clear()
         self.columns = None
         self.loop_depth = 0
 
-    def rule_body(self, rule, indent, on_fire: str, skip: str = "continue") -> None:
-        regions = frozenset(self.region_names)
-        if rule.where is not None:
-            where = _lower_geometry(rule.where.node, regions)
+    def _rule_invariants(self, parts: list) -> list:
+        found: list = []
+
+        def collect(part):
+            if isinstance(part, nodes.Comprehension):
+                return
+            uses, free, safe = self._scan(part, "region")
+            if not uses and free and safe and _worth_hoisting(part):
+                found.append(part)
+                return
+            for child in part.children():
+                collect(child)
+
+        for part in parts:
+            collect(part)
+        return found
+
+    def rule_body(self, rule, indent, on_fire: str, skip: str = "continue",
+                  parts: list | None = None) -> None:
+        if parts is None:
+            regions = frozenset(self.region_names)
+            parts = [None if part is None else _lower_geometry(part.node, regions)
+                     for part in (rule.where, rule.when, rule.assert_)]
+        where, when, assert_ = parts
+        if where is not None:
             self.guard(f"not {self.truth(where)}", skip, skip, indent)
-        if rule.when is not None:
-            when = _lower_geometry(rule.when.node, regions)
+        if when is not None:
             self.guard(f"not {self.truth(when)}", skip, skip, indent)
-        if rule.assert_ is not None:
-            assert_ = _lower_geometry(rule.assert_.node, regions)
+        if assert_ is not None:
             self.guard(self.truth(assert_), skip, "pass", indent)
         self.write(on_fire, indent)
 
