@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lsrules.dsl import runtime
+from lsrules.dsl.builtins import length
 from lsrules.dsl.codegen import CodeGenerator
 from lsrules.dsl.parser import parse
 
@@ -51,7 +52,9 @@ def _compile(text: str):
     generator = CodeGenerator(ruleset=None)
     sources = {"value": generator.expr(node), "truth": generator.truth(node),
                "falsity": generator.falsity(node)}
-    namespace = {"__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool, "_str": str},
+    namespace = {"__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool, "_str": str,
+                                  "_list": list, "_int": int},
+                 "_index": runtime.index, "_builtin_len": length,
                  "_as_list": runtime.as_list, "_multiply": runtime.multiply,
                  "_divide": runtime.divide, "_modulo": runtime.modulo,
                  "_equal": runtime.equal, "_member": runtime.member}
@@ -82,6 +85,30 @@ def test_conditions_agree_with_three_valued_values(text, annotation):
         return
     assert truth is (value is True), text
     assert falsity is (value is False), text
+
+
+_JSON = st.one_of(_VALUES, st.sampled_from(["", "abc", [], [1, True], {"k": 1}, False, 0, 2.0,
+                                           -1, -4, 7]))
+
+
+@settings(max_examples=600, deadline=None)
+@given(_JSON, _JSON)
+def test_inlined_index_len_and_number_equality_agree_with_the_runtime(first, second):
+    # `a[b]`, `len(a)` and `a == <number>` are inlined for the common types; the runtime
+    # helpers (`index`, `length`, `equal`) are the reference for every value
+    annotation = {"a": first, "b": second}
+    found = _compile("annotation.a[annotation.b]")["value"](annotation)
+    expected = runtime.index(first, second)
+    assert found == expected and found.__class__ is expected.__class__
+    assert _compile("len(annotation.a)")["value"](annotation) == length(first)
+    for literal in ("1", "0", "2.0", "-1"):
+        number = float(literal) if "." in literal else int(literal)
+        for operator, expected in (("==", runtime.equal(first, number)),
+                                   ("!=", not runtime.equal(first, number))):
+            compiled = _compile(f"annotation.a {operator} {literal}")
+            assert compiled["value"](annotation) is expected, (first, operator, literal)
+            assert compiled["truth"](annotation) is expected, (first, operator, literal)
+            assert compiled["falsity"](annotation) is (not expected), (first, operator, literal)
 
 
 def test_conditions_are_plain_booleans_without_three_valued_temporaries():

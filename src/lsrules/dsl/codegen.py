@@ -97,7 +97,12 @@ class CodeGenerator:
         return f"_get({self.expr(node.value)}, {node.name!r})"
 
     def expr_Index(self, node):
-        return f"_index({self.expr(node.value)}, {self.expr(node.index)})"
+        # inline for a string or list and an int in range (`text[region.start]`); `&`
+        # evaluates both operands, so `_index` gets both when the fast path does not apply
+        value, key = self.temp(), self.temp()
+        return (f"({value}[{key}] if (({value} := {self.expr(node.value)}).__class__ is _str "
+                f"or {value}.__class__ is _list) & (({key} := {self.expr(node.index)}).__class__ "
+                f"is _int) and -len({value}) <= {key} < len({value}) else _index({value}, {key}))")
 
     def expr_Call(self, node):
         name = node.function
@@ -116,6 +121,10 @@ class CodeGenerator:
             value = self.temp()
             return (f"({value}.{_STRING_METHODS[name]}() if ({value} := "
                     f"{self.expr(node.arguments[0])}).__class__ is _str else None)")
+        if name == "len" and len(node.arguments) == 1:  # inlined for strings and lists
+            value = self.temp()
+            return (f"(len({value}) if ({value} := {self.expr(node.arguments[0])}).__class__ "
+                    f"is _str or {value}.__class__ is _list else _builtin_len({value}))")
         arguments = ", ".join(self.expr(argument) for argument in node.arguments)
         if name in REGION_GEOMETRY and all(self._is_region(argument)
                                            for argument in node.arguments):
@@ -476,6 +485,11 @@ class CodeGenerator:
                 if (isinstance(literal, nodes.Literal) and literal.value.__class__ is bool
                         and not isinstance(other_node, nodes.Literal)):
                     return f"{other} {'is' if operator == '==' else 'is not'} {literal.value}"
+            if (left_name is not None and isinstance(right_node, nodes.Literal)
+                    and right_node.value.__class__ in (int, float)):
+                # a number equals in JSON what Python says it does, unless it is a boolean
+                test = f"({left} == {right} and {left_name}.__class__ is not bool)"
+                return test if operator == "==" else f"(not {test})"
             if left_name is not None:  # the temporary `left` binds: test its type first;
                 # a string equals in Python exactly when it does in JSON
                 return (f"({left_name} {operator} {right} if {left}.__class__ is _str else "
@@ -828,7 +842,7 @@ def compile_ruleset(ruleset) -> dict:
         "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool,
                          "True": True, "False": False, "None": None},
         "_DATA_ERRORS": runtime.DATA_ERRORS, "_NO_REGION": (None,), "_ONCE": (None,),
-        "_str": str,
+        "_str": str, "_list": list, "_int": int,
         "_get": runtime.get, "_path": runtime.path, "_has_path": runtime.has_path,
         "_index": runtime.index, "_multiply": runtime.multiply, "_divide": runtime.divide,
         "_modulo": runtime.modulo, "_as_list": runtime.as_list, "_sum_of": runtime.sum_of,
