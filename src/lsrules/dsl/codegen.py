@@ -406,10 +406,13 @@ class CodeGenerator:
     def expr_Compare(self, node):
         parts = []
         values = [self.expr(operand) for operand in node.operands]
-        temps = [self.temp() for _ in values]
+        # an operand that is already a name (a hoisted part, a column value) needs no temporary
+        temps = [value if value.isidentifier() else self.temp() for value in values]
+        bound = [value if value.isidentifier() else f"({name} := {value})"
+                 for value, name in zip(values, temps)]
         for position, operator in enumerate(node.operators):
-            left = f"({temps[position]} := {values[position]})" if position == 0 else temps[position]
-            right_value = f"({temps[position + 1]} := {values[position + 1]})"
+            left = bound[position] if position == 0 else temps[position]
+            right_value = bound[position + 1]
             a, b = (left, right_value)
             if operator in ("==", "!="):
                 parts.append(f"({self._pair(operator, a, b, node, position, temps[position])})")
@@ -507,10 +510,15 @@ class CodeGenerator:
         if negate and len(node.operators) > 1:
             return f"(({self.expr_Compare(node)}) is False)"
         operands = []  # (text at first use, text at later use, can be null)
+        # `x == "literal"` reads each side once: no temporaries (Python's `==` is JSON's)
+        single = len(node.operators) == 1 and node.operators[0] in ("==", "!=") and (
+            _is_plain(node.operands[0]) or _is_plain(node.operands[1]))
         for operand in node.operands:
             value = self.expr(operand)
-            if _is_value(operand):
+            if _is_value(operand) or single:
                 operands.append((value, value, False))
+            elif value.isidentifier():  # a hoisted part or a column value: already a name
+                operands.append((value, value, True))
             else:
                 name = self.temp()
                 operands.append((f"({name} := {value})", name, True))
