@@ -34,24 +34,50 @@ FIELDS = frozenset(VALUE_FIELDS | ITEM_FIELDS | {"label", "labels", "attrs", "su
 class Region(Record):
     """One region of an annotation; reads from (and fixes write to) its result items."""
 
+    # `labels` and `label` are plain slots (rules read them often: a slot read is the
+    # cheapest attribute there is); when unset, `__getattr__` computes both
     __slots__ = ("id", "type", "from_name", "to_name", "item", "value", "attrs", "items",
-                 "dropped", "context", "_box", "_span", "_labels")
+                 "dropped", "context", "_box", "_span", "labels", "label")
 
-    def __init__(self, item: dict):
+    def __init__(self, item: dict, region_id=_UNSET, kind=_UNSET):
+        """`region_id` and `kind` are the item's id and type (build_regions read them)."""
         self.item = item
-        self.id = item.get("id")
-        self.type = item.get("type")
+        self.id = item.get("id") if region_id is _UNSET else region_id
+        self.type = kind = item.get("type") if kind is _UNSET else kind
         self.from_name = item.get("from_name")
         self.to_name = item.get("to_name")
         value = item.get("value")
-        self.value = value if value.__class__ is dict else {}
+        if value.__class__ is dict:
+            self.value = value
+            # the usual case, known at once: the type's own key holds a list of labels (no
+            # other item of the region can change that; taxonomy paths need their leaves)
+            found = value.get(kind)
+            if found.__class__ is list and kind != "taxonomy":
+                self.labels = found
+                self.label = found[0] if found else None
+        else:
+            self.value = {}
         self.attrs: dict = {}
         self.items = [item]
         self.dropped = False
         self.context = None  # the evaluation, for suggester-backed fields
         self._box = _UNSET
         self._span = _UNSET
-        self._labels = _UNSET
+
+    def __getattr__(self, name: str):
+        """Only for unset slots: `labels`/`label` outside the usual case, or after a fix."""
+        if name != "labels" and name != "label":
+            raise AttributeError(name)
+        labels = self.labels = self._find_labels()
+        label = self.label = labels[0] if labels else None
+        return labels if name == "labels" else label
+
+    def _forget_labels(self) -> None:
+        for name in ("labels", "label"):
+            try:
+                delattr(self, name)
+            except AttributeError:
+                pass
 
     def box(self):
         """(x0, y0, x1, y1), computed once: pairwise rules (iou, overlaps) ask for it often."""
@@ -71,13 +97,14 @@ class Region(Record):
         """A fix wrote to this region: forget what was derived from its value."""
         self._box = _UNSET
         self._span = _UNSET
-        self._labels = _UNSET
+        self._forget_labels()
 
     def add(self, item: dict) -> None:
         """Another result item with this region's id (per-region choices, text, ...)."""
         self.items.append(item)
         value = item.get("value")
         self.attrs[item.get("from_name")] = value if value.__class__ is dict else {}
+        self._forget_labels()  # the labels may come from the other items' values
 
     @property
     def label_key(self) -> str | None:
@@ -88,14 +115,6 @@ class Region(Record):
             if key in value:
                 return key
         return None
-
-    @property
-    def labels(self) -> list | None:
-        """The region's labels, computed once (rules read `region.label` often)."""
-        found = self._labels
-        if found is _UNSET:
-            found = self._labels = self._find_labels()
-        return found
 
     def _find_labels(self) -> list | None:
         key = self.label_key
@@ -110,13 +129,6 @@ class Region(Record):
         if isinstance(found, list):
             return _leaves(found, key)
         return None if found is None else [found]
-
-    @property
-    def label(self):
-        labels = self._labels
-        if labels is _UNSET:
-            labels = self.labels
-        return labels[0] if labels else None
 
     def field(self, name: str):
         if name in VALUE_FIELDS:
@@ -202,7 +214,8 @@ def build_regions(result) -> tuple[list[Region], list[dict]]:
     for item in result:
         if item.__class__ is not dict:
             continue
-        if item.get("type") == "relation":
+        kind = item.get("type")
+        if kind == "relation":
             relations.append(item)
             continue
         region_id = item.get("id")
@@ -211,8 +224,8 @@ def build_regions(result) -> tuple[list[Region], list[dict]]:
             if existing is not None:
                 existing.add(item)
                 continue
-            region = by_id[region_id] = Region(item)
+            region = by_id[region_id] = Region(item, region_id, kind)
         else:
-            region = Region(item)
+            region = Region(item, region_id, kind)
         regions.append(region)
     return regions, relations
