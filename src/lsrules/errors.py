@@ -49,8 +49,12 @@ class InputError(LsrulesError):
         if json_path:
             where += f" at {json_path}"
         super().__init__(message, where)
+        self.file = file
         self.task_index = task_index
         self.json_path = json_path
+
+    def __reduce__(self):  # as raised in a worker of `run --jobs`, with its location
+        return (type(self), (self.message, self.file, self.task_index, self.json_path))
 
 
 class ExpressionError(Exception):

@@ -152,3 +152,75 @@ def test_a_dying_worker_is_a_clear_error_not_a_hang(tmp_path):
     assert finished.returncode == 2, finished.stderr
     assert "worker process" in finished.stderr and "Traceback" not in finished.stderr
     assert not output.exists()
+
+
+# -- JSONL with --jobs: the workers parse the lines ---------------------------------------
+
+def _vehicles_jsonl(path: Path, copies: int = 3) -> list[dict]:
+    """The vehicles sample as JSONL, repeated so that it spans several batches of 256
+    tasks, with a task without annotations, a blank line and an old `completions` task."""
+    tasks = json.loads(VEHICLES_EXPORT.read_text())
+    many = []
+    for copy in range(copies * (300 // len(tasks) + 1)):
+        for task in tasks:
+            many.append({**task, "id": len(many) + 1})
+    many[5] = {"id": 6, "data": many[5]["data"]}  # never labelled
+    many[7] = {key: value for key, value in many[7].items() if key != "annotations"}
+    many[7]["completions"] = tasks[0]["annotations"]
+    lines = [json.dumps(task, ensure_ascii=False) for task in many]
+    lines.insert(10, "   ")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return many
+
+
+@pytest.mark.parametrize("lenient", [False, True])
+def test_jsonl_with_two_jobs_gives_what_one_job_gives(tmp_path, capsys, lenient):
+    export = tmp_path / "export.jsonl"
+    _vehicles_jsonl(export)
+    outputs = {}
+    for jobs in ("1", "2"):
+        decisions, fixed = tmp_path / f"d{jobs}.jsonl", tmp_path / f"f{jobs}.jsonl"
+        code = main(["run", VEHICLES, "--input", str(export), "--output", str(decisions),
+                     "--fixed", str(fixed), "--jobs", jobs, "--fail-on", "never",
+                     *(["--lenient"] if lenient else [])])
+        outputs[jobs] = (code, [without_time(r) for r in read_jsonl(decisions)],
+                         fixed.read_bytes(), capsys.readouterr().err)
+    assert outputs["1"][0] == outputs["2"][0] == 0
+    assert len(outputs["1"][1]) > 512  # more than two batches
+    assert outputs["1"][1] == outputs["2"][1]
+    assert outputs["1"][2] == outputs["2"][2]
+    fixed_tasks = [json.loads(line) for line in outputs["2"][2].decode().splitlines()]
+    assert fixed_tasks[5] == {"id": 6, "annotations": [], "data": fixed_tasks[5]["data"]}
+    assert outputs["1"][3] == outputs["2"][3]  # the summary
+
+
+def _bad_line(position: int, text: bytes):
+    def make(path: Path) -> None:
+        many = _vehicles_jsonl(path)
+        lines = path.read_bytes().splitlines()
+        lines[position] = text if text != b"DROP_VALUE" else json.dumps(
+            {**many[position - 1], "annotations": [{"id": 1, "result": [
+                {"id": "a", "from_name": "label", "to_name": "image",
+                 "type": "rectanglelabels"}]}]}).encode()
+        path.write_bytes(b"\n".join(lines) + b"\n")
+    return make
+
+
+@pytest.mark.parametrize("make_export, where", [
+    (_bad_line(600, b'{"id": 1, "data": '), ":601:19: task #599: invalid JSON"),
+    (_bad_line(700, b"[1, 2]"), ":701: task #699: each line must be a JSON object"),
+    (_bad_line(300, b"DROP_VALUE"), ":301: task #299 at annotations[0].result[0]: a result item needs"),
+    (_bad_line(400, b'{"data": "x\xff"}'), ":401: task #399: not valid UTF-8 (byte 12 "),
+])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_bad_jsonl_line_in_a_late_batch_exits_2_and_leaves_no_output(
+        tmp_path, capsys, make_export, where, jobs):
+    export = tmp_path / "export.jsonl"
+    make_export(export)
+    output, fixed = tmp_path / "decisions.jsonl", tmp_path / "fixed.jsonl"
+    code = main(["run", VEHICLES, "--input", str(export), "--output", str(output),
+                 "--fixed", str(fixed), "--jobs", jobs])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.jsonl"]
+    assert error[-1].startswith(f"lsrules: {export}{where}"), error

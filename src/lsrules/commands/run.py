@@ -3,11 +3,18 @@
 Decisions go out as JSONL (in input order), the corrected export with `--fixed`, and a
 summary table on stderr. With `streams:`, each annotation is then fed, in export order, to
 the stream rules, and a stream finding is written as its own record right after the
-decision of the annotation that triggered it (see `lsrules.streams.decisions`). Outputs are written to temporary files and renamed at the end, so
-a malformed export (exit 2) leaves nothing half-written behind.
+decision of the annotation that triggered it (see `lsrules.streams.decisions`). Outputs
+are written to temporary files and renamed at the end, so a malformed export (exit 2)
+leaves nothing half-written behind.
+
+With `--jobs N`, batches of annotations go to N worker processes and come back in order.
+A JSONL file (without stream rules) goes to the workers as raw lines, which they parse and
+evaluate, so the main process only moves bytes; otherwise the main process reads the
+export and sends the parsed tasks.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -59,6 +66,41 @@ def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
     return results
 
 
+def _evaluate_lines(batch: list[tuple[int, int, bytes]], path: str, strict_items: bool,
+                    fixed: bool) -> list[tuple]:
+    """Parse and evaluate JSONL lines in a worker: per task, (decision JSON lines, the fixed
+    task's JSON line or None, and per annotation (verdict, fired rule ids, any warning,
+    annotator))."""
+    from lsrules.engine.patch import apply_patch
+    from lsrules.exports.lines import decode_line, parse_line
+    from lsrules.exports.validation import MalformedTask, split_task
+    from lsrules.exports.writer import dumps, with_annotations
+    from lsrules.errors import InputError
+
+    results = []
+    for index, line_number, line in batch:
+        value = parse_line(decode_line(line, path, index, line_number), path, index,
+                           line_number)
+        try:
+            task, annotations = split_task(value, strict_items)
+        except MalformedTask as problem:
+            raise InputError(problem.message, f"{path}:{line_number}", index,
+                             problem.json_path) from None
+        evaluated = _evaluate_batch([(task, annotation, annotations[:position]
+                                      + annotations[position + 1:])
+                                     for position, annotation in enumerate(annotations)])
+        fixed_line = None
+        if fixed:
+            corrected = [apply_patch(annotation, patch) if patch else annotation
+                         for annotation, (_, patch, *_) in zip(annotations, evaluated)]
+            fixed_line = dumps(with_annotations(task, corrected))
+        results.append(([line for line, *_ in evaluated], fixed_line,
+                        [(verdict, fired, warned, annotator_of(annotation))
+                         for annotation, (_, _, verdict, fired, warned, _)
+                         in zip(annotations, evaluated)]))
+    return results
+
+
 def run(args) -> int:
     import lsrules
     from lsrules.engine.patch import apply_patch
@@ -75,9 +117,7 @@ def run(args) -> int:
     jobs = args.jobs or os.cpu_count() or 1
     reader = iter_annotations(args.input, args.format, labeling_config=engine.config,
                               strict_items=not args.lenient)
-    verdicts: Counter = Counter()
-    rules: Counter = Counter()
-    annotators: dict = {}
+    tally = Tally()
     progress = Progress(reader, enabled=sys.stderr.isatty() and not args.no_progress)
     with ExitStack() as stack:
         stack.enter_context(reader)
@@ -86,6 +126,7 @@ def run(args) -> int:
         if args.fixed:
             fixed_stream = stack.enter_context(AtomicOutput(args.fixed))
             fixed_writer = stack.enter_context(FixedExportWriter(fixed_stream, source=reader))
+        ahead = AHEAD_PER_JOB * jobs if jobs > 1 else 1
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -98,24 +139,49 @@ def run(args) -> int:
             global _ENGINE
             _ENGINE = engine
             submit = lambda batch: _Done(_evaluate_batch(batch))  # noqa: E731
-        for items, results in _evaluated(reader, submit, ahead=AHEAD_PER_JOB * jobs
-                                         if jobs > 1 else 1):
-            for item, (line, patch, *counts) in zip(items, results):
-                output.write(line)
-                output.write("\n")
-                if fixed_writer is not None:
-                    annotation = apply_patch(item.annotation, patch) if patch else item.annotation
-                    fixed_writer.write(item, annotation)
-                route = counts.pop()
-                _count(counts, item, verdicts, rules, annotators)
-                if streams is not None:
-                    _feed_streams(streams, item, counts, route, output, stream_counts)
-            progress.update(len(items))
+        if jobs > 1 and streams is None and reader.format == "jsonl" and args.input != "-":
+            _run_lines(args, pool, ahead, output, fixed_writer, tally, progress)
+        else:
+            for items, results in _in_order(_batches(reader), lambda items: submit(
+                    [(i.task, i.annotation, i.others) for i in items]), ahead):
+                for item, (line, patch, verdict, fired, warned, route) in zip(items, results):
+                    output.write(line)
+                    output.write("\n")
+                    if fixed_writer is not None:
+                        annotation = (apply_patch(item.annotation, patch) if patch
+                                      else item.annotation)
+                        fixed_writer.write(item, annotation)
+                    tally.add(verdict, fired, warned, annotator_of(item.annotation))
+                    if streams is not None:
+                        _feed_streams(streams, item, (verdict, fired, warned), route, output,
+                                      stream_counts)
+                progress.update(len(items))
         progress.close()
-    print_summary(verdicts, rules, annotators)
+    print_summary(tally.verdicts, tally.rules, tally.annotators)
     if streams is not None:
         print_stream_summary(stream_counts)
-    return exit_code(verdicts + stream_counts, args.fail_on)
+    return exit_code(tally.verdicts + stream_counts, args.fail_on)
+
+
+def _run_lines(args, pool, ahead, output, fixed_writer, tally, progress) -> None:
+    """JSONL with workers: they parse the lines (`_evaluate_lines`); here, bytes move."""
+    from lsrules.exports.lines import RawLines
+
+    lines = RawLines(args.input)
+    progress.reader = lines
+    evaluate = functools.partial(_evaluate_lines, path=args.input,
+                                 strict_items=not args.lenient, fixed=fixed_writer is not None)
+    for _, results in _in_order(_batches(lines), lambda batch: pool.submit(evaluate, batch),
+                                ahead):
+        for decision_lines, fixed_line, counts in results:
+            for line in decision_lines:
+                output.write(line)
+                output.write("\n")
+            if fixed_writer is not None:
+                fixed_writer.write_serialized(fixed_line)
+            for verdict, fired, warned, annotator in counts:
+                tally.add(verdict, fired, warned, annotator)
+            progress.update(len(counts))
 
 
 def _feed_streams(streams, item, counts, route, output, stream_counts) -> None:
@@ -151,12 +217,25 @@ class _Done:
         return self.value
 
 
-def _evaluated(reader, submit, ahead: int):
-    """Yield (items, results) pairs in input order, with at most `ahead` batches in flight.
+def _batches(iterable, size: int = BATCH):
+    """Lists of `size` consecutive elements (the last one shorter)."""
+    batch: list = []
+    for element in iterable:
+        batch.append(element)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
-    The reader runs here, in the main thread (a malformed export raises here, at once); the
-    bound keeps memory flat when the consumer (e.g. the stream rules, in order) is slower
-    than the pool. A worker that dies raises BrokenProcessPool instead of hanging."""
+
+def _in_order(batches, submit, ahead: int):
+    """Yield (batch, result) pairs in input order, with at most `ahead` batches in flight.
+
+    The batches are read here, in the main thread (a malformed export raises here, at
+    once); the bound keeps memory flat when the consumer (e.g. the stream rules, in order)
+    is slower than the pool. A worker that dies raises BrokenProcessPool instead of
+    hanging."""
     from collections import deque
     from concurrent.futures.process import BrokenProcessPool
 
@@ -164,36 +243,41 @@ def _evaluated(reader, submit, ahead: int):
 
     pending: deque = deque()
     try:
-        batch: list = []
-        for item in reader:
-            batch.append(item)
-            if len(batch) >= BATCH:
-                pending.append((batch, submit([(i.task, i.annotation, i.others)
-                                               for i in batch])))
-                batch = []
-                if len(pending) >= ahead:
-                    items, future = pending.popleft()
-                    yield items, future.result()
-        if batch:
-            pending.append((batch, submit([(i.task, i.annotation, i.others) for i in batch])))
+        for batch in batches:
+            pending.append((batch, submit(batch)))
+            if len(pending) >= ahead:
+                done, future = pending.popleft()
+                yield done, future.result()
         while pending:
-            items, future = pending.popleft()
-            yield items, future.result()
+            done, future = pending.popleft()
+            yield done, future.result()
     except BrokenProcessPool as error:
         raise LsrulesError(f"a worker process of --jobs died ({error}); try --jobs 1") from None
 
 
-def _count(counts, item, verdicts, rules, annotators) -> None:
-    verdict, fired, warned = counts
-    verdicts[verdict] += 1
-    for rule_id in fired:
-        rules[rule_id] += 1
-    verdicts["_warning"] += warned
-    annotator = item.annotation.get("completed_by")
+def annotator_of(annotation: dict) -> str:
+    """Who made an annotation, as the summary names them."""
+    annotator = annotation.get("completed_by")
     if isinstance(annotator, dict):
         annotator = annotator.get("id") or annotator.get("email")
-    counts = annotators.setdefault(str(annotator), Counter())
-    counts[verdict] += 1
+    return str(annotator)
+
+
+class Tally:
+    """The counts behind the summary and the exit code."""
+
+    def __init__(self):
+        self.verdicts: Counter = Counter()
+        self.rules: Counter = Counter()
+        self.annotators: dict[str, Counter] = {}
+
+    def add(self, verdict: str, fired: list[str], warned: bool, annotator: str) -> None:
+        self.verdicts[verdict] += 1
+        self.verdicts["_warning"] += warned
+        for rule_id in fired:
+            self.rules[rule_id] += 1
+        counts = self.annotators.setdefault(annotator, Counter())
+        counts[verdict] += 1
 
 
 def print_summary(verdicts, rules, annotators) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import io
-import json
 import os
 import stat
 import sys
@@ -37,7 +36,8 @@ import ijson
 from lsrules.errors import InputError
 from lsrules.exports.json_array import ArrayError, GiantElement, iter_elements
 from lsrules.exports.json_min import LabelingConfig, convert_record, looks_like_json_min
-from lsrules.exports.validation import MalformedTask, json_type, split_task
+from lsrules.exports.lines import decode_line, parse_line
+from lsrules.exports.validation import MalformedTask, split_task
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -337,24 +337,11 @@ class ExportReader:
         index = 0
         lines = io.BufferedReader(_RawSource(self._source), buffer_size=_READ_SIZE)
         for line_number, line in enumerate(lines, 1):
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise self._error(f"not valid UTF-8 (byte {error.start + 1} of the line)",
-                                  index, "", line_number) from None
+            text = decode_line(line, self.path, index, line_number)
             del line  # a 50 MB line is then held once as text, not also as bytes
             if not text.strip():
                 continue
-            try:
-                value = json.loads(text)
-            except json.JSONDecodeError as error:
-                raise InputError(f"invalid JSON: {error.msg}",
-                                 f"{self.path}:{line_number}:{error.colno}", index) from None
-            except RecursionError:
-                raise self._error("JSON nested too deeply", index, "", line_number) from None
-            if not isinstance(value, dict):
-                raise self._error(f"each line must be a JSON object (one task), found "
-                                  f"{json_type(value)}", index, "", line_number)
+            value = parse_line(text, self.path, index, line_number)
             del text
             yield index, value, line_number
             index += 1

@@ -182,7 +182,11 @@ class FixedExportWriter:
             self._write_task(task, task_annotations)
 
     def _write_task(self, task: dict, annotations: list[dict]) -> None:
-        text = dumps(with_annotations(task, annotations))
+        self.write_serialized(dumps(with_annotations(task, annotations)))
+
+    def write_serialized(self, text: str) -> None:
+        """Write the next task as `dumps(with_annotations(...))` already wrote it (in a
+        worker of `run --jobs`); the caller keeps input order."""
         if self.lines:
             self.output.write(text + "\n")
         else:
