@@ -1,8 +1,10 @@
 """Per-rule columns (`CodeGenerator._column_plan`): a comprehension over `regions` inside a
 loop reads the parts that depend only on its own variable from a list computed once per
 rule; geometry of two regions is lowered to their boxes and spans (`_lower_geometry`) and
-tested inline. Same findings as the code without either, whatever the data (nulls, wrong
-types, parts that raise): a differential test over random annotations."""
+tested inline; region-independent parts of a region rule are computed before its loop; a
+condition that is one any/all/none is a `for` loop. Same findings as the code without any
+of these, whatever the data (nulls, wrong types, parts that raise): a differential test
+over random annotations."""
 from __future__ import annotations
 
 import pytest
@@ -57,12 +59,16 @@ def engines(tmp_path_factory):
     codegen.CodeGenerator._column_plan = lambda self, node: None
     codegen.CodeGenerator._rule_invariants = lambda self, parts: []
     codegen._lower_geometry = lambda node, regions: node
+    codegen.CodeGenerator.loop_statements = False
     try:
         without = lsrules.load(_ruleset(directory, "without"))
     finally:
         codegen.CodeGenerator._column_plan, codegen._lower_geometry = original, lower
         codegen.CodeGenerator._rule_invariants = invariants
+        codegen.CodeGenerator.loop_statements = True
     assert "is not None else [" not in without.source and ".box()" not in without.source
+    assert ": continue\n" in with_columns.source.split("for v_o in")[1]  # a loop statement
+    assert "any(" in without.source
     return with_columns, without
 
 

@@ -20,6 +20,8 @@ ROOTS = ("task", "annotation", "regions", "relations", "others", "annotator", "s
 
 
 class CodeGenerator:
+    loop_statements = True  # see `guard_node` (a test compares with the expression form)
+
     def __init__(self, ruleset):
         self.ruleset = ruleset
         self.lines: list[str] = []
@@ -163,6 +165,31 @@ class CodeGenerator:
         return f"_config_labels(config, {self.expr(node.arguments[0])})"
 
     def expr_Comprehension(self, node):
+        bound, target, iterable, condition, element, kind = self._comprehension(node)
+        loop = f"for {target} in {iterable}{' if ' + condition if condition else ''}"
+        if kind == "any":
+            result = f"any({element} {loop})"
+        elif kind == "all":
+            result = f"all({element} {loop})"
+        elif kind == "none":
+            result = f"(not any({element} {loop}))"
+        elif kind == "count":
+            result = f"sum(1 {loop} if {element})"
+        elif kind == "sum":
+            result = f"_sum_of([{element} {loop}])"
+        elif kind == "min":
+            result = f"_min_of([{element} {loop}])"
+        elif kind == "max":
+            result = f"_max_of([{element} {loop}])"
+        else:
+            result = f"[{element} {loop}]"
+        if not bound:
+            return result
+        return "(" + ", ".join(f"({name} := {text})" for name, text in bound) + f", {result})[-1]"
+
+    def _comprehension(self, node):
+        """The pieces of a comprehension: (temporaries bound before the loop as (name,
+        text), loop target, iterable, condition or "", element, kind)."""
         variable = "v_" + node.variable
         is_region = _iterates_regions(node.iterable, self.region_names)
         # Python forbids `:=` inside a comprehension's iterable, and evaluates the iterable
@@ -173,12 +200,12 @@ class CodeGenerator:
             iterable = f"_as_list({iterable})"
         if ":=" in iterable:
             name = self.temp()
-            bound.append(f"({name} := {iterable})")
+            bound.append((name, iterable))
             iterable = name
         invariants = self._invariants(node)
         for part in invariants:
             name = self.temp()
-            bound.append(f"({name} := {self.expr(part)})")
+            bound.append((name, self.expr(part)))
             self.hoisted[id(part)] = name
         kind = node.kind
         predicate = kind in ("any", "all", "none", "count")
@@ -198,7 +225,7 @@ class CodeGenerator:
         rows: list = []
         if plan is None:
             element = self.truth(node.element) if predicate else self.expr(node.element)
-            condition = f" if {self.truth(node.condition)}" if node.condition else ""
+            condition = self.truth(node.condition) if node.condition else ""
         else:
             filters, values, conditions, elements = plan
             # the column: the items that pass the moved filters, each with its values
@@ -211,8 +238,8 @@ class CodeGenerator:
                 target = f"{variable}, {', '.join(name for _, name in rows)}"
             else:
                 row = variable
-            bound.append(f"({column} := {column} if {column} is not None else "
-                            f"[{row} for {variable} in regions{test}])")
+            bound.append((column, f"{column} if {column} is not None else "
+                                  f"[{row} for {variable} in regions{test}]"))
             iterable = column
             for part, name in rows:
                 self.hoisted[id(part)] = name
@@ -221,8 +248,7 @@ class CodeGenerator:
             else:
                 element = ("(" + " and ".join(self.truth(part) for part in elements) + ")"
                            if elements else "True")
-            condition = (f" if {' and '.join(self.truth(part) for part in conditions)}"
-                         if conditions else "")
+            condition = " and ".join(self.truth(part) for part in conditions)
             for part, _name in rows:
                 del self.hoisted[id(part)]
         self.loop_depth -= 1
@@ -230,24 +256,7 @@ class CodeGenerator:
         self.locals = saved_locals
         for part in invariants:
             del self.hoisted[id(part)]
-        loop = f"for {target} in {iterable}{condition}"
-        if kind == "any":
-            result = f"any({element} {loop})"
-        elif kind == "all":
-            result = f"all({element} {loop})"
-        elif kind == "none":
-            result = f"(not any({element} {loop}))"
-        elif kind == "count":
-            result = f"sum(1 {loop} if {element})"
-        elif kind == "sum":
-            result = f"_sum_of([{element} {loop}])"
-        elif kind == "min":
-            result = f"_min_of([{element} {loop}])"
-        elif kind == "max":
-            result = f"_max_of([{element} {loop}])"
-        else:
-            result = f"[{element} {loop}]"
-        return f"({', '.join(bound)}, {result})[-1]" if bound else result
+        return bound, target, iterable, condition, element, kind
 
     def _column_plan(self, node: nodes.Comprehension):
         """Per-rule columns: a comprehension over `regions` inside a loop (the rule's region
@@ -631,12 +640,42 @@ class CodeGenerator:
                      for part in (rule.where, rule.when, rule.assert_)]
         where, when, assert_ = parts
         if where is not None:
-            self.guard(f"not {self.truth(where)}", skip, skip, indent)
+            self.guard_node(where, True, skip, skip, indent)
         if when is not None:
-            self.guard(f"not {self.truth(when)}", skip, skip, indent)
+            self.guard_node(when, True, skip, skip, indent)
         if assert_ is not None:
-            self.guard(self.truth(assert_), skip, "pass", indent)
+            self.guard_node(assert_, False, skip, "pass", indent)
         self.write(on_fire, indent)
+
+    def guard_node(self, node, negate: bool, then: str, on_error: str, indent: int) -> None:
+        """`if (not) <truth of node>: then`, inside the rule's try. A condition that is one
+        any/all/none is written as a `for` loop with `break` (statements, not a generator:
+        no frame resumed per item, and its temporaries are the function's plain locals)."""
+        self.write("try:", indent)
+        if (self.loop_statements and isinstance(node, nodes.Comprehension)
+                and node.kind in ("any", "all", "none")):
+            truth = self._loop_statements(node, indent + 1)
+        else:
+            truth = self.truth(node)
+        self.write(f"if {'not ' if negate else ''}{truth}: {then}", indent + 1)
+        self.write("except _DATA_ERRORS:", indent)
+        self.write(on_error, indent + 1)
+
+    def _loop_statements(self, node, indent: int) -> str:
+        """Writes any/all/none as a loop; returns the name (or `not` name) of its truth."""
+        bound, target, iterable, condition, element, kind = self._comprehension(node)
+        for name, text in bound:
+            self.write(f"{name} = {text}", indent)
+        flag = self.temp()
+        self.write(f"{flag} = {kind == 'all'}", indent)
+        self.write(f"for {target} in {iterable}:", indent)
+        if condition:
+            self.write(f"if not ({condition}): continue", indent + 1)
+        if kind == "all":
+            self.write(f"if not ({element}): {flag} = False; break", indent + 1)
+            return flag
+        self.write(f"if {element}: {flag} = True; break", indent + 1)
+        return flag if kind == "any" else f"(not {flag})"
 
     def guard(self, condition: str, then: str, on_error: str, indent: int) -> None:
         self.write("try:", indent)
