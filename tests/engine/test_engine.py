@@ -158,3 +158,22 @@ def test_wrong_types_in_data_make_the_condition_null_not_a_crash(tmp_path):
     decision = engine.evaluate(TASK, annotation)
     assert decision.verdict == "reject"
     assert [finding.region_id for finding in decision.findings] == ["a", "b"]
+
+
+def test_a_fix_action_reads_the_labels_the_previous_action_wrote(tmp_path):
+    # a region's labels are plain slots kept up to date after every write of a fix
+    engine = engine_for(tmp_path, """\
+        - id: relabel
+          severity: info
+          for: region
+          when: region.label == "car"
+          fix:
+            - set region.label = "Car"
+            - add_label lower(region.label) + "s"
+            - remove_label region.labels[0]
+        """)
+    annotation = {"id": 2, "result": [box("a", 0, 0, 20, 10, "car")]}
+    decision = engine.evaluate(TASK, annotation)
+    corrected = apply_patch(annotation, decision.patch)
+    assert corrected["result"][0]["value"]["rectanglelabels"] == ["cars"]
+    assert decision.findings[0].fixed

@@ -118,9 +118,9 @@ class Evaluation:
                 if value.__class__ is not dict:
                     value = region.item["value"] = {}
                 region.value = value
-                region.changed()
                 region.attrs = {item.get("from_name"): item.get("value") for item in region.items[1:]
                                 if isinstance(item.get("value"), dict)}
+                region.changed()  # after value and attrs: the labels are read from the copies
         self.annotation = annotation
 
     def _item_index(self, item) -> int:
@@ -134,6 +134,11 @@ class Evaluation:
         self.patch_by_rule.append((rule_index, operation))
 
     def set_value(self, region, target: tuple, value, rule_index: int) -> None:
+        self._set_value(region, target, value, rule_index)
+        if region is not None:
+            region.changed()  # after the write: its labels are read again
+
+    def _set_value(self, region, target: tuple, value, rule_index: int) -> None:
         if value is None:
             return  # a `set` to null changes nothing (documented)
         root = target[0]
@@ -237,6 +242,7 @@ class Evaluation:
             region.value[key] = [label]
             self._record({"op": "add", "path": pointer("result", index, "value", key),
                           "value": [label]}, rule_index)
+        region.changed()
 
     def remove_label(self, region, label, rule_index: int) -> None:
         key = region.label_key
@@ -251,6 +257,7 @@ class Evaluation:
         index = self._item_index(region.item)
         self._record({"op": "remove", "path": pointer("result", index, "value", key, position)},
                      rule_index)
+        region.changed()
 
 
 def _label_key_for(region) -> str:

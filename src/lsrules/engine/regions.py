@@ -34,8 +34,9 @@ FIELDS = frozenset(VALUE_FIELDS | ITEM_FIELDS | {"label", "labels", "attrs", "su
 class Region(Record):
     """One region of an annotation; reads from (and fixes write to) its result items."""
 
-    # `labels` and `label` are plain slots (rules read them often: a slot read is the
-    # cheapest attribute there is); when unset, `__getattr__` computes both
+    # `labels` and `label` are plain slots, kept up to date (rules read them often: a slot
+    # read is the cheapest attribute there is; no __getattr__, which would make every
+    # attribute read of a region take CPython's slow, unspecialised path)
     __slots__ = ("id", "type", "from_name", "to_name", "item", "value", "attrs", "items",
                  "dropped", "context", "_box", "_span", "labels", "label")
 
@@ -47,37 +48,28 @@ class Region(Record):
         self.from_name = item.get("from_name")
         self.to_name = item.get("to_name")
         value = item.get("value")
-        if value.__class__ is dict:
-            self.value = value
-            # the usual case, known at once: the type's own key holds a list of labels (no
-            # other item of the region can change that; taxonomy paths need their leaves)
-            found = value.get(kind)
-            if found.__class__ is list and kind != "taxonomy":
-                self.labels = found
-                self.label = found[0] if found else None
-        else:
-            self.value = {}
         self.attrs: dict = {}
         self.items = [item]
         self.dropped = False
         self.context = None  # the evaluation, for suggester-backed fields
         self._box = _UNSET
         self._span = _UNSET
+        if value.__class__ is dict:
+            self.value = value
+            # the usual case, at once: the type's own key holds a list of labels (then no
+            # other item of the region can change them; taxonomy paths need their leaves)
+            found = value.get(kind)
+            if found.__class__ is list and kind != "taxonomy":
+                self.labels = found
+                self.label = found[0] if found else None
+                return
+        else:
+            self.value = {}
+        self._set_labels()
 
-    def __getattr__(self, name: str):
-        """Only for unset slots: `labels`/`label` outside the usual case, or after a fix."""
-        if name != "labels" and name != "label":
-            raise AttributeError(name)
+    def _set_labels(self) -> None:
         labels = self.labels = self._find_labels()
-        label = self.label = labels[0] if labels else None
-        return labels if name == "labels" else label
-
-    def _forget_labels(self) -> None:
-        for name in ("labels", "label"):
-            try:
-                delattr(self, name)
-            except AttributeError:
-                pass
+        self.label = labels[0] if labels else None
 
     def box(self):
         """(x0, y0, x1, y1), computed once: pairwise rules (iou, overlaps) ask for it often."""
@@ -94,17 +86,18 @@ class Region(Record):
         return found
 
     def changed(self) -> None:
-        """A fix wrote to this region: forget what was derived from its value."""
+        """A fix wrote to this region (the evaluation calls this after every write):
+        forget the cached geometry, read the labels again."""
         self._box = _UNSET
         self._span = _UNSET
-        self._forget_labels()
+        self._set_labels()
 
     def add(self, item: dict) -> None:
         """Another result item with this region's id (per-region choices, text, ...)."""
         self.items.append(item)
         value = item.get("value")
         self.attrs[item.get("from_name")] = value if value.__class__ is dict else {}
-        self._forget_labels()  # the labels may come from the other items' values
+        self._set_labels()  # the labels may come from the other items' values
 
     @property
     def label_key(self) -> str | None:
