@@ -116,7 +116,12 @@ class Engine:
                 if best is None or priority > best[1]:
                     best = (rule.route, priority)
             route = {"name": best[0], "priority": best[1], "rules": names}
-        if any(f.severity == "error" and not f.fixed for f in state.findings):
+        rejected = False
+        for finding in state.findings:  # a loop, not any(generator): most lists are short
+            if finding.severity == "error" and not finding.fixed:
+                rejected = True
+                break
+        if rejected:
             verdict = "reject"
         elif route is not None:
             verdict = "review"
@@ -132,9 +137,10 @@ class Engine:
                                     "confidence": found["confidence"],
                                     "model_version": found["model_version"] or ""})
         policies = self.policies
-        to_apply = [op for index, op in state.patch_by_rule if policies[index] == "apply"]
+        to_apply = [op for index, op in state.patch_by_rule
+                    if policies[index] == "apply"] if state.patch_by_rule else []
         task_to_apply = [op for index, op in state.task_patch_by_rule
-                         if policies[index] == "apply"]
+                         if policies[index] == "apply"] if state.task_patch_by_rule else []
         return Decision(
             task_id=task.get("id"), annotation_id=annotation.get("id"), verdict=verdict,
             findings=state.findings, patch=state.patch, route=route, suggestions=suggestions,
