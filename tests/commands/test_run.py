@@ -68,11 +68,23 @@ def test_fixed_export_holds_the_corrections(tmp_path):
         assert fixed_by_annotation[record["annotation_id"]] == apply_patch(annotation, record["patch"])
 
 
-def test_two_jobs_give_the_same_records_in_the_same_order(tmp_path):
-    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
-    main(["run", VEHICLES, "--input", str(VEHICLES_EXPORT), "--output", str(one), "--jobs", "1"])
-    main(["run", VEHICLES, "--input", str(VEHICLES_EXPORT), "--output", str(two), "--jobs", "2"])
-    assert [without_time(r) for r in read_jsonl(one)] == [without_time(r) for r in read_jsonl(two)]
+def test_two_jobs_give_the_same_records_and_fixed_export(tmp_path, capsys):
+    """A JSON array over several batches, with a task without annotations."""
+    tasks = json.loads(VEHICLES_EXPORT.read_text())
+    tasks = [{**task, "id": number} for number in range(40) for task in tasks][:600]
+    tasks[5] = {"id": 5, "data": tasks[5]["data"]}
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks, indent=1))
+    runs = {}
+    for jobs in ("1", "2"):
+        output, fixed = tmp_path / f"d{jobs}.jsonl", tmp_path / f"f{jobs}.json"
+        code = main(["run", VEHICLES, "--input", str(export), "--output", str(output),
+                     "--fixed", str(fixed), "--jobs", jobs, "--fail-on", "never"])
+        runs[jobs] = (code, [without_time(r) for r in read_jsonl(output)], fixed.read_bytes(),
+                      capsys.readouterr().err)
+    assert runs["1"] == runs["2"]
+    assert runs["1"][0] == 0 and len(runs["1"][1]) > 512
+    assert json.loads(runs["2"][2])[5] == {"id": 5, "annotations": [], "data": tasks[5]["data"]}
 
 
 def _truncated(path: Path) -> None:
@@ -97,16 +109,30 @@ def _huge_string(path: Path) -> None:
     path.write_text(json.dumps(tasks))
 
 
+def _late_problems(path: Path) -> None:
+    """A task whose item has no value (found by a worker under --jobs) before a syntax
+    error (found by the main process): the first in file order is reported."""
+    tasks = json.loads(VEHICLES_EXPORT.read_text())
+    tasks = json.loads(json.dumps([{**task, "id": number} for number in range(40)
+                                   for task in tasks][:700]))  # no shared annotations
+    del tasks[300]["annotations"][0]["result"][0]["value"]
+    text = json.dumps(tasks)
+    path.write_text(text[:len(text) - 1000] + "x" + text[len(text) - 999:])
+
+
 @pytest.mark.parametrize("make_export, where", [
-    (_truncated, "task #"), (_task_is_a_list, "task #3"), (_item_without_value, "task #2"),
-    (_huge_string, "task #3"),
+    (_truncated, "task #"), (_task_is_a_list, "task #3 at [3]: a task must be a JSON object"),
+    (_item_without_value, "task #2 at [2].annotations[0].result[0]: a result item needs"),
+    (_huge_string, "task #3"), (_late_problems, "task #300 at [300].annotations[0]"),
 ])
-def test_malformed_export_exits_2_and_leaves_no_output(tmp_path, capsys, make_export, where):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_malformed_export_exits_2_and_leaves_no_output(tmp_path, capsys, make_export, where,
+                                                       jobs):
     export = tmp_path / "export.json"
     make_export(export)
     output, fixed = tmp_path / "decisions.jsonl", tmp_path / "fixed.json"
     code = main(["run", VEHICLES, "--input", str(export), "--output", str(output),
-                 "--fixed", str(fixed), "--jobs", "1"])
+                 "--fixed", str(fixed), "--jobs", jobs])
     error = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert not output.exists() and not fixed.exists()

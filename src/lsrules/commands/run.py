@@ -8,9 +8,9 @@ are written to temporary files and renamed at the end, so a malformed export (ex
 leaves nothing half-written behind.
 
 With `--jobs N`, batches of annotations go to N worker processes and come back in order.
-A JSONL file (without stream rules) goes to the workers as raw lines, which they parse and
-evaluate, so the main process only moves bytes; otherwise the main process reads the
-export and sends the parsed tasks.
+A JSON or JSONL file (without stream rules) goes to the workers as each task's text, which
+they parse, check and evaluate, so the main process mostly moves text; otherwise (JSON_MIN,
+standard input, stream rules) it reads the export and sends the parsed tasks.
 """
 from __future__ import annotations
 
@@ -66,26 +66,26 @@ def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
     return results
 
 
-def _evaluate_lines(batch: list[tuple[int, int, bytes]], path: str, strict_items: bool,
+def _evaluate_texts(batch: list[tuple[int, str, int]], path: str, strict_items: bool,
                     fixed: bool) -> list[tuple]:
-    """Parse and evaluate JSONL lines in a worker: per task, (decision JSON lines, the fixed
-    task's JSON line or None, and per annotation (verdict, fired rule ids, any warning,
-    annotator))."""
+    """Parse, check and evaluate tasks given as JSON text, in a worker: per task, (decision
+    JSON lines, the fixed task's JSON line or None, and per annotation (verdict, fired rule
+    ids, any warning, annotator))."""
     from lsrules.engine.patch import apply_patch
-    from lsrules.exports.lines import decode_line, parse_line
+    from lsrules.exports.lines import parse_line
+    from lsrules.exports.reader import located_error
     from lsrules.exports.validation import MalformedTask, split_task
     from lsrules.exports.writer import dumps, with_annotations
-    from lsrules.errors import InputError
 
     results = []
-    for index, line_number, line in batch:
-        value = parse_line(decode_line(line, path, index, line_number), path, index,
-                           line_number)
+    for index, text, line_number in batch:
+        # a JSONL line may still be malformed; an array element was checked to be JSON
+        value = parse_line(text, path, index, line_number) if line_number else json.loads(text)
         try:
             task, annotations = split_task(value, strict_items)
         except MalformedTask as problem:
-            raise InputError(problem.message, f"{path}:{line_number}", index,
-                             problem.json_path) from None
+            raise located_error(path, problem.message, index, problem.json_path,
+                                line_number) from None
         evaluated = _evaluate_batch([(task, annotation, annotations[:position]
                                       + annotations[position + 1:])
                                      for position, annotation in enumerate(annotations)])
@@ -95,9 +95,9 @@ def _evaluate_lines(batch: list[tuple[int, int, bytes]], path: str, strict_items
                          for annotation, (_, patch, *_) in zip(annotations, evaluated)]
             fixed_line = dumps(with_annotations(task, corrected))
         results.append(([line for line, *_ in evaluated], fixed_line,
-                        [(verdict, fired, warned, annotator_of(annotation))
-                         for annotation, (_, _, verdict, fired, warned, _)
-                         in zip(annotations, evaluated)]))
+                         [(verdict, fired, warned, annotator_of(annotation))
+                          for annotation, (_, _, verdict, fired, warned, _)
+                          in zip(annotations, evaluated)]))
     return results
 
 
@@ -139,8 +139,9 @@ def run(args) -> int:
             global _ENGINE
             _ENGINE = engine
             submit = lambda batch: _Done(_evaluate_batch(batch))  # noqa: E731
-        if jobs > 1 and streams is None and reader.format == "jsonl" and args.input != "-":
-            _run_lines(args, pool, ahead, output, fixed_writer, tally, progress)
+        if (jobs > 1 and streams is None and reader.format in ("json", "jsonl")
+                and args.input != "-"):
+            _run_texts(args, reader.format, pool, ahead, output, fixed_writer, tally, progress)
         else:
             for items, results in _in_order(_batches(reader), lambda items: submit(
                     [(i.task, i.annotation, i.others) for i in items]), ahead):
@@ -163,25 +164,28 @@ def run(args) -> int:
     return exit_code(tally.verdicts + stream_counts, args.fail_on)
 
 
-def _run_lines(args, pool, ahead, output, fixed_writer, tally, progress) -> None:
-    """JSONL with workers: they parse the lines (`_evaluate_lines`); here, bytes move."""
-    from lsrules.exports.lines import RawLines
+def _run_texts(args, format, pool, ahead, output, fixed_writer, tally, progress) -> None:
+    """The workers parse and check the tasks (`_evaluate_texts`); this process reads their
+    text (checking a JSON array's syntax on the way) and writes what comes back in order.
+    Pickling parsed tasks to the workers would cost more than their parsing them again."""
+    from lsrules.exports.reader import ExportReader
 
-    lines = RawLines(args.input)
-    progress.reader = lines
-    evaluate = functools.partial(_evaluate_lines, path=args.input,
-                                 strict_items=not args.lenient, fixed=fixed_writer is not None)
-    for _, results in _in_order(_batches(lines), lambda batch: pool.submit(evaluate, batch),
-                                ahead):
-        for decision_lines, fixed_line, counts in results:
-            for line in decision_lines:
-                output.write(line)
-                output.write("\n")
-            if fixed_writer is not None:
-                fixed_writer.write_serialized(fixed_line)
-            for verdict, fired, warned, annotator in counts:
-                tally.add(verdict, fired, warned, annotator)
-            progress.update(len(counts))
+    with ExportReader(args.input, format, as_text=True) as texts:
+        progress.reader = texts
+        evaluate = functools.partial(_evaluate_texts, path=args.input,
+                                     strict_items=not args.lenient,
+                                     fixed=fixed_writer is not None)
+        for _, results in _in_order(_batches(texts.texts()),
+                                    lambda batch: pool.submit(evaluate, batch), ahead):
+            for decision_lines, fixed_line, counts in results:
+                for line in decision_lines:
+                    output.write(line)
+                    output.write("\n")
+                if fixed_writer is not None:
+                    fixed_writer.write_serialized(fixed_line)
+                for verdict, fired, warned, annotator in counts:
+                    tally.add(verdict, fired, warned, annotator)
+                progress.update(len(counts))
 
 
 def _feed_streams(streams, item, counts, route, output, stream_counts) -> None:
@@ -242,8 +246,17 @@ def _in_order(batches, submit, ahead: int):
     from lsrules.errors import LsrulesError
 
     pending: deque = deque()
+    batches = iter(batches)
     try:
-        for batch in batches:
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except LsrulesError:  # a malformed task: one in a batch sent earlier comes first
+                for _, future in pending:
+                    future.result()
+                raise
             pending.append((batch, submit(batch)))
             if len(pending) >= ahead:
                 done, future = pending.popleft()

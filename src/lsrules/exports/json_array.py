@@ -60,6 +60,7 @@ class _Text:
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.text = ""
         self.position = 0
+        self.start = 0  # where the element `element` returned last starts
         self.ended = False
         self.invalid = False  # the bytes after the text are not UTF-8
 
@@ -115,7 +116,7 @@ class _Text:
                 self._grow(size, index)
                 size *= 2
                 continue
-            self.position = end
+            self.start, self.position = self.position, end
             return value
 
     def _grow(self, size: int, index: int) -> None:
@@ -126,9 +127,12 @@ class _Text:
         self.more(size, index)
 
 
-def iter_elements(read: Callable[[int], bytes], chunk: int = CHUNK) -> Iterator[Any]:
+def iter_elements(read: Callable[[int], bytes], chunk: int = CHUNK,
+                  as_text: bool = False) -> Iterator[Any]:
     """Each element of the JSON array that `read` (a binary stream's read) delivers.
 
+    With `as_text`, each element's JSON text instead (checked, then dropped: for `run
+    --jobs`, whose workers parse it again, which costs less than pickling the objects).
     Raises `ArrayError` for malformed input and `GiantElement` for an element too large
     to decode here; white space before the `[` is skipped.
     """
@@ -144,7 +148,8 @@ def iter_elements(read: Callable[[int], bytes], chunk: int = CHUNK) -> Iterator[
             if text.peek(index) is None:
                 raise ArrayError(f"truncated JSON: the file ends after {index} complete "
                                  "task(s)", index)
-            yield text.element(index)
+            value = text.element(index)
+            yield text.text[text.start:text.position] if as_text else value
             index += 1
             following = text.peek(index)
             if following == ",":

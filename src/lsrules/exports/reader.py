@@ -37,6 +37,7 @@ from lsrules.errors import InputError
 from lsrules.exports.json_array import ArrayError, GiantElement, iter_elements
 from lsrules.exports.json_min import LabelingConfig, convert_record, looks_like_json_min
 from lsrules.exports.lines import decode_line, parse_line
+from lsrules.exports.writer import dumps
 from lsrules.exports.validation import MalformedTask, split_task
 
 if TYPE_CHECKING:
@@ -140,13 +141,15 @@ class ExportReader:
     """
 
     def __init__(self, path: str | Path, format: str = "auto", *,
-                 labeling_config: LabelingConfig | None = None, strict_items: bool = True):
+                 labeling_config: LabelingConfig | None = None, strict_items: bool = True,
+                 as_text: bool = False):
         if format not in FORMATS:
             raise InputError(f"unknown export format {format!r} (one of {', '.join(FORMATS)})",
                              str(path))
         self.path = str(path)
         self.labeling_config = labeling_config
         self.strict_items = strict_items
+        self.as_text = as_text  # records are each task's JSON text, unparsed (see `texts`)
         self.stats = ReadStats()
         # called with each task that has no annotations, which yields no Item
         self.on_task_without_annotations: list[Callable[[TaskRecord], None]] = []
@@ -175,6 +178,18 @@ class ExportReader:
             raise RuntimeError("an ExportReader can be iterated only once")
         self._started = True
         return self._tasks()
+
+    def texts(self) -> Iterator[tuple[int, str, int]]:
+        """(task index, the task's JSON text, line number or 0) of each task, for workers
+        that parse and check the tasks themselves (`lsrules run --jobs`): a JSON array's
+        elements are checked to be JSON here, a JSONL line is only decoded. Needs
+        `as_text=True` and the format given (json or jsonl), not guessed."""
+        if not self.as_text or self.format not in ("json", "jsonl"):
+            raise ValueError("texts() needs as_text=True and format json or jsonl")
+        if self._started:
+            raise RuntimeError("an ExportReader can be iterated only once")
+        self._started = True
+        return self._records
 
     def __iter__(self) -> ExportReader:
         return self
@@ -267,7 +282,7 @@ class ExportReader:
         """Elements decoded by `json` (see `json_array`); a giant task hands on to ijson."""
         index = 0
         try:
-            for value in iter_elements(self._source.read):
+            for value in iter_elements(self._source.read, as_text=self.as_text):
                 yield index, value, 0
                 index += 1
             return
@@ -297,7 +312,7 @@ class ExportReader:
             except UnicodeDecodeError:  # the pure-Python backend decodes as it reads
                 raise self._error("not valid UTF-8", index, "", 0) from None
             self._source.next_read = _FIRST_READ
-            yield index, value, 0
+            yield index, dumps(value) if self.as_text else value, 0
             index += 1
 
     def _reread_with_big_integers(self, done: int) -> Iterator[Any]:
@@ -341,19 +356,17 @@ class ExportReader:
             del line  # a 50 MB line is then held once as text, not also as bytes
             if not text.strip():
                 continue
-            value = parse_line(text, self.path, index, line_number)
-            del text
-            yield index, value, line_number
+            if self.as_text:
+                yield index, text, line_number
+            else:
+                value = parse_line(text, self.path, index, line_number)
+                del text
+                yield index, value, line_number
             index += 1
 
     def _error(self, message: str, index: int, relative_path: str,
                line_number: int) -> InputError:
-        if line_number:
-            return InputError(message, f"{self.path}:{line_number}", index, relative_path)
-        json_path = f"[{index}]"
-        if relative_path:
-            json_path += relative_path if relative_path.startswith("[") else "." + relative_path
-        return InputError(message, self.path, index, json_path)
+        return located_error(self.path, message, index, relative_path, line_number)
 
     # -- tasks and items ----------------------------------------------------------------
 
@@ -409,6 +422,18 @@ class ExportReader:
             for position, annotation in enumerate(annotations):
                 others = annotations[:position] + annotations[position + 1:]
                 yield Item(record.index, record.task, annotation, others, position)
+
+
+def located_error(path: str, message: str, index: int, relative_path: str,
+                  line_number: int) -> InputError:
+    """A problem in task `index` at `relative_path` inside it (e.g. `annotations[0]`): a
+    JSONL task is named by its line, an array element by its JSON path."""
+    if line_number:
+        return InputError(message, f"{path}:{line_number}", index, relative_path)
+    json_path = f"[{index}]"
+    if relative_path:
+        json_path += relative_path if relative_path.startswith("[") else "." + relative_path
+    return InputError(message, path, index, json_path)
 
 
 def iter_annotations(path: str | Path, format: str = "auto", *,
