@@ -28,6 +28,11 @@ RULES = [
     'none(overlaps(region, o) and o.id != region.id for o in regions if o.type == "labels")',
     'any(lower(o.label) == "a" and len(o.text) > len(region.text) for o in regions if o.score > 0.5)',
     'none(contains(o, region) and iou(region, o) > 0.2 for o in regions if o.label == "B")',
+    # iou of boxes that do not overlap is 0.0 without the call: also touching, empty and
+    # negative-size boxes, and as a value
+    'count(iou(region, o) > 0 for o in regions) == count(iou(region, o) >= 0.01 for o in regions)',
+    'none(iou(o, region) == 0 and iou(region, o) >= 0 for o in regions if o.id != region.id)',
+    'sum(iou(region, o) for o in regions if o.label == "A") < 1.5',
     'min(o.x for o in regions if o.label == region.label and o.id != region.id) != 3',
     # region-independent parts of a region rule, once before its loop
     'region.end <= len(task.data.text) and lower(task.data.text) != lower(region.text)',
@@ -79,8 +84,8 @@ _ITEMS = st.lists(st.fixed_dictionaries({
     "from_name": st.just("l"),
     "score": _ANY,
     "value": st.fixed_dictionaries({
-        "x": _ANY, "y": st.integers(0, 3), "width": st.sampled_from([1, 2.5, "w"]),
-        "height": st.integers(1, 3), "start": st.integers(0, 4), "end": st.integers(0, 6),
+        "x": _ANY, "y": st.integers(0, 3), "width": st.sampled_from([1, 2.5, "w", 0, -1]),
+        "height": st.integers(-1, 3), "start": st.integers(0, 4), "end": st.integers(0, 6),
         "text": st.one_of(st.sampled_from(["Ann", "ann", " x", "B"]), _ANY),
         "labels": st.lists(st.sampled_from(["A", "B", "a"]), max_size=2),
         "rectanglelabels": st.lists(st.sampled_from(["A", "B"]), max_size=1),

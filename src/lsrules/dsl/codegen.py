@@ -140,8 +140,6 @@ class CodeGenerator:
             return f"{arguments[0]}.box()"
         if name == "__span__":
             return f"{arguments[0]}.span()"
-        if name == "__iou__":
-            return f"_iou_of_boxes({arguments[0]}, {arguments[1]})"
         first, later = [], []
         for text in arguments:  # each operand once; a name (hoisted, a column) as it is
             if text.isidentifier():
@@ -151,6 +149,13 @@ class CodeGenerator:
                 temporary = self.temp()
                 first.append(f"({temporary} := {text})")
                 later.append(temporary)
+        if name == "__iou__":
+            # boxes that do not overlap have an iou of exactly 0.0: only overlapping pairs
+            # (few, in a pairwise rule) pay for the call
+            a, b = later
+            return (f"(0.0 if {first[0]} is not None and {first[1]} is not None and not ("
+                    f"{a}[0] < {b}[2] and {b}[0] < {a}[2] and {a}[1] < {b}[3] and "
+                    f"{b}[1] < {a}[3]) else _iou_of_boxes({a}, {b}))")
         a, b, s, t = later
         if name == "__overlaps__":
             boxes = f"{a}[0] < {b}[2] and {b}[0] < {a}[2] and {a}[1] < {b}[3] and {b}[1] < {a}[3]"
