@@ -38,6 +38,9 @@ RULES = [
     'region.end <= len(task.data.text) and lower(task.data.text) != lower(region.text)',
     'len(task.data.text) > 2 or region.x < len(task.data.text)',
 ]
+# messages are lowered too
+MESSAGE = ('{count(any(overlaps(r, o) and o.id != r.id for o in regions) for r in regions)} '
+           '{sum(iou(region, o) for o in regions)} {any(contains(o, region) for o in regions)}')
 NESTED = ('count(any(o.label == r.label and o.x > 1 for o in regions) '
           'for r in regions if r.type == "labels") > 1')
 
@@ -46,7 +49,7 @@ def _ruleset(tmp_path, name):
     lines = [f"ruleset: {name}", 'version: "1"', "rules:"]
     for position, text in enumerate(RULES):
         lines += [f"  - id: rule-{position}", "    severity: warning", "    for: region",
-                  f"    assert: '{text}'"]
+                  f"    assert: '{text}'", f"    message: '{MESSAGE}'"]
     lines += ["  - id: nested", "    severity: warning", f"    assert: '{NESTED}'"]
     path = tmp_path / f"{name}.yaml"
     path.write_text("\n".join(lines) + "\n")

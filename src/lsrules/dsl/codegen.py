@@ -728,11 +728,13 @@ class CodeGenerator:
             self.write(f"return {default!r}", 1)
         else:
             pieces = []
-            for part in rule.message.parts:
+            regions = frozenset(self.region_names)  # a message often repeats the assert's
+            for part in rule.message.parts:  # geometry: written inline as there
                 if isinstance(part, str):
                     pieces.append(repr(part))
                 else:
-                    pieces.append(f"_text_or_null(lambda: {self.expr(part.node)})")
+                    node = _lower_geometry(part.node, regions)
+                    pieces.append(f"_text_or_null(lambda: {self.expr(node)})")
             self.write("return ''.join([" + ", ".join(pieces) + "])", 1)
         # fix
         self.write(f"def fix_{index}(state, region):", 0)
