@@ -33,6 +33,7 @@ RULES = [
     'count(iou(region, o) > 0 for o in regions) == count(iou(region, o) >= 0.01 for o in regions)',
     'none(iou(o, region) == 0 and iou(region, o) >= 0 for o in regions if o.id != region.id)',
     'sum(iou(region, o) for o in regions if o.label == "A") < 1.5',
+    'area(region) > 1 and sum(area(o) for o in regions if o.id != region.id) != area(region) * 2',
     'min(o.x for o in regions if o.label == region.label and o.id != region.id) != 3',
     # region-independent parts of a region rule, once before its loop
     'region.end <= len(task.data.text) and lower(task.data.text) != lower(region.text)',
@@ -40,7 +41,8 @@ RULES = [
 ]
 # messages are lowered too
 MESSAGE = ('{count(any(overlaps(r, o) and o.id != r.id for o in regions) for r in regions)} '
-           '{sum(iou(region, o) for o in regions)} {any(contains(o, region) for o in regions)}')
+           '{sum(iou(region, o) for o in regions)} {any(contains(o, region) for o in regions)} '
+           '{area(region)} {[area(r) for r in regions]}')
 NESTED = ('count(any(o.label == r.label and o.x > 1 for o in regions) '
           'for r in regions if r.type == "labels") > 1')
 

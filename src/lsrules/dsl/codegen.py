@@ -149,6 +149,10 @@ class CodeGenerator:
                 temporary = self.temp()
                 first.append(f"({temporary} := {text})")
                 later.append(temporary)
+        if name == "__area__":  # geometry.area_of_box, with max(w, 0) as `0 if w < 0 else w`
+            (b,), width, height = later, self.temp(), self.temp()
+            return (f"(None if {first[0]} is None else ((0 if ({width} := {b}[2] - {b}[0]) < 0 "
+                    f"else {width}) * (0 if ({height} := {b}[3] - {b}[1]) < 0 else {height})))")
         if name == "__iou__":
             # boxes that do not overlap have an iou of exactly 0.0: only overlapping pairs
             # (few, in a pairwise rule) pay for the call
@@ -765,12 +769,12 @@ class CodeGenerator:
 _STRING_METHODS = {"lower": "lower", "upper": "upper", "trim": "strip"}  # see builtins.py
 
 
-_LOWERED = ("__box__", "__span__", "__overlaps__", "__contains__", "__iou__")
+_LOWERED = ("__box__", "__span__", "__overlaps__", "__contains__", "__iou__", "__area__")
 
 
 def _lower_geometry(node: nodes.Node, regions: frozenset) -> nodes.Node:
-    """`overlaps(a, b)`, `contains(a, b)`, `iou(a, b)` of two regions (names bound to
-    regions: `region` in a region rule, a comprehension's variable over `regions`) ->
+    """`area(a)` of a region, `overlaps(a, b)`, `contains(a, b)`, `iou(a, b)` of two (names
+    bound to regions: `region` in a region rule, a comprehension's variable over `regions`) ->
     internal calls over the regions' boxes and spans (`__box__(a)`, `__span__(a)`), so that
     a box is an ordinary part: hoisted before a loop when it is the outer region's, read
     from a per-rule column when it is the loop variable's, and the per-pair test is inline
@@ -784,6 +788,10 @@ def _lower_geometry(node: nodes.Node, regions: frozenset) -> nodes.Node:
         return replace(node, iterable=iterable, element=_lower_geometry(node.element, inner),
                        condition=None if node.condition is None
                        else _lower_geometry(node.condition, inner))
+    if (isinstance(node, nodes.Call) and node.function == "area" and len(node.arguments) == 1
+            and isinstance(node.arguments[0], nodes.Name) and node.arguments[0].name in regions):
+        return nodes.Call(node.span, "__area__",
+                          (nodes.Call(node.span, "__box__", node.arguments),))
     if (isinstance(node, nodes.Call) and node.function in ("overlaps", "contains", "iou")
             and len(node.arguments) == 2 and all(
                 isinstance(argument, nodes.Name) and argument.name in regions
