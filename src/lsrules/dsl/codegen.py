@@ -18,6 +18,18 @@ _COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 ROOTS = ("task", "annotation", "regions", "relations", "others", "annotator", "suggestion",
          "config")
 
+# Python for each comprehension built-in (a list comprehension for any other kind); the
+# element and loop are generated code, substituted as values, never parsed as a template.
+_COMPREHENSION_FORMS = {
+    "any": "any({element} {loop})",
+    "all": "all({element} {loop})",
+    "none": "(not any({element} {loop}))",
+    "count": "sum(1 {loop} if {element})",
+    "sum": "_sum_of([{element} {loop}])",
+    "min": "_min_of([{element} {loop}])",
+    "max": "_max_of([{element} {loop}])",
+}
+
 
 class CodeGenerator:
     loop_statements = True  # see `guard_node` (a test compares with the expression form)
@@ -176,22 +188,8 @@ class CodeGenerator:
     def expr_Comprehension(self, node):
         bound, target, iterable, condition, element, kind = self._comprehension(node)
         loop = f"for {target} in {iterable}{' if ' + condition if condition else ''}"
-        if kind == "any":
-            result = f"any({element} {loop})"
-        elif kind == "all":
-            result = f"all({element} {loop})"
-        elif kind == "none":
-            result = f"(not any({element} {loop}))"
-        elif kind == "count":
-            result = f"sum(1 {loop} if {element})"
-        elif kind == "sum":
-            result = f"_sum_of([{element} {loop}])"
-        elif kind == "min":
-            result = f"_min_of([{element} {loop}])"
-        elif kind == "max":
-            result = f"_max_of([{element} {loop}])"
-        else:
-            result = f"[{element} {loop}]"
+        result = _COMPREHENSION_FORMS.get(kind, "[{element} {loop}]").format(
+            element=element, loop=loop)
         if not bound:
             return result
         return "(" + ", ".join(f"({name} := {text})" for name, text in bound) + f", {result})[-1]"
