@@ -27,17 +27,22 @@ OUT = Path(__file__).parent / "out"
 CORPORA = ["bbc", "bbc_rare", "digits", "bbc_shuffled"]
 
 
+def corpora(quiet: bool = False):
+    """(name, labelled items) of each benchmark export that exists."""
+    for name in CORPORA:
+        path = OUT / f"{name}.json"
+        if path.exists():
+            yield name, list(labelled_items(str(path)))
+        elif not quiet:
+            print(f"{name}: missing, run bench/suggest_make_exports.py first")
+
+
 def evaluate(settings: dict) -> None:
     print(f"settings: {settings}")
     print(f"{'corpus':14} {'items':>6} {'auto-accepted':>14} {'accuracy':>9} "
           f"{'rarest class':>14} {'reached/correct':>16} {'last 10%':>9} {'seconds':>8}")
-    for name in CORPORA:
-        path = OUT / f"{name}.json"
-        if not path.exists():
-            print(f"{name}: missing, run bench/suggest_make_exports.py first")
-            continue
+    for name, items in corpora():
         suggester = Suggester.new(settings)
-        items = list(labelled_items(str(path)))
         started = time.perf_counter()
         report = replay(suggester, items)
         seconds = time.perf_counter() - started
@@ -59,11 +64,7 @@ def seeds_spread(settings: dict, seeds: int) -> None:
     print(f"\nover explore seeds 0..{seeds - 1}:")
     print(f"{'corpus':14} {'auto-accepted mean':>19} {'min':>6} {'max':>6} "
           f"{'accuracy min':>13} {'reached/correct min':>20} {'last 10% mean':>14}")
-    for name in CORPORA:
-        path = OUT / f"{name}.json"
-        if not path.exists():
-            continue
-        items = list(labelled_items(str(path)))
+    for name, items in corpora(quiet=True):
         reports = [replay(Suggester.new({**settings, "seed": seed}), items)
                    for seed in range(seeds)]
         shares = [report.auto_accepted_share for report in reports]
