@@ -237,6 +237,8 @@ def _bad_line(position: int, text: bytes):
     (_bad_line(700, b"[1, 2]"), ":701: task #699: each line must be a JSON object"),
     (_bad_line(300, b"DROP_VALUE"), ":301: task #299 at annotations[0].result[0]: a result item needs"),
     (_bad_line(400, b'{"data": "x\xff"}'), ":401: task #399: not valid UTF-8 (byte 12 "),
+    (_bad_line(500, b'{"id": 1, "data": {"n": 1e400}}'),
+     ":501: task #499: invalid JSON: the number 1e400 is too large"),
 ])
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_bad_jsonl_line_in_a_late_batch_exits_2_and_leaves_no_output(

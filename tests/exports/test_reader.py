@@ -250,6 +250,12 @@ def test_a_malformed_export_is_one_located_input_error(tmp_path, name, file_name
     ([GOOD, GOOD, "{not json", GOOD], "invalid JSON", ":3:2", 2),
     ([GOOD, [GOOD]], "must be a JSON object (one task), found an array", ":2", 1),
     ([GOOD, {"id": 1, "data": {}, "annotations": [None]}], "found null", ":2", 1),
+    # what the array reader refuses too: `json` would give NaN, inf or a ValueError
+    ([GOOD, '{"id": 1, "data": {"n": NaN}}'], "invalid JSON: NaN is not JSON", ":2", 1),
+    ([GOOD, '{"id": 1, "data": {"n": 1e400}}'], "invalid JSON: the number 1e400 is too large",
+     ":2", 1),
+    ([GOOD, '{"id": 1, "data": {"n": ' + "9" * 5000 + "}}"], "invalid JSON: Exceeds the limit",
+     ":2", 1),
 ])
 def test_a_bad_jsonl_line_is_named_by_its_line_number(tmp_path, lines, words, location,
                                                       task_index):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -48,7 +49,16 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_raw_decode = json.JSONDecoder(parse_constant=_no_constant).raw_decode
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e400: `json` would make it inf, which no JSON output can hold
+        raise ValueError(f"the number {text[:30]} is too large")
+    return value
+
+
+# NaN, Infinity and numbers beyond a double are errors (ValueError), in arrays and lines
+DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
+_raw_decode = DECODER.raw_decode
 
 
 class _Text:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from lsrules.errors import InputError
+from lsrules.exports.json_array import DECODER
 from lsrules.exports.validation import json_type
 
 
@@ -24,7 +25,7 @@ def decode_line(line: bytes, path: str, index: int, line_number: int) -> str:
 def parse_line(text: str, path: str, index: int, line_number: int) -> dict:
     """A line that is not blank as a task object; `InputError` naming the line otherwise."""
     try:
-        value = json.loads(text)
+        value = DECODER.decode(text)
     except json.JSONDecodeError as error:
         # json counts the line's own newline: an error at the end would be "column 1" of
         # the next line
@@ -33,6 +34,8 @@ def parse_line(text: str, path: str, index: int, line_number: int) -> dict:
                          index) from None
     except RecursionError:
         raise InputError("JSON nested too deeply", f"{path}:{line_number}", index) from None
+    except ValueError as error:  # NaN, Infinity, 1e400, an integer of over 4300 digits
+        raise InputError(f"invalid JSON: {error}", f"{path}:{line_number}", index) from None
     if not isinstance(value, dict):
         raise InputError(f"each line must be a JSON object (one task), found "
                          f"{json_type(value)}", f"{path}:{line_number}", index)
