@@ -126,6 +126,7 @@ def test_refuses_to_overwrite_without_force(project, capsys):
     (None, "cannot read labeling config"),
     ("<View><Text name='t' value='$t'>", "malformed labeling config XML"),
     ("<View><Text name='t' value='$t'/></View>", "no control tags"),
+    ("<View>" * 100_000 + "</View>" * 100_000, "nested more than 100 tags deep"),
 ])
 def test_bad_config_exits_2_with_one_line(tmp_path, capsys, content, message_part):
     config = tmp_path / "config.xml"

@@ -184,6 +184,8 @@ MALFORMED = [
                  "toName='tt'", id="unknown toName"),
     pytest.param('<!DOCTYPE v [<!ENTITY a "aaaa">]>\n<View>&a;</View>', 1, "",
                  id="entity declaration refused"),
+    pytest.param("<View>\n" + "<View>" * 100_000 + "</View>" * 100_000 + "</View>", 2,
+                 "nested more than 100 tags deep", id="nested 100,000 deep"),
 ]
 
 

@@ -81,6 +81,8 @@ _LAYOUT_TAGS = frozenset({
 })
 _LABEL_CHILD_TAGS = frozenset({"label", "choice", "relation"})
 _TRUE = ("true", "1", "yes")
+# Real configs nest a dozen tags; the tree is walked recursively, so far deeper is refused
+MAXIMUM_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -208,8 +210,9 @@ class _Element:
 class _TreeHandler(xml.sax.handler.ContentHandler):
     """Builds `_Element`s, recording where each start tag is (SAX has the locator, etree not)."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: str) -> None:
         super().__init__()
+        self.source = source
         self.locator: Any = None
         self.root: _Element | None = None
         self.stack: list[_Element] = []
@@ -223,6 +226,9 @@ class _TreeHandler(xml.sax.handler.ContentHandler):
             attributes.setdefault(key.lower(), attrs.getValue(key))
         line = self.locator.getLineNumber() if self.locator else 0
         column = self.locator.getColumnNumber() + 1 if self.locator else 0
+        if len(self.stack) >= MAXIMUM_DEPTH:  # the tree is walked recursively
+            raise LsrulesError(f"labeling config nested more than {MAXIMUM_DEPTH} tags deep",
+                               Location(self.source, line, column))
         parent = self.stack[-1] if self.stack else None
         element = _Element(name, attributes, line, column, parent)
         if parent is None:
@@ -240,7 +246,7 @@ class _TreeHandler(xml.sax.handler.ContentHandler):
 
 
 def _parse_tree(xml_text: str, source: str) -> _Element:
-    handler = _TreeHandler()
+    handler = _TreeHandler(source)
     data = xml_text.encode("utf-8")
     try:
         if _safe_sax is not None:
