@@ -71,6 +71,16 @@ def test_fit_without_a_model_path_is_an_error(tmp_path, capsys):
     assert "--model" in capsys.readouterr().err
 
 
+def test_fit_to_a_model_path_it_cannot_write_is_a_one_line_error(project, capsys):
+    ruleset, export = project
+    model = ruleset.parent / "missing-directory" / "model.json"
+    assert main(["suggest", "fit", str(ruleset), "--input", str(export),
+                 "--model", str(model)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"lsrules: {model}: cannot write model file")
+    assert "internal error" not in error and len(error.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("as_lines", [False, True])
 def test_the_fallback_reader_reads_json_and_jsonl(tmp_path, as_lines):
     from lsrules.suggest.export_items import _local_tasks

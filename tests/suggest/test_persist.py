@@ -44,6 +44,16 @@ def test_save_is_atomic_and_leaves_no_temporary_file(trained, tmp_path):
     assert [entry.name for entry in tmp_path.iterdir()] == ["model.json"]
 
 
+@pytest.mark.parametrize("where", ["missing-directory/model.json", "a-directory", "nul\0.json"])
+def test_an_unwritable_model_path_is_a_clear_error_and_leaves_nothing(trained, tmp_path,
+                                                                     where):
+    (tmp_path / "a-directory").mkdir()
+    with pytest.raises(LsrulesError, match="cannot write model file"):
+        trained.save(tmp_path / where)
+    assert [entry.name for entry in tmp_path.iterdir()] == ["a-directory"]
+    assert list((tmp_path / "a-directory").iterdir()) == []
+
+
 def _document(trained: Suggester) -> dict:
     return json.loads(json.dumps(trained.to_document()))
 

@@ -27,7 +27,16 @@ def dumps(document: dict) -> str:
 
 
 def write_atomically(path: str | os.PathLike, text: str) -> None:
-    target = Path(path)
+    """Write `text` to `path` whole or not at all; `ModelFileError` when it cannot be."""
+    try:
+        _write_atomically(Path(path), text)
+    except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
+        reason = getattr(error, "strerror", None) or str(error)
+        where = str(path) if str(path).isprintable() else repr(str(path))
+        raise ModelFileError(f"{where}: cannot write model file: {reason}") from None
+
+
+def _write_atomically(target: Path, text: str) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                          dir=directory)
