@@ -81,6 +81,23 @@ def test_fit_to_a_model_path_it_cannot_write_is_a_one_line_error(project, capsys
     assert "internal error" not in error and len(error.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"ruleset: \xe9t\xe9\n", "not UTF-8 text"),
+    (b"suggester: " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
+    (b"suggester: {seed: " + b"9" * 5000 + b"}\n", "Exceeds the limit"),
+])
+@pytest.mark.parametrize("action", ["fit", "eval", "audit"])
+def test_an_unreadable_ruleset_is_a_one_line_error(project, tmp_path, capsys, content, message,
+                                                  action):
+    _, export = project
+    ruleset = tmp_path / "bad.yaml"
+    ruleset.write_bytes(content)
+    assert main(["suggest", action, str(ruleset), "--input", str(export)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"lsrules: {ruleset}: ") and message in error
+    assert "internal error" not in error and len(error.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("as_lines", [False, True])
 def test_the_fallback_reader_reads_json_and_jsonl(tmp_path, as_lines):
     from lsrules.suggest.export_items import _local_tasks

@@ -34,10 +34,16 @@ def read_suggester_settings(ruleset_path: str) -> dict:
             document = yaml.safe_load(stream)
     except OSError as error:
         raise LsrulesError(f"cannot read ruleset: {error.strerror or error}", ruleset_path)
+    except UnicodeDecodeError:
+        raise LsrulesError("cannot read ruleset: not UTF-8 text", ruleset_path) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{ruleset_path}:{mark.line + 1}:{mark.column + 1}" if mark else ruleset_path
         raise LsrulesError(f"not valid YAML: {getattr(error, 'problem', None) or error}", where)
+    except RecursionError:
+        raise LsrulesError("not valid YAML: nested too deeply", ruleset_path) from None
+    except ValueError as error:  # an integer of over 4300 digits
+        raise LsrulesError(f"not valid YAML: {error}", ruleset_path) from None
     if not isinstance(document, dict):
         raise LsrulesError("a ruleset must be a YAML mapping", ruleset_path)
     settings = document.get("suggester") or {}
