@@ -252,3 +252,16 @@ def test_a_bad_jsonl_line_in_a_late_batch_exits_2_and_leaves_no_output(
     assert code == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export.jsonl"]
     assert error[-1].startswith(f"lsrules: {export}{where}"), error
+
+
+@pytest.mark.parametrize("jobs", ["-1", "9"])
+def test_jobs_below_0_or_over_4_per_core_exit_2_and_write_nothing(tmp_path, capsys, monkeypatch,
+                                                                   jobs):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)  # --jobs 100000 forked 100000 workers
+    output, fixed = tmp_path / "decisions.jsonl", tmp_path / "fixed.jsonl"
+    code = main(["run", SENTIMENT, "--input", str(SENTIMENT_EXPORT), "--output", str(output),
+                 "--fixed", str(fixed), "--jobs", jobs, "--no-progress"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert error == f"lsrules: --jobs must be between 0 (one per core) and 8 (4 per core here), not {jobs}\n"
+    assert list(tmp_path.iterdir()) == []

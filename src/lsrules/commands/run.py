@@ -24,6 +24,7 @@ from contextlib import ExitStack
 
 BATCH = 256
 AHEAD_PER_JOB = 3  # batches in flight per worker: enough to keep it busy, and memory flat
+MAXIMUM_JOBS_PER_CORE = 4  # beyond that, workers only cost memory (and forking them, time)
 
 
 def add_arguments(parser) -> None:
@@ -107,6 +108,7 @@ def run(args) -> int:
     from lsrules.exports.reader import iter_annotations
     from lsrules.exports.writer import AtomicOutput, FixedExportWriter
 
+    jobs = _jobs(args.jobs)
     engine = lsrules.load(args.ruleset, config=args.config)
     streams = None
     if engine.ruleset.streams:  # before any output exists: no extra -> exit 2, nothing written
@@ -114,7 +116,6 @@ def run(args) -> int:
 
         streams = StreamRuntime(engine.ruleset)
     stream_counts: Counter = Counter()
-    jobs = args.jobs or os.cpu_count() or 1
     reader = iter_annotations(args.input, args.format, labeling_config=engine.config,
                               strict_items=not args.lenient)
     tally = Tally()
@@ -162,6 +163,18 @@ def run(args) -> int:
     if streams is not None:
         print_stream_summary(stream_counts)
     return exit_code(tally.verdicts + stream_counts, args.fail_on)
+
+
+def _jobs(requested: int) -> int:
+    """The number of worker processes `--jobs` asks for: 0 means one per core."""
+    from lsrules.errors import LsrulesError
+
+    cores = os.cpu_count() or 1
+    if not 0 <= requested <= MAXIMUM_JOBS_PER_CORE * cores:
+        raise LsrulesError(f"--jobs must be between 0 (one per core) and "
+                           f"{MAXIMUM_JOBS_PER_CORE * cores} ({MAXIMUM_JOBS_PER_CORE} per core "
+                           f"here), not {requested}")
+    return requested or cores
 
 
 def _run_texts(args, format, pool, ahead, output, fixed_writer, tally, progress) -> None:
