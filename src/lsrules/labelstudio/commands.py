@@ -77,6 +77,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from lsrules.labelstudio.worker import RetryPolicy, Worker
     from lsrules.labelstudio.writeback import LabelStudio
 
+    _check_serve_arguments(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     secret = _secret(args.secret_header)
     engine = _load_engine(args.rulesets)
@@ -114,6 +115,18 @@ def run_serve(args: argparse.Namespace) -> int:
         label_studio.close()
         store.close()
     return 0
+
+
+def _check_serve_arguments(args: argparse.Namespace) -> None:
+    """Before anything starts: uvicorn shows a traceback for a port out of range, and the
+    retry loop would spin or crash on a delay that is not a positive number."""
+    if not 0 <= args.port <= 65535:
+        raise LsrulesError(f"--port must lie in [0, 65535], not {args.port}")
+    if args.max_body_bytes < 1:
+        raise LsrulesError(f"--max-body-bytes must be positive, not {args.max_body_bytes}")
+    for option, value in (("--retry-base", args.retry_base), ("--retry-max", args.retry_max)):
+        if not 0 < value < float("inf"):  # NaN fails this too
+            raise LsrulesError(f"{option} must be a positive number of seconds, not {value}")
 
 
 def _wait_until_listening(host: str, port: int, timeout: float = 60) -> None:
