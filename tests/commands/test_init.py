@@ -90,6 +90,22 @@ def test_rules_say_what_the_config_says(file_name, expected_rule, expected_asser
     assert rules[expected_rule]["assert"] == expected_assert
 
 
+@pytest.mark.parametrize("attributes, expected_assert", [
+    ('min="-1e999" max="1e999"', "region.value.number >= 0 and region.value.number <= 0"),
+    ('min="-inf" max="1234567"', "region.value.number >= 0 and region.value.number <= 1234567"),
+    ('min="-2.5" max="Infinity"', "region.value.number >= -2.5 and region.value.number <= 0"),
+])
+def test_number_bounds_that_are_not_finite_numbers_fall_back_to_0(project, attributes,
+                                                                  expected_assert):
+    (project / "configs" / "number.xml").write_text(
+        f'<View><Text name="t" value="$t"/><Number name="n" toName="t" {attributes}/></View>')
+    code, output = _init(project, "number.xml")
+    assert code == 0
+    rules = {rule["id"]: rule for rule in yaml.safe_load(output.read_text())["rules"]}
+    assert rules["n-in-range"]["assert"] == expected_assert
+    assert main(["check", str(output)]) == 0
+
+
 @pytest.mark.parametrize("label", ["Type: A", "a #b", "it's", 'say "hi"', "- dash", "yes", "[x]"])
 def test_awkward_labels_survive_yaml_quoting(label):
     escaped = label.replace("&", "&amp;").replace('"', "&quot;")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -317,19 +318,19 @@ def _unique(rule_id: str, used: set[str]) -> str:
     return candidate
 
 
-def _number(text: str | None, default: float) -> str:
+def _number(text: str | None, default: int) -> str:
+    """An attribute as a number literal of the DSL, `default` when it is not a finite number
+    (`max="1e999"` would otherwise write `inf`, which the DSL does not know)."""
+    return str(_as_number(text, default))
+
+
+def _as_number(text: str | None, default: int = 0) -> int | float:
     try:
         value = float(text) if text is not None else float(default)
     except ValueError:
         value = float(default)
-    return f"{value:g}"
-
-
-def _as_number(text: str | None) -> int | float:
-    try:
-        value = float(text) if text is not None else 0.0
-    except ValueError:
-        value = 0.0
+    if not math.isfinite(value):
+        value = float(default)
     return int(value) if value.is_integer() else value
 
 
