@@ -160,6 +160,14 @@ def test_wrong_types_in_data_make_the_condition_null_not_a_crash(tmp_path):
     assert [finding.region_id for finding in decision.findings] == ["a", "b"]
 
 
+def test_names_and_types_that_are_lists_or_objects_are_only_data(tmp_path):
+    engine = engine_for(tmp_path, "- id: a\n  for: region\n  assert: region.label == \"Car\"\n")
+    odd_type = {**box("a", 1, 1, 1, 1), "type": ["rectanglelabels"]}
+    odd_from_name = {"id": "a", "from_name": {"x": 1}, "value": {"choices": ["Red"]}}
+    decision = engine.evaluate(TASK, {"id": 2, "result": [odd_type, odd_from_name]})
+    assert decision.verdict == "accept"  # the label is still found under its key
+
+
 def test_a_fix_action_reads_the_labels_the_previous_action_wrote(tmp_path):
     # a region's labels are plain slots kept up to date after every write of a fix
     engine = engine_for(tmp_path, """\

@@ -345,7 +345,8 @@ class LabelingConfigPack:
             name = plan.control.name
             if _has_content(item.get("value"), plan.control):
                 filled.add(name)
-                filled_regions.add((item_id, name))
+                if region_id is not None:  # only such ids are looked up (and a list is unhashable)
+                    filled_regions.add((item_id, name))
             if plan.control.per_region:
                 per_region_items.append((item_id, plan))
             elif region_id is not None and plan.control.type not in _CLASSIFICATIONS:
@@ -361,13 +362,13 @@ class LabelingConfigPack:
                                     f"{', '.join(map(repr, unknown))} not in <Relations> "
                                     f"({', '.join(self.config.relation_labels)})"))
             for key in ("from_id", "to_id"):
-                if item.get(key) not in region_ids and not any(
+                if not _is_in(item.get(key), region_ids) and not any(
                         item.get(key) == rid for rid, _ in per_region_items):
                     add(PackFinding("lc-relation-unknown-region", ERROR,
                                     f"result[{index}]: relation {key} {item.get(key)!r} "
                                     "names no region of this annotation"))
         for item_id, plan in per_region_items:
-            if item_id not in region_ids:
+            if not _is_in(item_id, region_ids):
                 add(PackFinding("lc-per-region-orphan", ERROR,
                                 f"per-region {plan.control.name!r} item {item_id!r} belongs to no "
                                 "region of this annotation", _region_key(item_id)))
@@ -390,7 +391,7 @@ class LabelingConfigPack:
                                     f"required control {control.name!r} has no answer"))
                 continue
             for item_id, to_name in region_ids.items():
-                if to_name in plan.to_names and (item_id, control.name) not in filled_regions:
+                if _is_in(to_name, plan.to_names) and (item_id, control.name) not in filled_regions:
                     add(PackFinding("lc-required-missing", ERROR,
                                     f"required per-region control {control.name!r} has no answer "
                                     f"for region {item_id}", _region_key(item_id)))
@@ -408,13 +409,14 @@ class LabelingConfigPack:
             return None
         control = plan.control
         to_name = item.get("to_name")
-        if to_name not in plan.to_names:
-            known = "is not connected to" if to_name in self._objects else "is no object; expected"
+        if not _is_in(to_name, plan.to_names):
+            known = ("is not connected to" if _is_in(to_name, self._objects)
+                     else "is no object; expected")
             add(PackFinding("lc-unknown-to-name", ERROR,
                             f"{where}: to_name {to_name!r} {known} {control.name!r} "
                             f"({', '.join(control.to_names)})", region_id))
         item_type = item.get("type")
-        if item_type not in control.accepted_types:
+        if not _is_in(item_type, control.accepted_types):
             add(PackFinding("lc-type-mismatch", ERROR,
                             f"{where}: type {item_type!r} does not match {control.name!r}, "
                             f"which writes {' or '.join(sorted(control.accepted_types))!r}",
@@ -444,7 +446,7 @@ class LabelingConfigPack:
             self._check_labels(value[label_key], label_key, plan, where, region_id, usages, add)
         if numbers_ok and spec.geometry:
             _check_geometry(value, spec.geometry, where, region_id, add)
-        if numbers_ok and item_type == "labels" and to_name in plan.text_keys:
+        if numbers_ok and item_type == "labels" and _is_in(to_name, plan.text_keys):
             text = data.get(plan.text_keys[to_name])
             _check_span(value, text if isinstance(text, str) else None, where, region_id, add)
         elif numbers_ok and item_type in ("labels", "hypertextlabels", "paragraphlabels"):
@@ -613,6 +615,12 @@ def _has_content(value: Any, control: Control) -> bool:
         return False
     keys = [control.label_key] if control.label_key else list(control.value_keys)
     return any(value.get(key) not in (None, "", [], {}) for key in keys) if keys else True
+
+
+def _is_in(value: Any, container: Any) -> bool:
+    """`value in container` (a set or dict), False for a list or object: any JSON may stand
+    where Label Studio writes a name or an id, and those are unhashable."""
+    return not isinstance(value, (list, dict)) and value in container
 
 
 def _region_key(item_id: Any) -> str | None:

@@ -58,7 +58,7 @@ class Region(Record):
             self.value = value
             # the usual case, at once: the type's own key holds a list of labels (then no
             # other item of the region can change them; taxonomy paths need their leaves)
-            found = value.get(kind)
+            found = value.get(kind) if kind.__class__ is str else None  # a list is unhashable
             if found.__class__ is list and kind != "taxonomy":
                 self.labels = found
                 self.label = found[0] if found else None
@@ -96,13 +96,15 @@ class Region(Record):
         """Another result item with this region's id (per-region choices, text, ...)."""
         self.items.append(item)
         value = item.get("value")
-        self.attrs[item.get("from_name")] = value if value.__class__ is dict else {}
+        from_name = item.get("from_name")
+        if not isinstance(from_name, (list, dict)):  # unhashable, and names no control
+            self.attrs[from_name] = value if value.__class__ is dict else {}
         self._set_labels()  # the labels may come from the other items' values
 
     @property
     def label_key(self) -> str | None:
         value = self.value
-        if isinstance(value.get(self.type), (list, str, int, float)):
+        if self.type.__class__ is str and isinstance(value.get(self.type), (list, str, int, float)):
             return self.type
         for key in LABEL_KEYS:
             if key in value:
