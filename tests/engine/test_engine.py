@@ -168,6 +168,23 @@ def test_names_and_types_that_are_lists_or_objects_are_only_data(tmp_path):
     assert decision.verdict == "accept"  # the label is still found under its key
 
 
+def test_iou_with_a_region_without_a_box_is_null_in_the_re_check_after_a_fix(tmp_path):
+    # the re-check reads the other region's box in a walrus that a null first box skipped
+    engine = engine_for(tmp_path, """\
+        - id: a
+          for: region
+          assert: >-
+            region.label != "Car"
+            and none(iou(region, o) > 0.5 and o.id != region.id for o in regions)
+          fix: set region.label = "Other"
+        """)
+    no_box = {"id": "n", "from_name": "label", "to_name": "image", "type": "rectanglelabels",
+              "value": {"rectanglelabels": ["Car"]}}
+    decision = engine.evaluate(TASK, {"id": 2, "result": [no_box, box("b", 1, 1, 5, 5)]})
+    assert [(f.rule, f.region_id, f.fixed) for f in decision.findings] == [
+        ("a", "n", True), ("a", "b", True)]
+
+
 def test_a_fix_action_reads_the_labels_the_previous_action_wrote(tmp_path):
     # a region's labels are plain slots kept up to date after every write of a fix
     engine = engine_for(tmp_path, """\

@@ -167,9 +167,10 @@ class CodeGenerator:
                     f"else {width}) * (0 if ({height} := {b}[3] - {b}[1]) < 0 else {height})))")
         if name == "__iou__":
             # boxes that do not overlap have an iou of exactly 0.0: only overlapping pairs
-            # (few, in a pairwise rule) pay for the call
+            # (few, in a pairwise rule) pay for the call. No box: None, before `b` is read
+            # (its walrus is skipped when the first box is None)
             a, b = later
-            return (f"(0.0 if {first[0]} is not None and {first[1]} is not None and not ("
+            return (f"(None if {first[0]} is None or {first[1]} is None else 0.0 if not ("
                     f"{a}[0] < {b}[2] and {b}[0] < {a}[2] and {a}[1] < {b}[3] and "
                     f"{b}[1] < {a}[3]) else _iou_of_boxes({a}, {b}))")
         a, b, s, t = later
