@@ -106,6 +106,18 @@ def test_number_bounds_that_are_not_finite_numbers_fall_back_to_0(project, attri
     assert main(["check", str(output)]) == 0
 
 
+@pytest.mark.parametrize("minimum", ["0.00001", "1e-7", "-2.5e-10"])
+def test_a_tiny_number_bound_is_a_number_in_the_inline_test(project, minimum):
+    # YAML 1.1 reads `1e-05` (no dot) as a string: the starter's own test would then fail
+    (project / "configs" / "number.xml").write_text(
+        f'<View><Text name="t" value="$t"/><Number name="n" toName="t" min="{minimum}"/></View>')
+    code, output = _init(project, "number.xml")
+    assert code == 0
+    test = yaml.safe_load(output.read_text())["tests"][0]
+    assert test["annotation"]["result"][0]["value"]["number"] == float(minimum)
+    assert main(["check", str(output)]) == 0
+
+
 @pytest.mark.parametrize("label", ["Type: A", "a #b", "it's", 'say "hi"', "- dash", "yes", "[x]"])
 def test_awkward_labels_survive_yaml_quoting(label):
     escaped = label.replace("&", "&amp;").replace('"', "&quot;")

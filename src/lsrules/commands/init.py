@@ -93,7 +93,7 @@ def render_ruleset(config: LabelingConfig, name: str, labeling_config: str) -> s
     lines.append("tests:")
     lines.append("  - name: " + _scalar(test["name"]))
     for key in ("task", "annotation", "expect"):
-        lines.append(f"    {key}: " + json.dumps(test[key], ensure_ascii=False))
+        lines.append(f"    {key}: " + _flow(test[key]))
     return "\n".join(lines) + "\n"
 
 
@@ -283,6 +283,20 @@ def _example_item(control: Control, config: LabelingConfig, item_id: str) -> dic
         return None
     return {"id": item_id, "from_name": control.name, "to_name": to_name, "type": result_type,
             "value": value}
+
+
+def _flow(value) -> str:
+    """`value` as JSON that PyYAML reads back unchanged: YAML 1.1 reads `1e-05` (no dot) as a
+    string, so such a float is written `1.0e-05`."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(key), ensure_ascii=False)}: {_flow(item)}"
+                               for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(item) for item in value) + "]"
+    text = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and "e" in text and "." not in text:
+        text = text.replace("e", ".0e", 1)
+    return text
 
 
 def _text_key(control: Control, config: LabelingConfig) -> str | None:
