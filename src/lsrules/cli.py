@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from lsrules import __version__
 from lsrules.errors import LsrulesError
@@ -43,9 +45,29 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every `with` unwinds: outputs written to a
+    temporary file (`AtomicOutput`) are deleted, not left behind half written."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(argv, command)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str], command: str | None) -> int:
     try:
         parser = build_parser(command if command in COMMANDS else None)
         args = parser.parse_args(argv)
@@ -58,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     except LsrulesError as error:
         print(f"lsrules: {_one_line(str(error))}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("lsrules: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("lsrules: interrupted", file=sys.stderr)
         return 130

@@ -180,6 +180,32 @@ def test_a_dying_worker_is_a_clear_error_not_a_hang(tmp_path):
     assert not output.exists()
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sigterm_mid_run_leaves_no_output_and_no_temporary_file(tmp_path, jobs):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    export = tmp_path / "export.jsonl"
+    _vehicles_jsonl(export, copies=40)  # long enough to be stopped mid-run
+    output, fixed = tmp_path / "out.jsonl", tmp_path / "fixed.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lsrules.cli", "run", VEHICLES, "--input", str(export),
+         "--output", str(output), "--fixed", str(fixed), "--jobs", jobs, "--no-progress"],
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+        assert process.poll() is None and time.monotonic() < deadline, "run ended too soon"
+        time.sleep(0.01)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    stderr = process.communicate(timeout=60)[1]
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert stderr.strip() == "lsrules: terminated"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.jsonl"]
+
+
 # -- JSONL with --jobs: the workers parse the lines ---------------------------------------
 
 def _vehicles_jsonl(path: Path, copies: int = 3) -> list[dict]:

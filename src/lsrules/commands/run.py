@@ -47,7 +47,12 @@ _ENGINE = None
 
 def _init_worker(ruleset: str, config) -> None:
     global _ENGINE
+    import signal
+
     import lsrules
+
+    # the pool stops its workers with SIGTERM: they end quietly (the main process cleans up)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     _ENGINE = lsrules.load(ruleset, config=config)
 
