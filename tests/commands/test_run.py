@@ -155,6 +155,12 @@ def test_explain_unknown_task_exits_2(capsys):
     assert "no annotation of task 999" in capsys.readouterr().err
 
 
+def test_explain_unknown_annotation_of_a_known_task_names_it(capsys):
+    assert main(["explain", VEHICLES, "--input", str(VEHICLES_EXPORT), "--task", "7",
+                 "--annotation", "999"]) == 2
+    assert "no annotation 999 of task 7 in the export" in capsys.readouterr().err
+
+
 DYING_WORKERS = """
 import os, sys
 import lsrules.commands.run as run

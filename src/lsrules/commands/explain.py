@@ -32,7 +32,8 @@ def run(args) -> int:
             found += 1
             explain_one(engine, item, Evaluation)
     if not found:
-        raise LsrulesError(f"no annotation of task {args.task} in the export", args.input)
+        which = f"annotation {args.annotation}" if args.annotation else "annotation"
+        raise LsrulesError(f"no {which} of task {args.task} in the export", args.input)
     if args.source:
         print(engine.source)
     return 0
