@@ -290,6 +290,17 @@ def test_dynamic_choices_accept_any_label():
     assert pack.check({"data": {}}, {"result": result}) == []
 
 
+@pytest.mark.parametrize("bounds, number, out_of_range", [
+    ('min="nan" max="nan"', 5, False), ('min="nan" max="3"', 5, True),
+    ('min="1" max="NaN"', 0, True), ('min="junk"', -1e9, False)])
+def test_number_bounds_that_are_not_numbers_are_no_bounds(bounds, number, out_of_range):
+    config = parse_labeling_config(
+        f'<View><Text name="t" value="$t"/><Number name="n" toName="t" {bounds}/></View>')
+    result = [{"from_name": "n", "to_name": "t", "type": "number", "value": {"number": number}}]
+    findings = LabelingConfigPack(config).check({"data": {"t": "x"}}, {"result": result})
+    assert bool(findings) is out_of_range, findings
+
+
 @pytest.mark.parametrize("rule_id, severity", [
     (rule_id, rule.severity) for rule_id, rule in LabelingConfigPack.RULES.items()
 ])

@@ -628,10 +628,13 @@ def _region_key(item_id: Any) -> str | None:
 
 
 def _float(text: str | None, default: float) -> float:
+    """A numeric attribute of the config; `default` when absent or not a number (NaN, as
+    `min="nan"`, would make every comparison false and every value out of range)."""
     try:
-        return float(text) if text is not None else default
+        value = float(text) if text is not None else default
     except ValueError:
         return default
+    return default if value != value else value
 
 
 def _json_type(value: Any) -> str:
