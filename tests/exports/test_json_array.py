@@ -54,6 +54,8 @@ def test_a_character_cut_by_a_read_is_read_whole():
     (b'[{"a": 1}, {"a": -Infinity}]', "invalid JSON: -Infinity is not JSON", 1),
     (b'[{"a": 1}, {"a": 1e400}]', "invalid JSON: the number 1e400 is too large", 1),
     (b'[{"a": 1}, {"a": -2.5E+999}]', "invalid JSON: the number -2.5E+999 is too large", 1),
+    (b'[{"a": 1}, {"a": ' + b"9" * 5000 + b'}]',
+     "invalid JSON: an integer of more than 4300 digits", 1),
     (b'[{"a": 1} {"a": 2}]', "invalid JSON: expected `,` or `]` after task #0", 1),
     (b'[{"a": 1},]', "invalid JSON: Expecting value", 1),
     (b'[{"a": 1}, {"a": "\xff"}]', "not valid UTF-8", 1),

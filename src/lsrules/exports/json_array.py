@@ -56,6 +56,14 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def value_error_message(error: ValueError) -> str:
+    """The JSON decoder's ValueError in the user's terms (Python's own message for a huge
+    integer talks about `sys.set_int_max_str_digits`)."""
+    if "integer string conversion" in str(error):
+        return "invalid JSON: an integer of more than 4300 digits"
+    return f"invalid JSON: {error}"
+
+
 # NaN, Infinity and numbers beyond a double are errors (ValueError), in arrays and lines
 DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float)
 _raw_decode = DECODER.raw_decode
@@ -121,7 +129,7 @@ class _Text:
             except RecursionError:
                 raise ArrayError("JSON nested too deeply", index) from None
             except ValueError as error:  # NaN, Infinity, an integer of over 4300 digits
-                raise ArrayError(f"invalid JSON: {error}", index) from None
+                raise ArrayError(value_error_message(error), index) from None
             if not self.ended and _NUMBER_TAIL.fullmatch(self.text, end):  # may go on: read on
                 self._grow(size, index)
                 size *= 2

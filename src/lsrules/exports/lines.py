@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from lsrules.errors import InputError
-from lsrules.exports.json_array import DECODER
+from lsrules.exports.json_array import DECODER, value_error_message
 from lsrules.exports.validation import json_type
 
 
@@ -35,7 +35,7 @@ def parse_line(text: str, path: str, index: int, line_number: int) -> dict:
     except RecursionError:
         raise InputError("JSON nested too deeply", f"{path}:{line_number}", index) from None
     except ValueError as error:  # NaN, Infinity, 1e400, an integer of over 4300 digits
-        raise InputError(f"invalid JSON: {error}", f"{path}:{line_number}", index) from None
+        raise InputError(value_error_message(error), f"{path}:{line_number}", index) from None
     if not isinstance(value, dict):
         raise InputError(f"each line must be a JSON object (one task), found "
                          f"{json_type(value)}", f"{path}:{line_number}", index)
