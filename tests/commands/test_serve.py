@@ -26,3 +26,28 @@ def test_an_unusable_argument_exits_2_before_serving(tmp_path, capsys, monkeypat
     assert code == 2
     assert capsys.readouterr().err == f"lsrules: {message}\n"
     assert list(tmp_path.iterdir()) == []  # no store opened
+
+
+def test_a_port_in_use_exits_2_with_one_line_before_serving(tmp_path, capsys, monkeypatch):
+    import socket
+
+    monkeypatch.setenv("LSRULES_WEBHOOK_SECRET", "secret")
+    monkeypatch.setenv("LABEL_STUDIO_URL", "http://127.0.0.1:9")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", SENTIMENT, "--store", str(tmp_path / "store.sqlite"),
+                     "--port", str(port)])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"lsrules: cannot listen on 127.0.0.1:{port}: Address already in use\n")
+    assert list(tmp_path.iterdir()) == []  # no store opened
+
+
+def test_a_host_that_does_not_resolve_exits_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LSRULES_WEBHOOK_SECRET", "secret")
+    code = main(["serve", SENTIMENT, "--store", str(tmp_path / "store.sqlite"),
+                 "--host", "no-such-host.invalid"])
+    assert code == 2
+    assert capsys.readouterr().err.startswith("lsrules: cannot listen on no-such-host.invalid:8089: ")

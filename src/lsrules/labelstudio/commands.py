@@ -69,6 +69,16 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    _check_serve_arguments(args)
+    secret = _secret(args.secret_header)
+    listening = _listen(args.host, args.port)
+    try:
+        return _serve(args, secret, listening)
+    finally:
+        listening.close()
+
+
+def _serve(args: argparse.Namespace, secret: str, listening) -> int:
     import uvicorn
 
     from lsrules.labelstudio.app import WebhookSettings, create_app
@@ -77,11 +87,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from lsrules.labelstudio.worker import RetryPolicy, Worker
     from lsrules.labelstudio.writeback import LabelStudio
 
-    _check_serve_arguments(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    secret = _secret(args.secret_header)
     engine = _load_engine(args.rulesets)
     store = open_store(args.store)
+    port = listening.getsockname()[1]  # --port 0: the port the system chose
     label_studio = LabelStudio(args.ls_url)
     worker = Worker(engine, store, label_studio, RetryPolicy(args.retry_base, args.retry_max))
     enable_streams(worker)
@@ -90,7 +99,7 @@ def run_serve(args: argparse.Namespace) -> int:
     def start_up_sync() -> None:
         # Only once the hook listens: an annotation saved before that is found by this sync,
         # one saved after reaches the hook.
-        _wait_until_listening(args.host, args.port)
+        _wait_until_listening(args.host, port)
         projects = sorted(set(args.project) | set(store.checkpointed_projects()))
         attempts = 0
         while True:  # Label Studio may be down at start-up: catch up once it is back
@@ -109,7 +118,8 @@ def run_serve(args: argparse.Namespace) -> int:
     worker.start()
     threading.Thread(target=start_up_sync, name="lsrules-sync", daemon=True).start()
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=[listening])
     finally:
         worker.stop()
         label_studio.close()
@@ -127,6 +137,26 @@ def _check_serve_arguments(args: argparse.Namespace) -> None:
     for option, value in (("--retry-base", args.retry_base), ("--retry-max", args.retry_max)):
         if not 0 < value < float("inf"):  # NaN fails this too
             raise LsrulesError(f"{option} must be a positive number of seconds, not {value}")
+
+
+def _listen(host: str, port: int):
+    """The server's socket, bound before anything starts: a port in use or a host that does
+    not resolve is one line and exit 2 (uvicorn would log its own error and exit 3)."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except (socket.gaierror, UnicodeError) as error:
+        raise LsrulesError(f"cannot listen on {host}:{port}: {error}") from None
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        raise LsrulesError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    listening.set_inheritable(True)
+    return listening
 
 
 def _wait_until_listening(host: str, port: int, timeout: float = 60) -> None:
