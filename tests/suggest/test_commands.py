@@ -81,20 +81,21 @@ def test_fit_to_a_model_path_it_cannot_write_is_a_one_line_error(project, capsys
     assert "internal error" not in error and len(error.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"ruleset: \xe9t\xe9\n", "not UTF-8 text"),
-    (b"suggester: " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
-    (b"suggester: {seed: " + b"9" * 5000 + b"}\n", "Exceeds the limit"),
+@pytest.mark.parametrize("content, where, message", [
+    (b"ruleset: \xe9t\xe9\n", ": ", "not UTF-8 text"),
+    (b"suggester: " + b"[" * 100_000 + b"]" * 100_000 + b"\n", ":1:", "maximum nesting depth"),
+    (b"suggester: {seed: " + b"9" * 5000 + b"}\n", ":1:19: ", "Exceeds the limit"),
 ])
 @pytest.mark.parametrize("action", ["fit", "eval", "audit"])
-def test_an_unreadable_ruleset_is_a_one_line_error(project, tmp_path, capsys, content, message,
-                                                  action):
+def test_an_unreadable_ruleset_is_a_one_line_error(project, tmp_path, capsys, content, where,
+                                                  message, action):
+    # read as `check` reads it: the same one line, at the same file:line:column
     _, export = project
     ruleset = tmp_path / "bad.yaml"
     ruleset.write_bytes(content)
     assert main(["suggest", action, str(ruleset), "--input", str(export)]) == 2
     error = capsys.readouterr().err
-    assert error.startswith(f"lsrules: {ruleset}: ") and message in error
+    assert error.startswith(f"lsrules: {ruleset}{where}") and message in error
     assert "internal error" not in error and len(error.strip().splitlines()) == 1
 
 

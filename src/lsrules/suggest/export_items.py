@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import yaml
 
 from lsrules.errors import InputError, LsrulesError
 from lsrules.suggest import results
@@ -28,22 +27,12 @@ class LabelledItem:
 
 
 def read_suggester_settings(ruleset_path: str) -> dict:
-    """The ruleset's `suggester:` mapping (empty when absent), read with plain YAML."""
-    try:
-        with open(ruleset_path, encoding="utf-8") as stream:
-            document = yaml.safe_load(stream)
-    except OSError as error:
-        raise LsrulesError(f"cannot read ruleset: {error.strerror or error}", ruleset_path)
-    except UnicodeDecodeError:
-        raise LsrulesError("cannot read ruleset: not UTF-8 text", ruleset_path) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{ruleset_path}:{mark.line + 1}:{mark.column + 1}" if mark else ruleset_path
-        raise LsrulesError(f"not valid YAML: {getattr(error, 'problem', None) or error}", where)
-    except RecursionError:
-        raise LsrulesError("not valid YAML: nested too deeply", ruleset_path) from None
-    except ValueError as error:  # an integer of over 4300 digits
-        raise LsrulesError(f"not valid YAML: {error}", ruleset_path) from None
+    """The ruleset's `suggester:` mapping (empty when absent), read by the ruleset's own
+    reader (so a bad file is the same located one-line error as for `check`)."""
+    from lsrules.ruleset.loader import read_text
+    from lsrules.ruleset.yaml_source import load_yaml
+
+    document = load_yaml(read_text(ruleset_path), ruleset_path).data
     if not isinstance(document, dict):
         raise LsrulesError("a ruleset must be a YAML mapping", ruleset_path)
     settings = document.get("suggester") or {}
