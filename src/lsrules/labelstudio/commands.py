@@ -90,16 +90,14 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     engine = _load_engine(args.rulesets)
     store = open_store(args.store)
-    port = listening.getsockname()[1]  # --port 0: the port the system chose
     label_studio = LabelStudio(args.ls_url)
     worker = Worker(engine, store, label_studio, RetryPolicy(args.retry_base, args.retry_max))
     enable_streams(worker)
     state = {"startup_sync": "running"}
 
     def start_up_sync() -> None:
-        # Only once the hook listens: an annotation saved before that is found by this sync,
-        # one saved after reaches the hook.
-        _wait_until_listening(args.host, port)
+        # The socket listens already (`_listen`): an annotation saved before that is found by
+        # this sync, one saved after waits in the socket's queue for the hook.
         projects = sorted(set(args.project) | set(store.checkpointed_projects()))
         attempts = 0
         while True:  # Label Studio may be down at start-up: catch up once it is back
@@ -140,8 +138,9 @@ def _check_serve_arguments(args: argparse.Namespace) -> None:
 
 
 def _listen(host: str, port: int):
-    """The server's socket, bound before anything starts: a port in use or a host that does
-    not resolve is one line and exit 2 (uvicorn would log its own error and exit 3)."""
+    """The server's socket, listening before anything starts: a port in use or a host that
+    does not resolve is one line and exit 2 (uvicorn would log its own error and exit 3), and
+    webhooks that arrive while the rulesets load wait in its queue."""
     import socket
 
     try:
@@ -152,24 +151,12 @@ def _listen(host: str, port: int):
     try:
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listening.bind((host, port))
+        listening.listen(2048)  # uvicorn's default backlog
     except OSError as error:
         listening.close()
         raise LsrulesError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
     listening.set_inheritable(True)
     return listening
-
-
-def _wait_until_listening(host: str, port: int, timeout: float = 60) -> None:
-    import socket
-
-    address = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((address, port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
 
 
 def _sync_all(label_studio: Any, store: Any, projects: list[int], wake: Any) -> str:
