@@ -42,6 +42,7 @@ class TestResult:
     location: Location
     status: str  # passed | failed | error | not-run
     failures: list[str] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)  # the rules it fired, for `test`'s coverage
 
 
 @dataclass

@@ -26,10 +26,10 @@ def run(args) -> int:
             print(f"      {failure}")
         failed += test.status != "passed"
     for file, rules in report.rules.items():
-        fired = set()
+        fired: set[str] = set()
         for test in report.tests:
             if test.ruleset == file:
-                fired.update(getattr(test, "fired", []))
+                fired.update(test.fired)
         uncovered = [rule_id for rule_id, _ in rules if rule_id not in fired]
         covered = len(rules) - len(uncovered)
         print(f"coverage {file}: {covered}/{len(rules)} rules fired by a test"

@@ -17,7 +17,7 @@ def run_inline_tests(engine) -> list[TestResult]:
             continue
         result.failures = compare(test.expect, decision)
         result.status = "failed" if result.failures else "passed"
-        result.fired = sorted(set(decision.fired))  # type: ignore[attr-defined]
+        result.fired = sorted(set(decision.fired))
         results.append(result)
     return results
 

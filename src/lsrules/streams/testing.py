@@ -37,7 +37,7 @@ def run_stream_tests(engine) -> list[TestResult]:
             continue
         result.failures = compare(test.expect, findings, ruleset.routes)
         result.status = "failed" if result.failures else "passed"
-        result.fired = sorted({finding.rule.id for finding in findings})  # type: ignore[attr-defined]
+        result.fired = sorted({finding.rule.id for finding in findings})
         results.append(result)
     return results
 
