@@ -14,8 +14,6 @@ from lsrules.engine.decision import Decision, Finding
 from lsrules.engine.evaluation import Evaluation
 from lsrules.errors import LsrulesError
 
-_VERDICT_ORDER = ("accept", "fixed", "review", "reject")
-
 
 def check_and_load(path, config_path=None):
     """Load and statically check one ruleset: (ruleset or None, diagnostics)."""

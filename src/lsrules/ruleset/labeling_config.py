@@ -3,9 +3,8 @@
 The rules engine needs only a few facts from the config (which controls exist, which
 objects they label, which labels they allow and what result items they write), and the SDK
 that knows them weighs 500 MB. This module reads them with the standard library's SAX
-parser, hardened by `defusedxml` when it is installed (entity expansion and external
-entities are refused), and keeps each tag's line and column so that a ruleset error can
-point into the XML.
+parser, hardened by `defusedxml` (entity expansion and external entities are refused), and
+keeps each tag's line and column so that a ruleset error can point into the XML.
 
 Like Label Studio's own editor, it is lenient about the case of tag and attribute names
 (`<choices toname=...>` works) and finds `<Choice>`/`<Label>` children at any depth below
@@ -19,12 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lsrules.errors import Location, LsrulesError
+import defusedxml.sax
 
-try:  # defusedxml refuses entity bombs and external entities; it is optional
-    import defusedxml.sax as _safe_sax
-except ImportError:  # pragma: no cover - exercised only without defusedxml
-    _safe_sax = None
+from lsrules.errors import Location, LsrulesError
 
 # The keys a result item's `value` must hold, by result type (what Label Studio writes).
 # Optional keys (`rotation`, a span's `text`, ...) are not listed.
@@ -249,10 +245,7 @@ def _parse_tree(xml_text: str, source: str) -> _Element:
     handler = _TreeHandler(source)
     data = xml_text.encode("utf-8")
     try:
-        if _safe_sax is not None:
-            _safe_sax.parseString(data, handler)
-        else:  # pragma: no cover
-            xml.sax.parseString(data, handler)
+        defusedxml.sax.parseString(data, handler)
     except xml.sax.SAXParseException as error:
         message = error.getMessage()
         raise LsrulesError(f"malformed labeling config XML: {message}",
