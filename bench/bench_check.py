@@ -74,7 +74,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-c", "import lsrules.cli"], check=True,
                            env=environment)
             startup.append(time.perf_counter() - started)
-        from lsrules.dsl.checker import check_ruleset
+        from lsrules.ruleset.checks import check_ruleset
         from lsrules.dsl.codegen import compile_ruleset
         from lsrules.ruleset.loader import load_ruleset
 

@@ -15,7 +15,7 @@ import copy
 import random
 import time
 
-from lsrules.engine.builtin_pack import LabelingConfigPack
+from lsrules.packs.builtin import LabelingConfigPack
 from lsrules.ruleset.labeling_config import parse_labeling_config
 
 LABELS = ["Car", "Person", "Bike", "Truck", "Sign"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS
-from lsrules.engine.builtin_pack import LabelingConfigPack
+from lsrules.packs.builtin import LabelingConfigPack
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGE = (ROOT / "docs" / "language.md").read_text()

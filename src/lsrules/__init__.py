@@ -5,7 +5,7 @@ compiler are imported only when `load` is called.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from lsrules.version import __version__
 
 __all__ = ["__version__", "load"]
 

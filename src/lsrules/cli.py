@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 
-from lsrules import __version__
+from lsrules.version import __version__
 from lsrules.errors import LsrulesError
 
 # command name -> (module, one-line help)

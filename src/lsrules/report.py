@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from lsrules import __version__
+from lsrules.version import __version__
 from lsrules.diagnostics import ERROR, INFO, WARNING, CheckReport, Diagnostic, TestResult
 from lsrules.errors import Location, LsrulesError
 

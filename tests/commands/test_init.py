@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 
 from lsrules.cli import main
 from lsrules.commands.init import example_annotation, render_ruleset
-from lsrules.engine.builtin_pack import LabelingConfigPack
+from lsrules.packs.builtin import LabelingConfigPack
 from lsrules.ruleset.labeling_config import parse_labeling_config, read_labeling_config
 
 ROOT = Path(__file__).parent.parent.parent

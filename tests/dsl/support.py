@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lsrules.dsl.checker import check_ruleset
+from lsrules.ruleset.checks import check_ruleset
 from lsrules.engine.engine import Engine
 from lsrules.engine.evaluation import Evaluation
 from lsrules.ruleset.loader import load_ruleset

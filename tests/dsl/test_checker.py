@@ -11,7 +11,8 @@ from lsrules.diagnostics import ERROR, WARNING
 
 from .support import CONFIG, HEADER, load
 
-CHECKER = Path(__file__).resolve().parents[2] / "src" / "lsrules" / "dsl" / "checker.py"
+SOURCE = Path(__file__).resolve().parents[2] / "src" / "lsrules"
+CHECKERS = (SOURCE / "dsl" / "checker.py", SOURCE / "ruleset" / "checks.py")
 
 # (code, rules, the text the diagnostic points at (first occurrence; `@@` marks the exact
 #  spot when it is not the start), severity, did-you-mean)
@@ -140,7 +141,7 @@ def test_diagnostic_against_the_labeling_config(tmp_path, code, rules, needle, s
 
 def test_every_code_of_the_checker_has_a_case():
     """Stream codes (LSR140-LSR149) belong to the stream rules and are tested with them."""
-    emitted = set(re.findall(r'"(LSR\d{3})"', CHECKER.read_text()))
+    emitted = {code for checker in CHECKERS for code in re.findall(r"\"(LSR\d{3})\"", checker.read_text())}
     emitted = {code for code in emitted if not "LSR140" <= code <= "LSR149"}
     tested = {case[0] for case in CASES + CONFIG_CASES}
     assert emitted <= tested, sorted(emitted - tested)

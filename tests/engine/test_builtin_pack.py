@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lsrules.engine.builtin_pack import LabelingConfigPack, PackFinding
+from lsrules.packs.builtin import LabelingConfigPack, PackFinding
 from lsrules.ruleset.labeling_config import parse_labeling_config, read_labeling_config
 
 CONFIGS = Path(__file__).parent.parent / "fixtures" / "labeling_configs"

@@ -1,4 +1,4 @@
-"""lsrules.streams.checker: stream-only names, literal windows, bounds, ids, stream tests."""
+"""lsrules.ruleset.stream_checker: stream-only names, literal windows, bounds, ids, stream tests."""
 from __future__ import annotations
 
 import pytest

@@ -12,7 +12,7 @@ from dataclasses import fields, replace
 
 from lsrules.dsl import nodes
 from lsrules.dsl.builtins import BUILTINS
-from lsrules.engine.regions import ITEM_FIELDS, REGION_GEOMETRY, VALUE_FIELDS
+from lsrules.dsl.regions import ITEM_FIELDS, REGION_GEOMETRY, VALUE_FIELDS
 
 _COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 ROOTS = ("task", "annotation", "regions", "relations", "others", "annotator", "suggestion",

@@ -76,7 +76,7 @@ def contains(outer, inner) -> bool | None:
     return found if found is not None else containment_of_spans(span(outer), span(inner))
 
 
-# -- the math, on corners: shared with the engine's region fast paths (engine/regions.py) --
+# -- the math, on corners: shared with the engine's region fast paths (dsl/regions.py) --
 
 def area_of_box(corners) -> float | None:
     if corners is None:

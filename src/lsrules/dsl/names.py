@@ -61,7 +61,7 @@ ROOT_NAMES: dict[str, str] = {
     "suggestion": "suggestion", "config": "config",
 }
 
-# names only stream rules see (`lsrules.streams.checker` adds them to the environment)
+# names only stream rules see (`lsrules.ruleset.stream_checker` adds them to the environment)
 STREAM_ROOT_NAMES: dict[str, str] = {"events": "events", "event": "event", "key": ANY}
 STREAM_FUNCTIONS = frozenset({"window", "last"})
 

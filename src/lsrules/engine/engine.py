@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lsrules import __version__
+from lsrules.version import __version__
 from lsrules.engine.decision import Decision, Finding
 from lsrules.engine.evaluation import Evaluation
 from lsrules.errors import LsrulesError
@@ -17,7 +17,7 @@ from lsrules.errors import LsrulesError
 
 def check_and_load(path, config_path=None):
     """Load and statically check one ruleset: (ruleset or None, diagnostics)."""
-    from lsrules.dsl.checker import check_ruleset
+    from lsrules.ruleset.checks import check_ruleset
     from lsrules.ruleset.loader import load_ruleset
 
     ruleset, diagnostics = load_ruleset(path, config_path)
@@ -53,7 +53,7 @@ class Engine:
         self._evaluate = self.namespace["evaluate"]
         self.pack = None
         if "builtin:labeling-config" in ruleset.extends and ruleset.config is not None:
-            from lsrules.engine.builtin_pack import LabelingConfigPack
+            from lsrules.packs.builtin import LabelingConfigPack
 
             self.pack = LabelingConfigPack(ruleset.config)
         self.rule_ids = ([*self.pack.RULES] if self.pack else []) + [r.id for r in self.rules]

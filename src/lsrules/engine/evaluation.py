@@ -9,7 +9,7 @@ import json
 
 from lsrules.engine.decision import Finding
 from lsrules.engine.patch import pointer
-from lsrules.engine.regions import LABEL_KEYS, VALUE_FIELDS, build_regions
+from lsrules.dsl.regions import LABEL_KEYS, VALUE_FIELDS, build_regions
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 

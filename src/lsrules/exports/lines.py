@@ -1,4 +1,5 @@
-"""JSONL exports line by line: the one place that turns a line into a task object.
+"""JSONL exports line by line: the one place that turns a line into a task object (and
+back: `dumps`, the compact JSON every output line is written in).
 
 `ExportReader` parses lines as it reads them; under `lsrules run --jobs N` it hands the
 lines' text to the workers (`ExportReader.texts`), which parse them here. Both ways name a
@@ -7,10 +8,16 @@ bad line alike: `file:line:column`, task index.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from lsrules.errors import InputError
 from lsrules.exports.json_array import DECODER, value_error_message
 from lsrules.exports.validation import json_type
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, keys in the order given, non-ASCII text kept readable."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def decode_line(line: bytes, path: str, index: int, line_number: int) -> str:

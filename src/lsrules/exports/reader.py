@@ -36,8 +36,7 @@ import ijson
 from lsrules.errors import InputError
 from lsrules.exports.json_array import ArrayError, GiantElement, iter_elements
 from lsrules.exports.json_min import LabelingConfig, convert_record, looks_like_json_min
-from lsrules.exports.lines import decode_line, parse_line
-from lsrules.exports.writer import dumps
+from lsrules.exports.lines import decode_line, dumps, parse_line
 from lsrules.exports.validation import MalformedTask, split_task
 
 if TYPE_CHECKING:

@@ -6,7 +6,6 @@ written to a temporary file beside the target and renamed over it only on succes
 """
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import shutil
@@ -17,16 +16,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lsrules.errors import LsrulesError
+from lsrules.exports.lines import dumps
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from lsrules.exports.reader import ExportReader, Item, TaskRecord
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON, keys in the order given, non-ASCII text kept readable."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class AtomicOutput:

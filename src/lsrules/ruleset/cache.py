@@ -42,7 +42,7 @@ def cache_directory() -> Path | None:
 @functools.cache
 def fingerprint() -> str:
     """sha256 of lsrules' version and every source that decides a cached answer."""
-    from lsrules import __version__
+    from lsrules.version import __version__
     from lsrules.ruleset.schema import RULESET_SCHEMA, schema_text
 
     dsl = Path(nodes.__file__).parent

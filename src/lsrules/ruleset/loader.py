@@ -115,7 +115,7 @@ class _Builder:
                     ruleset.rules.append(self.rule(entry, index))
         streams = data.get("streams")
         if isinstance(streams, list) and streams:
-            from lsrules.streams.model import read_stream_rule
+            from lsrules.ruleset.stream_model import read_stream_rule
 
             ruleset.streams = [read_stream_rule(self, entry, index)
                                for index, entry in enumerate(streams) if isinstance(entry, dict)]
@@ -123,7 +123,7 @@ class _Builder:
         if isinstance(tests, list):
             for index, entry in enumerate(tests):
                 if isinstance(entry, dict) and "events" in entry:
-                    from lsrules.streams.model import read_stream_test
+                    from lsrules.ruleset.stream_model import read_stream_test
 
                     ruleset.stream_tests.append(read_stream_test(self, entry, index))
                 elif isinstance(entry, dict):

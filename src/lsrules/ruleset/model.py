@@ -76,9 +76,9 @@ class Ruleset:
     extends: list[str] = field(default_factory=list)
     fixes: str = "apply"
     rules: list[Rule] = field(default_factory=list)
-    streams: list = field(default_factory=list)  # lsrules.streams.model.StreamRule
+    streams: list = field(default_factory=list)  # lsrules.ruleset.stream_model.StreamRule
     tests: list[InlineTest] = field(default_factory=list)
-    stream_tests: list = field(default_factory=list)  # lsrules.streams.model.StreamTest
+    stream_tests: list = field(default_factory=list)  # lsrules.ruleset.stream_model.StreamTest
     document: Any = None  # the YamlDocument, for locations
 
     def fix_policy(self, rule: Rule) -> str:

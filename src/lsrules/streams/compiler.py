@@ -16,7 +16,7 @@ from lsrules.dsl import nodes
 from lsrules.dsl.codegen import CodeGenerator, compile_ruleset
 from lsrules.dsl.names import OBJECT_FIELDS
 from lsrules.streams import windows
-from lsrules.streams.model import DEFAULT_WINDOW, StreamRule, parse_duration
+from lsrules.ruleset.stream_model import DEFAULT_WINDOW, StreamRule, parse_duration
 
 EVENT_FIELDS = frozenset(OBJECT_FIELDS["event"])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from lsrules import __version__
+from lsrules.version import __version__
 from lsrules.engine.decision import canonical_sha256
 from lsrules.streams import events as stream_events
 

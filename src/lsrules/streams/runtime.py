@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from lsrules.streams import events as stream_events
 from lsrules.streams.compiler import CompiledStreamRule, compile_streams
-from lsrules.streams.model import StreamRule
+from lsrules.ruleset.stream_model import StreamRule
 from lsrules.streams.windows import RuleWindows
 
 SWEEP_EVERY = 256  # events between sweeps of idle keys

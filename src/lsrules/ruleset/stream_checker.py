@@ -12,7 +12,7 @@ from lsrules.diagnostics import ERROR, Diagnostic
 from lsrules.dsl import nodes
 from lsrules.dsl.checker import ExpressionChecker, did_you_mean
 from lsrules.dsl.names import ANY, ROOT_NAMES, STREAM_FUNCTIONS, STREAM_ROOT_NAMES
-from lsrules.streams.model import parse_duration
+from lsrules.ruleset.stream_model import parse_duration
 
 # fields a stream event does not keep (they would make every retained event large)
 DROPPED_FIELDS = {"annotation": frozenset({"result"}),

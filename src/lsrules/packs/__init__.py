@@ -1,0 +1,1 @@
+"""Rule packs a ruleset includes with `extends:`, checked in pure Python before its own rules."""

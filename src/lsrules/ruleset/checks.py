@@ -1,0 +1,75 @@
+"""Static checks of a whole ruleset: rule ids, routes, tests, `extends`, streams, and every
+expression and fix action through the expression checker.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from lsrules.diagnostics import ERROR, Diagnostic
+from lsrules.dsl.checker import ExpressionChecker, check_action, did_you_mean
+from lsrules.dsl.names import ROOT_NAMES
+from lsrules.ruleset.packs import PACKS
+from lsrules.ruleset.stream_checker import check_streams
+
+
+def check_ruleset(ruleset) -> Iterator[Diagnostic]:
+    """Every static problem of a loaded ruleset (the loader already reported syntax errors)."""
+    seen: dict[str, object] = {}
+    for rule in ruleset.rules:
+        if rule.id in seen:
+            yield Diagnostic("LSR120", f'duplicate rule id "{rule.id}"', rule.location, ERROR,
+                             rule.id)
+        seen[rule.id] = rule
+        if rule.when is None and rule.assert_ is None and not _has_syntax_error(ruleset, rule):
+            yield Diagnostic("LSR121", "a rule needs `when`, `assert` or both (with neither it "
+                             "could never fire)", rule.location, ERROR, rule.id)
+        if rule.route is not None and rule.route not in ruleset.routes:
+            document = ruleset.document
+            yield Diagnostic("LSR122", f'route "{rule.route}" is not declared under `routes:`',
+                             document.locate(("rules", rule.index, "route")), ERROR, rule.id,
+                             did_you_mean(rule.route, ruleset.routes))
+        environment = dict(ROOT_NAMES)
+        if rule.scope == "region":
+            environment["region"] = "region"
+        for expression in (rule.where, rule.when, rule.assert_):
+            if expression is not None:
+                yield from _check_expression(expression, rule, ruleset.config, environment)
+        if rule.message is not None:
+            for part in rule.message.parts:
+                if not isinstance(part, str):
+                    yield from _check_expression(part, rule, ruleset.config, environment)
+        for action in rule.fix:
+            yield from check_action(action, rule, ruleset.config, environment)
+    if "builtin:labeling-config" in ruleset.extends and ruleset.config is None:
+        yield Diagnostic("LSR003", "`extends: [builtin:labeling-config]` needs a "
+                         "`labeling_config:` (or --config)", ruleset.document.locate(("extends",)),
+                         ERROR)
+    if ruleset.streams or ruleset.stream_tests:
+        yield from check_streams(ruleset, seen)
+    known = set(seen) | _pack_rule_ids(ruleset)
+    for test in ruleset.tests:
+        for key in ("fired", "not_fired"):
+            for rule_id in test.expect.get(key) or []:
+                if isinstance(rule_id, str) and rule_id not in known:
+                    yield Diagnostic("LSR123", f'test "{test.name}" expects unknown rule '
+                                     f'"{rule_id}"', test.location, ERROR, None,
+                                     did_you_mean(rule_id, known))
+        route = test.expect.get("route")
+        if isinstance(route, str) and route not in ruleset.routes:
+            yield Diagnostic("LSR123", f'test "{test.name}" expects undeclared route "{route}"',
+                             test.location, ERROR, None, did_you_mean(route, ruleset.routes))
+
+
+def _pack_rule_ids(ruleset) -> set[str]:
+    return {rule.id for name in ruleset.extends for rule in PACKS.get(name, ())}
+
+
+def _has_syntax_error(ruleset, rule) -> bool:
+    entry = ruleset.document.data_at(("rules", rule.index))
+    return "when" in entry or "assert" in entry
+
+
+def _check_expression(expression, rule, config, environment) -> Iterator[Diagnostic]:
+    checker = ExpressionChecker(expression, rule, config, environment)
+    checker.run(expression.node)
+    yield from checker.diagnostics
