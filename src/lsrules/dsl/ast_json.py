@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from lsrules.dsl import nodes
+from lsrules.dsl.visitor import NodeVisitor
 
 _CLASSES: dict[str, type[nodes.Node]] = {
     cls.__name__: cls for cls in vars(nodes).values()
@@ -65,25 +66,34 @@ def _allowed(class_name: str, field_name: str, text: Any) -> bool:
 MAX_DEPTH = 200  # deeper trees (a long `a + a + ...` chain) are simply not cached
 
 
-def encode(node: nodes.Node, depth: int = 0) -> list:
+def encode(node: nodes.Node) -> list[Any]:
     """A JSON-able list for `node` and everything below it; `ValueError` past `MAX_DEPTH`."""
-    if depth > MAX_DEPTH:
-        raise ValueError("nested too deeply to store")
-    name = type(node).__name__
-    out: list[Any] = [name, node.span.start, node.span.end]
-    for field_name, kind in _FIELDS[name]:
-        value = getattr(node, field_name)
-        if kind in ("node", "node?"):
-            out.append(None if value is None else encode(value, depth + 1))
-        elif kind == "nodes":
-            out.append([encode(item, depth + 1) for item in value])
-        elif kind == "span":
-            out.append([value.start, value.end])
-        elif kind == "strings":
-            out.append(list(value))
-        else:
-            out.append(value)
-    return out
+    result: list[Any] = _Encoder().visit(node, 0)
+    return result
+
+
+class _Encoder(NodeVisitor):
+    """Every class is stored the same way, from its fields (see `_FIELDS`)."""
+
+    def generic_visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> list[Any]:
+        depth: int = args[0]
+        if depth > MAX_DEPTH:
+            raise ValueError("nested too deeply to store")
+        name = type(node).__name__
+        out: list[Any] = [name, node.span.start, node.span.end]
+        for field_name, kind in _FIELDS[name]:
+            value = getattr(node, field_name)
+            if kind in ("node", "node?"):
+                out.append(None if value is None else self.visit(value, depth + 1))
+            elif kind == "nodes":
+                out.append([self.visit(item, depth + 1) for item in value])
+            elif kind == "span":
+                out.append([value.start, value.end])
+            elif kind == "strings":
+                out.append(list(value))
+            else:
+                out.append(value)
+        return out
 
 
 def decode(data: Any, depth: int = 0) -> nodes.Node:

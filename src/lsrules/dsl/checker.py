@@ -8,7 +8,7 @@ config does not define.
 from __future__ import annotations
 
 import difflib
-from typing import Iterator
+from typing import Any, Iterator
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
@@ -18,6 +18,7 @@ from lsrules.dsl.names import (ANY, BOOL, LIST, NULL, NUMBER, OBJECT_FIELDS, OPE
                                STREAM_FUNCTIONS, STREAM_ROOT_NAMES, STRING, element_type,
                                is_list)
 from lsrules.dsl.regex_safety import check_pattern
+from lsrules.dsl.visitor import NodeVisitor
 
 MAX_DEPTH = 200
 MAX_COMPREHENSION_NESTING = 3
@@ -46,7 +47,7 @@ def _compatible(left: str, right: str) -> bool:
     return not (left in scalars and right in scalars and left != right)
 
 
-class ExpressionChecker:
+class ExpressionChecker(NodeVisitor):
     """Checks one expression in one environment (the names in scope and their types)."""
 
     def __init__(self, expression, rule, config, environment: dict[str, str]):
@@ -68,23 +69,22 @@ class ExpressionChecker:
             self.report("LSR102", f"expression too complex (nested deeper than {MAX_DEPTH})",
                         node)
             return ANY
-        return self.infer(node)
+        return self.visit(node)
 
     # -- inference ----------------------------------------------------------------------
 
-    def infer(self, node: nodes.Node) -> str:
-        method = getattr(self, "infer_" + type(node).__name__)
-        return method(node)
+    def generic_visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> str:
+        raise TypeError(f"the checker has no rule for {type(node).__name__}")
 
-    def infer_Literal(self, node: nodes.Literal) -> str:
+    def visit_Literal(self, node: nodes.Literal) -> str:
         return literal_type(node.value)
 
-    def infer_ListDisplay(self, node: nodes.ListDisplay) -> str:
+    def visit_ListDisplay(self, node: nodes.ListDisplay) -> str:
         for item in node.items:
-            self.infer(item)
+            self.visit(item)
         return LIST
 
-    def infer_Name(self, node: nodes.Name) -> str:
+    def visit_Name(self, node: nodes.Name) -> str:
         if node.name in self.environment:
             return self.environment[node.name]
         if node.name in STREAM_ROOT_NAMES:
@@ -99,8 +99,8 @@ class ExpressionChecker:
                     suggestion=did_you_mean(node.name, self.environment))
         return ANY
 
-    def infer_Attribute(self, node: nodes.Attribute) -> str:
-        owner = self.infer(node.value)
+    def visit_Attribute(self, node: nodes.Attribute) -> str:
+        owner = self.visit(node.value)
         if node.name.startswith("__"):
             self.report("LSR112", f"`{node.name}`: names starting with `__` do not exist",
                         node, offset=node.name_span.start)
@@ -121,9 +121,9 @@ class ExpressionChecker:
             return ANY
         return fields[node.name]
 
-    def infer_Index(self, node: nodes.Index) -> str:
-        owner = self.infer(node.value)
-        index_type = self.infer(node.index)
+    def visit_Index(self, node: nodes.Index) -> str:
+        owner = self.visit(node.value)
+        index_type = self.visit(node.index)
         if owner in (NUMBER, BOOL):
             self.report("LSR114", f"a {_describe(owner)} cannot be indexed", node)
         if is_list(owner):
@@ -132,13 +132,13 @@ class ExpressionChecker:
             return element_type(owner)
         return ANY
 
-    def infer_Call(self, node: nodes.Call) -> str:
+    def visit_Call(self, node: nodes.Call) -> str:
         name = node.function
         if name in ("any", "all", "none", "count", "sum") and name not in BUILTINS:
             self.report("LSR113", f"`{name}` takes a comprehension: "
                         f"`{name}(P for r in regions)`", node)
             for argument in node.arguments:
-                self.infer(argument)
+                self.visit(argument)
             return BOOL if name != "sum" and name != "count" else NUMBER
         builtin = BUILTINS.get(name)
         if builtin is None and name in STREAM_FUNCTIONS:
@@ -149,7 +149,7 @@ class ExpressionChecker:
             self.report("LSR111", f"unknown function `{name}`", node,
                         suggestion=did_you_mean(name, set(BUILTINS) | set(COMPREHENSIONS)))
             for argument in node.arguments:
-                self.infer(argument)
+                self.visit(argument)
             return ANY
         if name == "has":
             return self.check_has(node)
@@ -162,7 +162,7 @@ class ExpressionChecker:
             self.report("LSR113", f"`{name}` takes {expected} argument"
                         f"{'s' if expected != '1' else ''}, not {count}", node)
         for position, argument in enumerate(node.arguments):
-            actual = self.infer(argument)
+            actual = self.visit(argument)
             expected_type = builtin.parameters[min(position, len(builtin.parameters) - 1)]
             if name in ("min", "max") and count == 1 and actual in (LIST, ANY) or is_list(actual) and name in ("min", "max") and count == 1:
                 continue
@@ -192,7 +192,7 @@ class ExpressionChecker:
             self.report("LSR118", "`has` takes one path, e.g. `has(task.data.image)` "
                         "(a path, not a string)", node)
         else:
-            self.infer(node.arguments[0])
+            self.visit(node.arguments[0])
         return BOOL
 
     def check_regex(self, argument: nodes.Node) -> None:
@@ -204,26 +204,26 @@ class ExpressionChecker:
         if problem:
             self.report("LSR116", problem, argument)
 
-    def infer_MethodCall(self, node: nodes.MethodCall) -> str:
-        owner = self.infer(node.value)
+    def visit_MethodCall(self, node: nodes.MethodCall) -> str:
+        owner = self.visit(node.value)
         if owner != "config" or node.method != "labels":
             self.report("LSR111", f"unknown method `{node.method}` (the only method is "
                         "`config.labels(from_name)`)", node,
                         suggestion="labels" if owner == "config" else None)
         for argument in node.arguments:
-            self.infer(argument)
+            self.visit(argument)
         if len(node.arguments) != 1:
             self.report("LSR113", "`config.labels` takes 1 argument", node)
         elif self.config is not None:
             self.check_config_name(node.arguments[0], "from_name")
         return LIST
 
-    def infer_Comprehension(self, node: nodes.Comprehension) -> str:
+    def visit_Comprehension(self, node: nodes.Comprehension) -> str:
         if node.kind not in COMPREHENSIONS:
             self.report("LSR111", f"`{node.kind}(... for ...)` is not a comprehension; use "
                         "one of " + ", ".join(k for k in COMPREHENSIONS if k != "list"), node,
                         suggestion=did_you_mean(node.kind, COMPREHENSIONS))
-        iterable = self.infer(node.iterable)
+        iterable = self.visit(node.iterable)
         if iterable in (NUMBER, STRING, BOOL):
             self.report("LSR114", f"a comprehension goes over a list, not a {_describe(iterable)}",
                         node.iterable)
@@ -237,9 +237,9 @@ class ExpressionChecker:
             self.report("LSR110", f"the loop variable `{node.variable}` hides the name "
                         f"`{node.variable}`; choose another (e.g. `r`)", node,
                         severity=WARNING)
-        element = self.infer(node.element)
+        element = self.visit(node.element)
         if node.condition is not None:
-            self.infer(node.condition)
+            self.visit(node.condition)
         if saved is None:
             del self.environment[node.variable]
         else:
@@ -251,8 +251,8 @@ class ExpressionChecker:
                         node.element)
         return result
 
-    def infer_Unary(self, node: nodes.Unary) -> str:
-        operand = self.infer(node.operand)
+    def visit_Unary(self, node: nodes.Unary) -> str:
+        operand = self.visit(node.operand)
         if node.operator == "not":
             if operand in (NUMBER, STRING) or is_list(operand):
                 self.report("LSR114", "`not` needs a true/false value, not "
@@ -263,8 +263,8 @@ class ExpressionChecker:
                         f"{_describe(operand, article=True)}", node)
         return NUMBER
 
-    def infer_Binary(self, node: nodes.Binary) -> str:
-        left, right = self.infer(node.left), self.infer(node.right)
+    def visit_Binary(self, node: nodes.Binary) -> str:
+        left, right = self.visit(node.left), self.visit(node.right)
         if node.operator == "+":
             for side, kind in ((node.left, left), (node.right, right)):
                 if kind == BOOL:  # `true + 1` would be 2 in Python
@@ -284,16 +284,16 @@ class ExpressionChecker:
                             f"{_describe(kind, article=True)}", side)
         return NUMBER
 
-    def infer_Logical(self, node: nodes.Logical) -> str:
+    def visit_Logical(self, node: nodes.Logical) -> str:
         for side in (node.left, node.right):
-            kind = self.infer(side)
+            kind = self.visit(side)
             if kind in (NUMBER, STRING) or is_list(kind):
                 self.report("LSR114", f"`{node.operator}` needs true/false values, not "
                             f"{_describe(kind, article=True)}", side)
         return BOOL
 
-    def infer_Compare(self, node: nodes.Compare) -> str:
-        types = [self.infer(operand) for operand in node.operands]
+    def visit_Compare(self, node: nodes.Compare) -> str:
+        types = [self.visit(operand) for operand in node.operands]
         for position, operator in enumerate(node.operators):
             left, right = types[position], types[position + 1]
             left_node, right_node = node.operands[position], node.operands[position + 1]
@@ -312,9 +312,9 @@ class ExpressionChecker:
                 self.check_config_comparison(left_node, operator, right_node)
         return BOOL
 
-    def infer_Conditional(self, node: nodes.Conditional) -> str:
-        self.infer(node.test)
-        body, orelse = self.infer(node.body), self.infer(node.orelse)
+    def visit_Conditional(self, node: nodes.Conditional) -> str:
+        self.visit(node.test)
+        body, orelse = self.visit(node.body), self.visit(node.orelse)
         return body if body == orelse else ANY
 
     # -- the labeling config --------------------------------------------------------------

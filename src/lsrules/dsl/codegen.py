@@ -13,8 +13,16 @@ from dataclasses import fields, replace
 from lsrules.dsl import nodes
 from lsrules.dsl.builtins import BUILTINS
 from lsrules.dsl.regions import ITEM_FIELDS, REGION_GEOMETRY, VALUE_FIELDS
+from lsrules.dsl.visitor import NodeVisitor
 
-_COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# The language's operators as Python spells them. Generated code takes an operator from
+# these tables, never the text of a node: an operator the grammar does not have is a
+# KeyError while compiling, not code.
+_SIGNS = {"-": "-", "+": "+"}
+_ADDITIVE = {"+": "+", "-": "-"}
+_MULTIPLICATIVE = {"*": "_multiply", "/": "_divide", "%": "_modulo"}  # runtime helpers
+_COMPARE = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
+            "in": "in", "not in": "not in"}
 ROOTS = ("task", "annotation", "regions", "relations", "others", "annotator", "suggestion",
          "config")
 
@@ -31,7 +39,7 @@ _COMPREHENSION_FORMS = {
 }
 
 
-class CodeGenerator:
+class CodeGenerator(NodeVisitor):
     loop_statements = True  # see `guard_node` (a test compares with the expression form)
 
     def __init__(self, ruleset):
@@ -65,15 +73,18 @@ class CodeGenerator:
         hoisted = self.hoisted.get(id(node))
         if hoisted is not None:
             return hoisted
-        return getattr(self, "expr_" + type(node).__name__)(node)
+        return self.visit(node)
 
-    def expr_Literal(self, node):
+    def generic_visit(self, node: nodes.Node, *args, **kwargs) -> str:
+        raise TypeError(f"no Python for {type(node).__name__}")
+
+    def visit_Literal(self, node):
         return repr(node.value)
 
-    def expr_ListDisplay(self, node):
+    def visit_ListDisplay(self, node):
         return "[" + ", ".join(self.expr(item) for item in node.items) + "]"
 
-    def expr_Name(self, node):
+    def visit_Name(self, node):
         if node.name in self.locals:  # comprehension variables shadow `region` and roots
             return "v_" + node.name
         if node.name == "region" or node.name in ROOTS:
@@ -92,7 +103,7 @@ class CodeGenerator:
         return isinstance(node, nodes.Name) and (
             node.name in self.region_names)
 
-    def expr_Attribute(self, node):
+    def visit_Attribute(self, node):
         if self._is_region(node.value):
             region = self.expr(node.value)
             name = node.name
@@ -110,7 +121,7 @@ class CodeGenerator:
             return f"_path({self.expr(root)}, {keys!r})"
         return f"_get({self.expr(node.value)}, {node.name!r})"
 
-    def expr_Index(self, node):
+    def visit_Index(self, node):
         # inline for a string or list and an int in range (`text[region.start]`); `&`
         # evaluates both operands, so `_index` gets both when the fast path does not apply
         value, key = self.temp(), self.temp()
@@ -118,7 +129,7 @@ class CodeGenerator:
                 f"or {value}.__class__ is _list) & (({key} := {self.expr(node.index)}).__class__ "
                 f"is _int) and -len({value}) <= {key} < len({value}) else _index({value}, {key}))")
 
-    def expr_Call(self, node):
+    def visit_Call(self, node):
         name = node.function
         if name in _LOWERED:  # see `_lower_geometry`
             return self._geometry(name, [self.expr(argument) for argument in node.arguments])
@@ -183,10 +194,10 @@ class CodeGenerator:
         return (f"(({boxes}) if {first[0]} is not None and {first[1]} is not None else "
                 f"(({spans}) if {first[2]} is not None and {first[3]} is not None else None))")
 
-    def expr_MethodCall(self, node):
+    def visit_MethodCall(self, node):
         return f"_config_labels(config, {self.expr(node.arguments[0])})"
 
-    def expr_Comprehension(self, node):
+    def visit_Comprehension(self, node):
         bound, target, iterable, condition, element, kind = self._comprehension(node)
         loop = f"for {target} in {iterable}{' if ' + condition if condition else ''}"
         result = _COMPREHENSION_FORMS.get(kind, "[{element} {loop}]").format(
@@ -385,33 +396,31 @@ class CodeGenerator:
                 found.append(part)
         return found
 
-    def expr_Unary(self, node):
+    def visit_Unary(self, node):
         operand = self.expr(node.operand)
         t = self.temp()
         if node.operator == "not":  # Kleene: only true and false have a negation
             return f"(False if ({t} := {operand}) is True else (True if {t} is False else None))"
         return (f"(None if ({t} := {operand}) is None or {t}.__class__ is bool "
-                f"else {node.operator}{t})")
+                f"else {_SIGNS[node.operator]}{t})")
 
-    def expr_Binary(self, node):
+    def visit_Binary(self, node):
         left, right = self.expr(node.left), self.expr(node.right)
-        if node.operator == "*":
-            return f"_multiply({left}, {right})"
-        if node.operator == "/":
-            return f"_divide({left}, {right})"
-        if node.operator == "%":
-            return f"_modulo({left}, {right})"
+        helper = _MULTIPLICATIVE.get(node.operator)
+        if helper is not None:
+            return f"{helper}({left}, {right})"
         # `+` and `-`: null operands give null; so do booleans (`true + 1` is not 2)
+        operator = _ADDITIVE[node.operator]
         a, b = self.temp(), self.temp()
         if _is_value(node.right) and not (isinstance(node.right, nodes.Literal)
                                           and node.right.value.__class__ is bool):
             return (f"(None if ({a} := {left}) is None or {a}.__class__ is bool "
-                    f"else {a} {node.operator} {right})")
+                    f"else {a} {operator} {right})")
         return (f"(None if ({a} := {left}) is None or {a}.__class__ is bool "
                 f"or ({b} := {right}) is None or {b}.__class__ is bool "
-                f"else {a} {node.operator} {b})")
+                f"else {a} {operator} {b})")
 
-    def expr_Logical(self, node):
+    def visit_Logical(self, node):
         left, right = self.expr(node.left), self.expr(node.right)
         a, b = self.temp(), self.temp()
         if node.operator == "and":
@@ -420,7 +429,7 @@ class CodeGenerator:
         return (f"(True if ({a} := {left}) is True else (True if ({b} := {right}) is True "
                 f"else (False if {a} is False and {b} is False else None)))")
 
-    def expr_Compare(self, node):
+    def visit_Compare(self, node):
         parts = []
         values = [self.expr(operand) for operand in node.operands]
         # an operand that is already a name (a hoisted part, a column value) needs no temporary
@@ -451,7 +460,7 @@ class CodeGenerator:
                       f"False else (True if {a} is True and {b} is True else None)))")
         return result
 
-    def expr_Conditional(self, node):
+    def visit_Conditional(self, node):
         return (f"({self.expr(node.body)} if {self.truth(node.test)} "
                 f"else {self.expr(node.orelse)})")
 
@@ -497,6 +506,7 @@ class CodeGenerator:
         Python's own `==`/`in` is used where it already agrees with JSON (a string or null
         literal on one side, a list of strings), `_equal`/`_member` otherwise."""
         left_node, right_node = node.operands[position], node.operands[position + 1]
+        operator = _COMPARE[operator]
         if operator in ("==", "!="):
             if _is_plain(left_node) or _is_plain(right_node):
                 return f"{left} {operator} {right}"
@@ -525,7 +535,7 @@ class CodeGenerator:
     def _compare_condition(self, node, negate: bool) -> str:
         """A comparison (chain) as a plain bool; null operands make it neither true nor false."""
         if negate and len(node.operators) > 1:
-            return f"(({self.expr_Compare(node)}) is False)"
+            return f"(({self.visit_Compare(node)}) is False)"
         operands = []  # (text at first use, text at later use, can be null)
         # `x == "literal"` reads each side once: no temporaries (Python's `==` is JSON's)
         single = len(node.operators) == 1 and node.operators[0] in ("==", "!=") and (

@@ -6,7 +6,7 @@ and `key`, plus the functions `window("10m")` and `last(n)`; the per-annotation 
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 from lsrules.diagnostics import ERROR, Diagnostic
 from lsrules.dsl import nodes
@@ -27,22 +27,22 @@ class StreamExpressionChecker(ExpressionChecker):
         super().__init__(expression, rule, config, dict(STREAM_ROOT_NAMES))
         self.types: dict[int, str] = {}
 
-    def infer(self, node: nodes.Node) -> str:
-        kind = super().infer(node)
+    def visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> str:
+        kind = super().visit(node, *args, **kwargs)
         self.types[id(node)] = kind
         return kind
 
-    def infer_Name(self, node: nodes.Name) -> str:
+    def visit_Name(self, node: nodes.Name) -> str:
         if node.name not in self.environment and (node.name in ROOT_NAMES
                                                   or node.name == "region"):
             self.report("LSR143", f"a stream rule sees events, not `{node.name}`: write "
                         f"`event.{_event_field(node.name)}` (the event that just came) or "
                         f"`e.{_event_field(node.name)}` in `... for e in window(\"10m\")`", node)
             return ANY
-        return super().infer_Name(node)
+        return super().visit_Name(node)
 
-    def infer_Attribute(self, node: nodes.Attribute) -> str:
-        kind = super().infer_Attribute(node)
+    def visit_Attribute(self, node: nodes.Attribute) -> str:
+        kind = super().visit_Attribute(node)
         owner = node.value
         if (isinstance(owner, nodes.Attribute) and self.types.get(id(owner.value)) == "event"
                 and node.name in DROPPED_FIELDS.get(owner.name, ())):
@@ -51,9 +51,9 @@ class StreamExpressionChecker(ExpressionChecker):
                         f"`{owner.name}` fields", node, offset=node.name_span.start)
         return kind
 
-    def infer_Call(self, node: nodes.Call) -> str:
+    def visit_Call(self, node: nodes.Call) -> str:
         if node.function not in STREAM_FUNCTIONS:
-            return super().infer_Call(node)
+            return super().visit_Call(node)
         argument = node.arguments[0] if len(node.arguments) == 1 else None
         value = argument.value if isinstance(argument, nodes.Literal) else None
         if node.function == "window":

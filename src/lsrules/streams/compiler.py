@@ -28,7 +28,7 @@ class StreamCodeGenerator(CodeGenerator):
     horizon = float("inf")  # seconds the rule keeps: a window that long is every event
     event_names: frozenset = frozenset({"event"})  # names bound to an event (a plain dict)
 
-    def expr_Comprehension(self, node):
+    def visit_Comprehension(self, node):
         saved = self.event_names
         iterable = node.iterable
         over_events = (isinstance(iterable, nodes.Call) and iterable.function in
@@ -37,17 +37,17 @@ class StreamCodeGenerator(CodeGenerator):
         self.event_names = (saved | {node.variable}) if over_events else (
             saved - {node.variable})
         try:
-            return super().expr_Comprehension(node)
+            return super().visit_Comprehension(node)
         finally:
             self.event_names = saved
 
-    def expr_Attribute(self, node):
+    def visit_Attribute(self, node):
         """`e.label`, `e.annotation.lead_time`: an event always has its fields (the checker
         allowed only those), so the first step is a plain subscript of the event dict."""
         root, keys = self._path(node)
         if not (isinstance(root, nodes.Name) and root.name in self.event_names
                 and keys[0] in EVENT_FIELDS):
-            return super().expr_Attribute(node)
+            return super().visit_Attribute(node)
         value = f"v_{root.name}[{keys[0]!r}]"
         if len(keys) == 1:
             return value
@@ -55,7 +55,7 @@ class StreamCodeGenerator(CodeGenerator):
             return f"{value}.get({keys[1]!r})"
         return f"_path({value}, {keys[1:]!r})"
 
-    def expr_Call(self, node):
+    def visit_Call(self, node):
         if node.function == "window":
             seconds = parse_duration(node.arguments[0].value)
             if seconds >= self.horizon:
@@ -63,7 +63,7 @@ class StreamCodeGenerator(CodeGenerator):
             return f"_window(v_events, _now, {seconds!r}, _seen)"
         if node.function == "last":
             return f"_last(v_events, {int(node.arguments[0].value)!r}, _seen)"
-        return super().expr_Call(node)
+        return super().visit_Call(node)
 
 
 @dataclass
