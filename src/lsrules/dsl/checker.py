@@ -69,7 +69,8 @@ class ExpressionChecker(NodeVisitor):
             self.report("LSR102", f"expression too complex (nested deeper than {MAX_DEPTH})",
                         node)
             return ANY
-        return self.visit(node)
+        kind: str = self.visit(node)
+        return kind
 
     # -- inference ----------------------------------------------------------------------
 
