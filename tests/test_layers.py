@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("api", ("lsrules",)),
     ("commands", ("lsrules.commands", "lsrules.suggest.commands",
                   "lsrules.suggest.export_items", "lsrules.suggest.replay",
-                  "lsrules.labelstudio")),
+                  "lsrules.labelstudio", "lsrules.project_file", "lsrules.options")),
     ("cli", ("lsrules.cli",)),
 )
 # Third-party packages only the service may import.

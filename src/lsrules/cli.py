@@ -31,7 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, argv: list[str] | None = None
+                 ) -> argparse.ArgumentParser:
+    """The parser; with `only`, that command's options, their defaults taken from the
+    project file that `argv` names (`--project-file`) or that is found from here."""
     parser = argparse.ArgumentParser(prog="lsrules", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"lsrules {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -41,8 +44,49 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             module = importlib.import_module(module_name)
             add = getattr(module, f"add_{name}_arguments", None) or module.add_arguments
             add(sub)
-            sub.set_defaults(_module=module)
+            _add_project_options(sub)
+            sub.set_defaults(_module=module, _project=_project_defaults(sub, name, argv or []))
     return parser
+
+
+def _add_project_options(parser: argparse.ArgumentParser) -> None:
+    """--project-file and --isolated on a command and on each of its own sub-commands."""
+    from lsrules.options import sub_parsers
+
+    group = parser.add_argument_group("project file")
+    group.add_argument("--project-file", metavar="TOML",
+                       help="the project file (default: lsrules.toml, or pyproject.toml with "
+                            "[tool.lsrules], here or in the nearest directory above)")
+    group.add_argument("--isolated", action="store_true",
+                       help="read no project file")
+    for sub in sub_parsers(parser).values():
+        _add_project_options(sub)
+
+
+def _project_defaults(parser: argparse.ArgumentParser, name: str, argv: list[str]):
+    """Load the project file and make its `[defaults.NAME]` the parser's defaults."""
+    from lsrules.project_file import load_project_file
+
+    early = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--project-file")
+    early.add_argument("--isolated", action="store_true")
+    known, _ = early.parse_known_args(argv)
+    if known.isolated:
+        return None
+    project = load_project_file(known.project_file)
+    if project is None:
+        return None
+    from lsrules.errors import Location
+    from lsrules.options import apply_defaults
+
+    table = project.defaults.get(name, {})
+    if table:
+        apply_defaults(parser, table, Location(os.path.relpath(project.path)), name)
+    if project.url and not os.environ.get("LABEL_STUDIO_URL"):
+        for action in parser._actions:
+            if action.dest == "ls_url":
+                parser.set_defaults(ls_url=project.url)
+    return project
 
 
 class Terminated(KeyboardInterrupt):
@@ -69,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str], command: str | None) -> int:
     try:
-        parser = build_parser(command if command in COMMANDS else None)
+        parser = build_parser(command if command in COMMANDS else None, argv)
         args = parser.parse_args(argv)
         if not getattr(args, "command", None):
             parser.print_help()

@@ -18,7 +18,8 @@ UNUSABLE_CODES = {"LSR001", "LSR002", "LSR003", "LSR004", "LSR100", "LSR101", "L
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("rulesets", nargs="+", metavar="RULESET")
+    parser.add_argument("rulesets", nargs="*", metavar="RULESET",
+                        help="ruleset files or directories (default: the project file's)")
     parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
@@ -83,7 +84,10 @@ def run(args) -> int:
     if args.no_cache:
         os.environ["LSRULES_NO_CACHE"] = "1"
 
-    report, unusable = build_report(args.rulesets, args.config, not args.no_tests)
+    from lsrules.ruleset.files import rulesets_to_check
+
+    paths = rulesets_to_check(args.rulesets, getattr(args, "_project", None))
+    report, unusable = build_report(paths, args.config, not args.no_tests)
     text = format_report(report, args.format)
     if args.output:
         from lsrules.exports.writer import AtomicOutput

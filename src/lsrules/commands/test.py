@@ -7,12 +7,16 @@ from lsrules.commands.check import build_report
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("rulesets", nargs="+", metavar="RULESET")
+    parser.add_argument("rulesets", nargs="*", metavar="RULESET",
+                        help="ruleset files or directories (default: the project file's)")
     parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
 
 
 def run(args) -> int:
-    report, unusable = build_report(args.rulesets, args.config)
+    from lsrules.ruleset.files import rulesets_to_check
+
+    paths = rulesets_to_check(args.rulesets, getattr(args, "_project", None))
+    report, unusable = build_report(paths, args.config)
     errors = [d for d in report.diagnostics if d.severity == "error"]
     for diagnostic in errors:
         print(diagnostic, file=sys.stderr)

@@ -31,6 +31,7 @@ from lsrules.errors import Location
 SCHEMA_CODE = "LSR001"
 RULESET_SCHEMA = "ruleset.schema.json"
 DECISION_SCHEMA = "decision.schema.json"
+PROJECT_SCHEMA = "project.schema.json"
 
 JsonPath = tuple[str | int, ...]
 Locate = Callable[[JsonPath], Location]
@@ -89,13 +90,15 @@ _PATTERN_HINTS = {
 _SCOPE_PATTERN_HINT = '"annotation", "region" or "region where <expression>"'
 
 
-def validate_document(data: object, locate: Locate) -> Iterator[Diagnostic]:
-    """Yield one `LSR001` diagnostic per schema violation in a parsed ruleset document.
+def validate_document(data: object, locate: Locate,
+                      validator: Draft202012Validator | None = None) -> Iterator[Diagnostic]:
+    """Yield one `LSR001` diagnostic per schema violation in a parsed ruleset document
+    (or, given its validator, a project file).
 
     `data` is the document as the YAML loader parsed it; `locate` maps a JSON path such as
     `("rules", 3, "severity")` to where that value starts in the file.
     """
-    validator = ruleset_validator()
+    validator = validator or ruleset_validator()
     found: list[tuple[tuple[int, int], int, Diagnostic]] = []
     for error in validator.iter_errors(data):
         for path, message, suggestion, keyword in _describe(_most_specific(error), data):
@@ -123,6 +126,14 @@ def ruleset_validator() -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(load_schema(RULESET_SCHEMA))
+
+
+@functools.cache
+def project_validator() -> Draft202012Validator:
+    """The project file's validator (`lsrules.project_file`)."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load_schema(PROJECT_SCHEMA))
 
 
 @functools.cache
