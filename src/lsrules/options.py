@@ -73,7 +73,8 @@ def _value_schema(action: argparse.Action) -> dict[str, Any]:
     elif isinstance(action, argparse._CountAction):
         item = {"type": "integer", "minimum": 0}
     else:
-        item = {"type": {int: "integer", float: "number"}.get(action.type, "string")}
+        kind = "integer" if action.type is int else "number" if action.type is float else "string"
+        item = {"type": kind}
         if action.choices is not None:
             item["enum"] = list(action.choices)
     many = isinstance(action, argparse._AppendAction) or action.nargs in ("*", "+")

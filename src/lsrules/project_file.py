@@ -64,16 +64,14 @@ class ProjectFile:
 def load_project_file(explicit: str | None = None, start: Path | None = None
                       ) -> ProjectFile | None:
     """The project file given (`--project-file`) or found from `start`, or None."""
-    if explicit is not None:
-        path = Path(explicit)
-        if not path.is_file():
-            raise LsrulesError("no such project file", Location(explicit))
-        if path.name == PYPROJECT and not has_tool_table(path):
-            raise LsrulesError("has no [tool.lsrules] table", Location(explicit))
-    else:
-        path = find_project_file(start)
-        if path is None:
-            return None
+    if explicit is None:
+        found = find_project_file(start)
+        return read_project_file(found) if found is not None else None
+    path = Path(explicit)
+    if not path.is_file():
+        raise LsrulesError("no such project file", Location(explicit))
+    if path.name == PYPROJECT and not has_tool_table(path):
+        raise LsrulesError("has no [tool.lsrules] table", Location(explicit))
     return read_project_file(path)
 
 

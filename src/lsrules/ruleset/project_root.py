@@ -7,6 +7,7 @@ holding it is the project root: the paths the project file names are relative to
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 PROJECT_FILE = "lsrules.toml"
@@ -55,8 +56,8 @@ def has_tool_table(pyproject: Path) -> bool:
 
 def toml_module():
     """The TOML reader: the standard library's from Python 3.11, else its backport `tomli`."""
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
+    else:
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     return tomllib
