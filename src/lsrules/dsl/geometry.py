@@ -5,10 +5,15 @@ are half-open `[start, end)`. Anything that lacks the needed numbers gives `None
 """
 from __future__ import annotations
 
+from typing import Any
+
 _NUMBER = (int, float)
 
+Box = tuple[float, float, float, float]  # (x0, y0, x1, y1)
+Interval = tuple[float, float]  # (start, end)
 
-def fields_of(thing) -> dict | None:
+
+def fields_of(thing: Any) -> dict[str, Any] | None:
     """The dict that holds a region's geometry: a Region's value, a result item's value, or a dict."""
     if thing.__class__ is dict:
         inner = thing.get("value")
@@ -17,16 +22,17 @@ def fields_of(thing) -> dict | None:
     return value if value.__class__ is dict else None
 
 
-def box(thing) -> tuple[float, float, float, float] | None:
+def box(thing: Any) -> Box | None:
     """(x0, y0, x1, y1) of a box, or None. Regions cache theirs (see Region.box)."""
     if thing.__class__ is not dict:
         cached = getattr(thing, "box", None)
         if cached is not None:
-            return cached()
+            corners: Box | None = cached()
+            return corners
     return box_of_fields(fields_of(thing))
 
 
-def box_of_fields(fields) -> tuple[float, float, float, float] | None:
+def box_of_fields(fields: dict[str, Any] | None) -> Box | None:
     if fields is None:
         return None
     try:
@@ -40,51 +46,53 @@ def box_of_fields(fields) -> tuple[float, float, float, float] | None:
         return None
 
 
-def span(thing) -> tuple[float, float] | None:
+def span(thing: Any) -> Interval | None:
     """(start, end) of a span, or None. Regions cache theirs (see Region.span)."""
     if thing.__class__ is not dict:
         cached = getattr(thing, "span", None)
         if cached is not None:
-            return cached()
+            ends: Interval | None = cached()
+            return ends
     return span_of_fields(fields_of(thing))
 
 
-def span_of_fields(fields) -> tuple[float, float] | None:
+def span_of_fields(fields: dict[str, Any] | None) -> Interval | None:
     if fields is None:
         return None
-    start, end = fields.get("start"), fields.get("end")
+    start: Any = fields.get("start")
+    end: Any = fields.get("end")
     if type(start) in _NUMBER and type(end) in _NUMBER:
         return (start, end)
     return None
 
 
-def area(thing) -> float | None:
+def area(thing: Any) -> float | None:
     return area_of_box(box(thing))
 
 
-def iou(first, second) -> float | None:
+def iou(first: Any, second: Any) -> float | None:
     return iou_of_boxes(box(first), box(second))
 
 
-def overlaps(first, second) -> bool | None:
+def overlaps(first: Any, second: Any) -> bool | None:
     found = overlap_of_boxes(box(first), box(second))
     return found if found is not None else overlap_of_spans(span(first), span(second))
 
 
-def contains(outer, inner) -> bool | None:
+def contains(outer: Any, inner: Any) -> bool | None:
     found = containment_of_boxes(box(outer), box(inner))
     return found if found is not None else containment_of_spans(span(outer), span(inner))
 
 
 # -- the math, on corners: shared with the engine's region fast paths (dsl/regions.py) --
 
-def area_of_box(corners) -> float | None:
+def area_of_box(corners: Box | None) -> float | None:
     if corners is None:
         return None
     return max(corners[2] - corners[0], 0) * max(corners[3] - corners[1], 0)
 
 
-def iou_of_boxes(a, b) -> float | None:
+def iou_of_boxes(a: Box | None, b: Box | None) -> float | None:
     if a is None or b is None:
         return None
     ax0, ay0, ax1, ay1 = a
@@ -96,25 +104,25 @@ def iou_of_boxes(a, b) -> float | None:
     return intersection / union if union > 0 else 0.0
 
 
-def overlap_of_boxes(a, b) -> bool | None:
+def overlap_of_boxes(a: Box | None, b: Box | None) -> bool | None:
     if a is None or b is None:
         return None
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def overlap_of_spans(s, t) -> bool | None:
+def overlap_of_spans(s: Interval | None, t: Interval | None) -> bool | None:
     if s is None or t is None:
         return None
     return s[0] < t[1] and t[0] < s[1]
 
 
-def containment_of_boxes(a, b) -> bool | None:
+def containment_of_boxes(a: Box | None, b: Box | None) -> bool | None:
     if a is None or b is None:
         return None
     return a[0] <= b[0] and a[1] <= b[1] and b[2] <= a[2] and b[3] <= a[3]
 
 
-def containment_of_spans(s, t) -> bool | None:
+def containment_of_spans(s: Interval | None, t: Interval | None) -> bool | None:
     if s is None or t is None:
         return None
     return s[0] <= t[0] and t[1] <= s[1]

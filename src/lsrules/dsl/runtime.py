@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 # An exception of these types while evaluating a condition means the data did not have
 # the shape the rule expected: the condition's value is null (assert fails, when skips).
@@ -23,11 +24,11 @@ class Record:
 
     __slots__ = ()
 
-    def field(self, name: str):  # pragma: no cover - overridden
+    def field(self, name: str) -> Any:  # pragma: no cover - overridden
         return None
 
 
-def get(value, key):
+def get(value: Any, key: Any) -> Any:
     """`value.key`: a dict entry or a record field; None for anything else."""
     if value.__class__ is dict:
         return value.get(key)
@@ -36,7 +37,7 @@ def get(value, key):
     return None
 
 
-def path(value, keys: tuple):
+def path(value: Any, keys: tuple[Any, ...]) -> Any:
     """`value.a.b.c` in one call."""
     for key in keys:
         if value.__class__ is dict:
@@ -48,7 +49,7 @@ def path(value, keys: tuple):
     return value
 
 
-def has_path(value, keys: tuple) -> bool:
+def has_path(value: Any, keys: tuple[Any, ...]) -> bool:
     """`has(value.a.b)`: every step exists (a present null counts as existing)."""
     for key in keys:
         if value.__class__ is dict:
@@ -64,7 +65,7 @@ def has_path(value, keys: tuple) -> bool:
     return True
 
 
-def index(value, key):
+def index(value: Any, key: Any) -> Any:
     """`value[key]`: list position (negative from the end), dict key or string character."""
     if key is None or value is None:
         return None
@@ -79,25 +80,25 @@ def index(value, key):
     return None
 
 
-def multiply(left, right):
+def multiply(left: Any, right: Any) -> Any:
     if type(left) in _NUMBER and type(right) in _NUMBER:
         return left * right
     return None
 
 
-def divide(left, right):
+def divide(left: Any, right: Any) -> Any:
     if type(left) in _NUMBER and type(right) in _NUMBER and right != 0:
         return left / right
     return None
 
 
-def modulo(left, right):
+def modulo(left: Any, right: Any) -> Any:
     if type(left) in _NUMBER and type(right) in _NUMBER and right != 0:
         return left % right
     return None
 
 
-def equal(left, right) -> bool:
+def equal(left: Any, right: Any) -> bool:
     """JSON equality: `true` is not `1` and `false` is not `0` (Python's `==` says they are)."""
     if left.__class__ is bool or right.__class__ is bool:
         return left is right
@@ -106,10 +107,11 @@ def equal(left, right) -> bool:
     if left.__class__ is dict and right.__class__ is dict:
         return left.keys() == right.keys() and all(equal(value, right[key])
                                                    for key, value in left.items())
-    return left == right
+    same: bool = left == right
+    return same
 
 
-def member(item, container) -> bool:
+def member(item: Any, container: Any) -> bool:
     """`item in container` with JSON equality for lists; substring for strings."""
     if container.__class__ is list:
         if item.__class__ is bool:
@@ -123,12 +125,12 @@ def member(item, container) -> bool:
     return item in container  # a string (substring) or a wrong type (TypeError -> null)
 
 
-def as_list(value):
+def as_list(value: Any) -> Any:
     """What a comprehension iterates: a list, or nothing."""
     return value if value.__class__ is list else ()
 
 
-def sum_of(values):
+def sum_of(values: Any) -> Any:
     total = 0
     for value in values:
         if value is not None:
@@ -138,27 +140,27 @@ def sum_of(values):
     return total
 
 
-def min_of(values):
+def min_of(values: Any) -> Any:
     present = [value for value in values if value is not None]
     if not present or any(type(value) not in _NUMBER for value in present):
         return None
     return min(present)
 
 
-def max_of(values):
+def max_of(values: Any) -> Any:
     present = [value for value in values if value is not None]
     if not present or any(type(value) not in _NUMBER for value in present):
         return None
     return max(present)
 
 
-def config_labels(config, from_name):
+def config_labels(config: Any, from_name: Any) -> list[str] | None:
     if config is None or not isinstance(from_name, str):
         return None
     return list(config.labels(from_name)) if from_name in config.controls else None
 
 
-def to_text(value) -> str:
+def to_text(value: Any) -> str:
     """How a value reads inside a message: JSON spelling, strings as they are."""
     if isinstance(value, str):
         return value
