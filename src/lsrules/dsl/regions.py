@@ -7,8 +7,10 @@ first label whatever the type (rectanglelabels, choices, labels, taxonomy, texta
 """
 from __future__ import annotations
 
+from typing import Any
+
 from lsrules.dsl import geometry
-from lsrules.dsl.geometry import box_of_fields, span_of_fields
+from lsrules.dsl.geometry import Box, Interval, box_of_fields, span_of_fields
 from lsrules.dsl.runtime import Record
 
 _UNSET = object()
@@ -40,7 +42,16 @@ class Region(Record):
     __slots__ = ("id", "type", "from_name", "to_name", "item", "value", "attrs", "items",
                  "dropped", "context", "_box", "_span", "labels", "label")
 
-    def __init__(self, item: dict, region_id=_UNSET, kind=_UNSET):
+    # the item's id, type and names are JSON values of any type: rules check them
+    id: Any
+    type: Any
+    from_name: Any
+    to_name: Any
+    labels: list[Any] | None
+    label: Any
+
+    def __init__(self, item: dict[str, Any], region_id: Any = _UNSET,
+                 kind: Any = _UNSET) -> None:
         """`region_id` and `kind` are the item's id and type (build_regions read them)."""
         self.item = item
         self.id = item.get("id") if region_id is _UNSET else region_id
@@ -48,12 +59,13 @@ class Region(Record):
         self.from_name = item.get("from_name")
         self.to_name = item.get("to_name")
         value = item.get("value")
-        self.attrs: dict = {}
+        self.attrs: dict[Any, Any] = {}  # from_name -> that item's value (a dict)
         self.items = [item]
         self.dropped = False
-        self.context = None  # the evaluation, for suggester-backed fields
-        self._box = _UNSET
-        self._span = _UNSET
+        self.context: Any = None  # the evaluation, for suggester-backed fields
+        self._box: Any = _UNSET  # _UNSET or box()
+        self._span: Any = _UNSET  # _UNSET or span()
+        self.value: dict[str, Any]
         if value.__class__ is dict:
             self.value = value
             # the usual case, at once: the type's own key holds a list of labels (then no
@@ -71,16 +83,16 @@ class Region(Record):
         labels = self.labels = self._find_labels()
         self.label = labels[0] if labels else None
 
-    def box(self):
+    def box(self) -> Box | None:
         """(x0, y0, x1, y1), computed once: pairwise rules (iou, overlaps) ask for it often."""
-        found = self._box
+        found: Box | None = self._box
         if found is _UNSET:
             found = self._box = box_of_fields(self.value)
         return found
 
-    def span(self):
+    def span(self) -> Interval | None:
         """(start, end), computed once, like the box."""
-        found = self._span
+        found: Interval | None = self._span
         if found is _UNSET:
             found = self._span = span_of_fields(self.value)
         return found
@@ -92,7 +104,7 @@ class Region(Record):
         self._span = _UNSET
         self._set_labels()
 
-    def add(self, item: dict) -> None:
+    def add(self, item: dict[str, Any]) -> None:
         """Another result item with this region's id (per-region choices, text, ...)."""
         self.items.append(item)
         value = item.get("value")
@@ -104,14 +116,15 @@ class Region(Record):
     @property
     def label_key(self) -> str | None:
         value = self.value
-        if self.type.__class__ is str and isinstance(value.get(self.type), (list, str, int, float)):
-            return self.type
+        kind = self.type
+        if isinstance(kind, str) and isinstance(value.get(kind), (list, str, int, float)):
+            return kind
         for key in LABEL_KEYS:
             if key in value:
                 return key
         return None
 
-    def _find_labels(self) -> list | None:
+    def _find_labels(self) -> list[Any] | None:
         key = self.label_key
         if key is None:
             for value in self.attrs.values():
@@ -125,7 +138,7 @@ class Region(Record):
             return _leaves(found, key)
         return None if found is None else [found]
 
-    def field(self, name: str):
+    def field(self, name: str) -> Any:
         if name in VALUE_FIELDS:
             return self.value.get(name)
         if name == "label":
@@ -147,27 +160,30 @@ class Region(Record):
 # Geometry of two regions, for the generated code when both arguments are known regions:
 # the cached corners are read directly, without geometry.box()'s dispatch on every pair.
 
-def region_area(region) -> float | None:
-    corners = region._box
+def region_area(region: Region) -> float | None:
+    corners: Box | None = region._box
     return geometry.area_of_box(region.box() if corners is _UNSET else corners)
 
 
-def region_iou(first, second) -> float | None:
-    a, b = first._box, second._box
+def region_iou(first: Region, second: Region) -> float | None:
+    a: Box | None = first._box
+    b: Box | None = second._box
     return geometry.iou_of_boxes(first.box() if a is _UNSET else a,
                                  second.box() if b is _UNSET else b)
 
 
-def region_overlaps(first, second) -> bool | None:
+def region_overlaps(first: Region, second: Region) -> bool | None:
     """The math of geometry.overlap_of_boxes/_spans, inlined: this runs once per pair."""
-    a, b = first._box, second._box
+    a: Box | None = first._box
+    b: Box | None = second._box
     if a is _UNSET:
         a = first.box()
     if b is _UNSET:
         b = second.box()
     if a is not None and b is not None:
         return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-    s, t = first._span, second._span
+    s: Interval | None = first._span
+    t: Interval | None = second._span
     if s is _UNSET:
         s = first.span()
     if t is _UNSET:
@@ -177,13 +193,15 @@ def region_overlaps(first, second) -> bool | None:
     return None
 
 
-def region_contains(outer, inner) -> bool | None:
-    a, b = outer._box, inner._box
+def region_contains(outer: Region, inner: Region) -> bool | None:
+    a: Box | None = outer._box
+    b: Box | None = inner._box
     found = geometry.containment_of_boxes(outer.box() if a is _UNSET else a,
                                           inner.box() if b is _UNSET else b)
     if found is not None:
         return found
-    s, t = outer._span, inner._span
+    s: Interval | None = outer._span
+    t: Interval | None = inner._span
     return geometry.containment_of_spans(outer.span() if s is _UNSET else s,
                                          inner.span() if t is _UNSET else t)
 
@@ -192,20 +210,20 @@ REGION_GEOMETRY = {"area": region_area, "iou": region_iou, "overlaps": region_ov
                    "contains": region_contains}
 
 
-def _leaves(values: list, key: str) -> list:
+def _leaves(values: list[Any], key: str) -> list[Any]:
     """Taxonomy values are paths (lists); their label is the leaf."""
     if key == "taxonomy":
         return [path[-1] if isinstance(path, list) and path else path for path in values]
     return values
 
 
-def build_regions(result) -> tuple[list[Region], list[dict]]:
+def build_regions(result: Any) -> tuple[list[Region], list[dict[str, Any]]]:
     """Group result items into regions (in order of first appearance) and relations."""
     regions: list[Region] = []
-    relations: list[dict] = []
+    relations: list[dict[str, Any]] = []
     if result.__class__ is not list:
         return regions, relations
-    by_id: dict = {}
+    by_id: dict[Any, Region] = {}
     for item in result:
         if item.__class__ is not dict:
             continue

@@ -5,6 +5,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -15,7 +16,7 @@ class Finding:
     region_id: object = None
     fixed: bool = False
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "severity": self.severity, "message": self.message,
                 "region_id": self.region_id, "fixed": self.fixed}
 
@@ -26,9 +27,9 @@ class Decision:
     annotation_id: object
     verdict: str
     findings: list[Finding]
-    patch: list[dict]
-    route: dict | None
-    suggestions: list[dict]
+    patch: list[dict[str, Any]]
+    route: dict[str, Any] | None
+    suggestions: list[dict[str, Any]]
     ruleset: str
     version: str
     sha256: str
@@ -36,10 +37,10 @@ class Decision:
     rules: list[str]
     time: float
     duration_us: int
-    annotation: dict = field(repr=False, default=None)  # the input, hashed lazily
-    patch_to_apply: list[dict] = field(default_factory=list)
-    task_patch: list[dict] = field(default_factory=list)
-    task_patch_to_apply: list[dict] = field(default_factory=list)  # what `serve` writes
+    annotation: dict[str, Any] | None = field(repr=False, default=None)  # the input, hashed lazily
+    patch_to_apply: list[dict[str, Any]] = field(default_factory=list)
+    task_patch: list[dict[str, Any]] = field(default_factory=list)
+    task_patch_to_apply: list[dict[str, Any]] = field(default_factory=list)  # what `serve` writes
     fired: list[str] = field(default_factory=list)
     _input_sha256: str | None = field(default=None, repr=False)
 
@@ -49,8 +50,8 @@ class Decision:
             self._input_sha256 = canonical_sha256(self.annotation)
         return self._input_sha256
 
-    def to_dict(self) -> dict:
-        record = {
+    def to_dict(self) -> dict[str, Any]:
+        record: dict[str, Any] = {
             "task_id": self.task_id,
             "annotation_id": self.annotation_id,
             "verdict": self.verdict,
@@ -75,7 +76,7 @@ class Decision:
         return record
 
 
-def canonical_sha256(value) -> str:
+def canonical_sha256(value: object) -> str:
     """sha256 of the value's canonical JSON (sorted keys, no spaces): stable across runs."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str)

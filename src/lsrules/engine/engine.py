@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lsrules.version import __version__
 from lsrules.engine.decision import Decision, Finding
 from lsrules.engine.evaluation import Evaluation
 from lsrules.errors import LsrulesError
 
+if TYPE_CHECKING:
+    from lsrules.diagnostics import Diagnostic
+    from lsrules.engine.builtin_pack import LabelingConfigPack
+    from lsrules.ruleset.model import Ruleset
+    from lsrules.suggest import Suggester
 
-def check_and_load(path, config_path=None):
+
+def check_and_load(path: str | Path, config_path: str | Path | None = None
+                   ) -> tuple[Ruleset | None, list[Diagnostic]]:
     """Load and statically check one ruleset: (ruleset or None, diagnostics)."""
     from lsrules.ruleset.checks import check_ruleset
     from lsrules.ruleset.loader import load_ruleset
@@ -26,7 +34,8 @@ def check_and_load(path, config_path=None):
     return ruleset, diagnostics
 
 
-def load_engine(*paths, config=None, suggester=None) -> "Engine":
+def load_engine(*paths: str | Path, config: str | Path | None = None,
+                suggester: Suggester | None = None) -> Engine:
     if len(paths) != 1:
         raise LsrulesError("lsrules.load takes one ruleset file")
     ruleset, diagnostics = check_and_load(paths[0], config)
@@ -35,11 +44,12 @@ def load_engine(*paths, config=None, suggester=None) -> "Engine":
         first = errors[0]
         more = f" (and {len(errors) - 1} more; run `lsrules check`)" if len(errors) > 1 else ""
         raise LsrulesError(f"{first.code}: {first.message}{more}", first.location)
+    assert ruleset is not None  # no errors: it loaded
     return Engine(ruleset, suggester=suggester)
 
 
 class Engine:
-    def __init__(self, ruleset, suggester=None):
+    def __init__(self, ruleset: Ruleset, suggester: Suggester | None = None) -> None:
         from lsrules.dsl.codegen import compile_ruleset
 
         self.ruleset = ruleset
@@ -49,9 +59,10 @@ class Engine:
         self.rules = ruleset.rules
         self.routes = dict(ruleset.routes)
         self.config = ruleset.config
-        self.namespace = compile_ruleset(ruleset)
+        namespace: Any = compile_ruleset(ruleset)  # a dict with attributes (used_names, ...)
+        self.namespace = namespace
         self._evaluate = self.namespace["evaluate"]
-        self.pack = None
+        self.pack: LabelingConfigPack | None = None
         if "builtin:labeling-config" in ruleset.extends and ruleset.config is not None:
             from lsrules.packs.builtin import LabelingConfigPack
 
@@ -63,14 +74,16 @@ class Engine:
             self.suggester = _open_suggester(ruleset)
         self.uses_suggester = self.suggester is not None
         # a caller that must fetch the task's other annotations (serve) does so only then
-        self.uses_others = "others" in self.namespace.used_names
+        self.uses_others = "others" in namespace.used_names
 
     @property
     def source(self) -> str:
         """The generated Python source (for `lsrules explain --source` and debugging)."""
-        return self.namespace["__source__"]
+        source: str = self.namespace["__source__"]
+        return source
 
-    def evaluate(self, task: dict, annotation: dict, others=None) -> Decision:
+    def evaluate(self, task: dict[str, Any], annotation: dict[str, Any],
+                 others: list[dict[str, Any]] | None = None) -> Decision:
         started = time.perf_counter_ns()
         if task.__class__ is not dict or annotation.__class__ is not dict:
             raise LsrulesError("a task and an annotation must be JSON objects")
@@ -88,11 +101,13 @@ class Engine:
             self._recheck_pack(state, task, pack_findings)
         return self._decide(state, task, annotation, started)
 
-    def _recheck_pack(self, state: Evaluation, task: dict, pack_findings: list) -> None:
+    def _recheck_pack(self, state: Evaluation, task: dict[str, Any],
+                      pack_findings: list[Finding]) -> None:
         """Like a rule after its fix: a pack finding that the corrections removed is fixed."""
-        remaining: dict = {}
+        assert self.pack is not None  # only pack findings are checked again
+        remaining: dict[tuple[str, object], int] = {}
         for found in self.pack.check(task, state.annotation):
-            key = (found.rule_id, found.region_id)
+            key: tuple[str, object] = (found.rule_id, found.region_id)
             remaining[key] = remaining.get(key, 0) + 1
         for finding in pack_findings:
             key = (finding.rule, finding.region_id)
@@ -101,18 +116,22 @@ class Engine:
             else:
                 finding.fixed = True
 
-    def _decide(self, state: Evaluation, task, annotation, started: int) -> Decision:
+    def _decide(self, state: Evaluation, task: dict[str, Any], annotation: dict[str, Any],
+                started: int) -> Decision:
         route = None
         if state.route_requests:
-            best = None
+            best: tuple[str, int] | None = None
             names = []
             for rule_index in state.route_requests:
                 rule = self.rules[rule_index]
                 if rule.id not in names:
                     names.append(rule.id)
-                priority = self.routes.get(rule.route, 0)
+                requested = rule.route
+                assert requested is not None  # only a rule with a route requests one
+                priority = self.routes.get(requested, 0)
                 if best is None or priority > best[1]:
-                    best = (rule.route, priority)
+                    best = (requested, priority)
+            assert best is not None  # route_requests is not empty
             route = {"name": best[0], "priority": best[1], "rules": names}
         rejected = False
         for finding in state.findings:  # a loop, not any(generator): most lists are short
@@ -149,15 +168,17 @@ class Engine:
             task_patch_to_apply=task_to_apply, fired=state.fired,
         )
 
-    def learn(self, task: dict, annotation: dict, approved_by: str = "engine") -> bool:
+    def learn(self, task: dict[str, Any], annotation: dict[str, Any],
+              approved_by: str = "engine") -> bool:
         """The feedback loop: an approved annotation teaches the suggester."""
         if self.suggester is None:
             return False
         return bool(self.suggester.learn(task, annotation, approved_by))
 
 
-def _open_suggester(ruleset):
+def _open_suggester(ruleset: Ruleset) -> Suggester:
     from lsrules.suggest import Suggester
 
+    assert ruleset.suggester is not None  # called only when the ruleset has one
     settings = dict(ruleset.suggester)
     return Suggester.open(settings, Path(ruleset.path).parent)

@@ -6,10 +6,11 @@ items, so the caller's input is never mutated and annotations without fixes cost
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 from lsrules.engine.decision import Finding
 from lsrules.engine.patch import pointer
-from lsrules.dsl.regions import LABEL_KEYS, VALUE_FIELDS, build_regions
+from lsrules.dsl.regions import LABEL_KEYS, VALUE_FIELDS, Region, build_regions
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -19,29 +20,30 @@ class Evaluation:
                  "findings", "patch", "task_patch", "route_requests", "copied", "fired",
                  "patch_by_rule", "task_patch_by_rule", "_annotator", "_suggestion")
 
-    def __init__(self, engine, task: dict, annotation: dict, others):
-        self.engine = engine
+    def __init__(self, engine: Any, task: dict[str, Any], annotation: dict[str, Any],
+                 others: Any) -> None:
+        self.engine = engine  # the Engine (not imported: its module imports this one)
         self.task = task
         self.annotation = annotation
         self.regions, self.relations = build_regions(annotation.get("result"))
         self.others = others if others.__class__ is list else []
         self.config = engine.config
         self.findings: list[Finding] = []
-        self.patch: list[dict] = []
-        self.task_patch: list[dict] = []
-        self.task_patch_by_rule: list[tuple[int, dict]] = []
+        self.patch: list[dict[str, Any]] = []
+        self.task_patch: list[dict[str, Any]] = []
+        self.task_patch_by_rule: list[tuple[int, dict[str, Any]]] = []
         self.route_requests: list[int] = []
         self.copied = False
         self.fired: list[str] = []
-        self.patch_by_rule: list[tuple[int, dict]] = []
-        self._annotator = None
-        self._suggestion = None
+        self.patch_by_rule: list[tuple[int, dict[str, Any]]] = []
+        self._annotator: dict[str, Any] | None = None
+        self._suggestion: dict[str, Any] | None = None
         if engine.uses_suggester:
             for region in self.regions:
                 region.context = self
 
     # -- what rules see ---------------------------------------------------------------------
-    def annotator(self) -> dict:
+    def annotator(self) -> dict[str, Any]:
         if self._annotator is None:
             annotator_id = self.annotation.get("completed_by")
             if isinstance(annotator_id, dict):
@@ -54,7 +56,7 @@ class Evaluation:
             }
         return self._annotator
 
-    def suggestion(self) -> dict:
+    def suggestion(self) -> dict[str, Any]:
         if self._suggestion is None:
             suggester = self.engine.suggester
             found = suggester.suggest(self.task) if suggester else None
@@ -65,7 +67,7 @@ class Evaluation:
             }
         return self._suggestion
 
-    def region_field(self, region, name: str):
+    def region_field(self, region: Region, name: str) -> Any:
         suggester = self.engine.suggester
         if suggester is None:
             return None
@@ -78,7 +80,7 @@ class Evaluation:
                 "confidence": getattr(found, "confidence", None)}
 
     # -- what rules do --------------------------------------------------------------------------
-    def fire(self, rule_index: int, region) -> None:
+    def fire(self, rule_index: int, region: Region | None) -> None:
         rule = self.engine.rules[rule_index]
         namespace = self.engine.namespace
         try:
@@ -123,22 +125,24 @@ class Evaluation:
                 region.changed()  # after value and attrs: the labels are read from the copies
         self.annotation = annotation
 
-    def _item_index(self, item) -> int:
+    def _item_index(self, item: dict[str, Any]) -> int:
         for position, candidate in enumerate(self.annotation["result"]):
             if candidate is item:
                 return position
         raise LookupError("region item not in the result")
 
-    def _record(self, operation: dict, rule_index: int) -> None:
+    def _record(self, operation: dict[str, Any], rule_index: int) -> None:
         self.patch.append(operation)
         self.patch_by_rule.append((rule_index, operation))
 
-    def set_value(self, region, target: tuple, value, rule_index: int) -> None:
+    def set_value(self, region: Region | None, target: tuple[Any, ...], value: Any,
+                  rule_index: int) -> None:
         self._set_value(region, target, value, rule_index)
         if region is not None:
             region.changed()  # after the write: its labels are read again
 
-    def _set_value(self, region, target: tuple, value, rule_index: int) -> None:
+    def _set_value(self, region: Region | None, target: tuple[Any, ...], value: Any,
+                   rule_index: int) -> None:
         if value is None:
             return  # a `set` to null changes nothing (documented)
         root = target[0]
@@ -151,6 +155,7 @@ class Evaluation:
         if root == "annotation":
             self._set_in(self.annotation, [], target[1:], value, rule_index)
             return
+        assert region is not None  # a region's field is set only by a rule over regions
         field = target[1]
         index = self._item_index(region.item)
         base = ["result", index]
@@ -179,7 +184,8 @@ class Evaluation:
         else:
             self._set_in(region.item, base, target[1:], value, rule_index)
 
-    def _set_in(self, container, prefix: list, keys: tuple, value, rule_index: int) -> None:
+    def _set_in(self, container: Any, prefix: list[Any], keys: tuple[Any, ...], value: Any,
+                rule_index: int) -> None:
         for depth, key in enumerate(keys[:-1]):
             following = container[key] if isinstance(container, list) else container.get(key)
             if not isinstance(following, (dict, list)):
@@ -203,7 +209,7 @@ class Evaluation:
         self._record({"op": "replace" if exists else "add", "path": pointer(*prefix, *keys),
                       "value": value}, rule_index)
 
-    def _set_task_meta(self, keys: tuple, value, rule_index: int) -> None:
+    def _set_task_meta(self, keys: tuple[Any, ...], value: Any, rule_index: int) -> None:
         meta = self.task.get("meta") if isinstance(self.task.get("meta"), dict) else {}
         current = meta
         for key in keys[:-1]:
@@ -214,7 +220,7 @@ class Evaluation:
         self.task_patch.append(operation)
         self.task_patch_by_rule.append((rule_index, operation))
 
-    def drop_region(self, region, rule_index: int) -> None:
+    def drop_region(self, region: Region, rule_index: int) -> None:
         self._copy()
         for item in sorted(region.items, key=self._item_index, reverse=True):
             index = self._item_index(item)
@@ -223,7 +229,7 @@ class Evaluation:
         region.dropped = True
         self.regions = [other for other in self.regions if not other.dropped]
 
-    def add_label(self, region, label, rule_index: int) -> None:
+    def add_label(self, region: Region, label: Any, rule_index: int) -> None:
         if not isinstance(label, str):
             return
         labels = region.labels or []
@@ -244,14 +250,14 @@ class Evaluation:
                           "value": [label]}, rule_index)
         region.changed()
 
-    def remove_label(self, region, label, rule_index: int) -> None:
+    def remove_label(self, region: Region, label: Any, rule_index: int) -> None:
         key = region.label_key
         current = region.value.get(key) if key else None
-        if not isinstance(current, list) or label not in current:
+        if not key or not isinstance(current, list) or label not in current:
             return
         self._copy()
         region.changed()
-        current = region.value.get(key)
+        current = region.value[key]
         position = current.index(label)
         del current[position]
         index = self._item_index(region.item)
@@ -260,7 +266,7 @@ class Evaluation:
         region.changed()
 
 
-def _label_key_for(region) -> str:
+def _label_key_for(region: Region) -> str:
     if region.type and (region.type.endswith("labels") or region.type in ("choices", "taxonomy")):
-        return region.type
+        return cast(str, region.type)  # endswith: a string
     return LABEL_KEYS[0]

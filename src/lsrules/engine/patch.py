@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from lsrules.errors import LsrulesError
 
@@ -10,15 +11,15 @@ def unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
 
-def escape(token) -> str:
+def escape(token: object) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
-def pointer(*steps) -> str:
+def pointer(*steps: object) -> str:
     return "".join("/" + escape(step) for step in steps)
 
 
-def _walk(document, path: str):
+def _walk(document: Any, path: str) -> tuple[Any, str]:
     if not path.startswith("/"):
         raise LsrulesError(f"bad JSON pointer {path!r}")
     tokens = [unescape(token) for token in path[1:].split("/")]
@@ -28,12 +29,12 @@ def _walk(document, path: str):
     return parent, tokens[-1]
 
 
-def _get(document, path: str):
+def _get(document: Any, path: str) -> Any:
     parent, key = _walk(document, path)
     return parent[int(key)] if isinstance(parent, list) else parent[key]
 
 
-def _add(document, path: str, value) -> None:
+def _add(document: Any, path: str, value: Any) -> None:
     parent, key = _walk(document, path)
     if isinstance(parent, list):
         index = len(parent) if key == "-" else int(key)
@@ -44,14 +45,14 @@ def _add(document, path: str, value) -> None:
         parent[key] = value
 
 
-def _remove(document, path: str):
+def _remove(document: Any, path: str) -> Any:
     parent, key = _walk(document, path)
     if isinstance(parent, list):
         return parent.pop(int(key))
     return parent.pop(key)
 
 
-def _replace(document, path: str, value) -> None:
+def _replace(document: Any, path: str, value: Any) -> None:
     parent, key = _walk(document, path)
     if isinstance(parent, list):
         parent[int(key)] = value
@@ -61,7 +62,7 @@ def _replace(document, path: str, value) -> None:
         raise KeyError(key)
 
 
-def apply_patch(document, operations: list[dict]):
+def apply_patch(document: Any, operations: list[dict[str, Any]]) -> Any:
     """A new document with the operations applied in order; the input is not changed.
 
     The one RFC 6902 applier: `run --fixed` and `serve`'s corrections both use it."""

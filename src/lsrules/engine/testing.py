@@ -1,10 +1,16 @@
 """Inline tests (`tests:` in a ruleset): evaluate each case and compare with `expect`."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from lsrules.diagnostics import TestResult
+from lsrules.engine.decision import Decision
+
+if TYPE_CHECKING:
+    from lsrules.engine.engine import Engine
 
 
-def run_inline_tests(engine) -> list[TestResult]:
+def run_inline_tests(engine: Engine) -> list[TestResult]:
     results = []
     for test in engine.ruleset.tests:
         result = TestResult(engine.ruleset.path, test.name, test.location, "passed")
@@ -22,7 +28,7 @@ def run_inline_tests(engine) -> list[TestResult]:
     return results
 
 
-def compare(expect: dict, decision) -> list[str]:
+def compare(expect: dict[str, Any], decision: Decision) -> list[str]:
     failures = []
     if "verdict" in expect and expect["verdict"] != decision.verdict:
         failures.append(f"verdict {decision.verdict!r}, expected {expect['verdict']!r}")

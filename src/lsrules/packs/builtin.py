@@ -11,7 +11,7 @@ itself a finding.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from lsrules.ruleset.labeling_config import LABEL_KEYS, VALUE_KEYS, Control, LabelingConfig
 from lsrules.ruleset.packs import LABELING_CONFIG_RULES, PackRule
@@ -29,6 +29,8 @@ class PackFinding:
     message: str
     region_id: str | None = None
 
+
+_Add = Callable[[PackFinding], None]  # how the checks report: findings.append
 
 
 # Per result type: the value keys that hold numbers, and the geometry to check.
@@ -119,7 +121,7 @@ class LabelingConfigPack:
             p.control.per_region for p in self._required)
 
     @staticmethod
-    def _fast_plan(plan: _ControlPlan) -> tuple | None:
+    def _fast_plan(plan: _ControlPlan) -> tuple[Any, ...] | None:
         """A flat tuple the fast path unpacks per item, or None when it cannot judge items."""
         control = plan.control
         kind = _FAST_KINDS.get(control.type)
@@ -153,13 +155,13 @@ class LabelingConfigPack:
             check_labels=bool(control.labels) and not control.dynamic_labels,
             range=value_range, text_keys=text_keys)
 
-    def check(self, task: dict, annotation: dict) -> list[PackFinding]:
+    def check(self, task: dict[str, Any], annotation: dict[str, Any]) -> list[PackFinding]:
         """All findings for one annotation (with its task); never raises."""
         if self._fast_enabled and annotation.__class__ is dict and self._fast_check(task, annotation):
             return []
         return self._check_slow(task, annotation)
 
-    def _fast_check(self, task: Any, annotation: dict) -> bool:
+    def _fast_check(self, task: Any, annotation: dict[str, Any]) -> bool:
         """True only when the full check would find nothing; False means "not sure".
 
         Handles plain valid boxes, spans and choices with direct lookups and exact class
@@ -176,8 +178,8 @@ class LabelingConfigPack:
             return False
         fast = self._fast
         required = self._fast_required
-        filled = set() if required else None
-        usages: dict | None = None
+        filled: set[str] | None = set() if required else None
+        usages: dict[tuple[str, str], int] | None = None
         data: Any = None
         low, high, box_kind, span_kind = _LOW, _HIGH, _FAST_BOX, _FAST_SPAN  # locals: faster
         try:  # a missing key raises KeyError: not the common case, so not sure
@@ -271,7 +273,8 @@ class LabelingConfigPack:
             return False
         return True
 
-    def _check_slow(self, task: dict, annotation: dict) -> list[PackFinding]:
+    def _check_slow(self, task: dict[str, Any],
+                    annotation: dict[str, Any]) -> list[PackFinding]:
         """The full check: every rule, with messages; what `check` falls back to."""
         findings: list[PackFinding] = []
         add = findings.append
@@ -287,12 +290,12 @@ class LabelingConfigPack:
         data = data if isinstance(data, dict) else {}
         _check_score(annotation.get("score"), None, "the annotation", add)
 
-        region_ids: dict[Any, str] = {}  # id -> to_name of region-making (not per-region) items
+        region_ids: dict[Any, Any] = {}  # id -> to_name of region-making (not per-region) items
         per_region_items: list[tuple[Any, _ControlPlan]] = []
         filled: set[str] = set()  # controls with a non-empty item
         filled_regions: set[tuple[Any, str]] = set()  # (region id, control name)
         usages: dict[tuple[str, str], int] = {}
-        relations: list[tuple[int, dict]] = []
+        relations: list[tuple[int, dict[str, Any]]] = []
 
         for index, item in enumerate(result):
             if not isinstance(item, dict):
@@ -348,7 +351,8 @@ class LabelingConfigPack:
             self._check_required(region_ids, filled, filled_regions, add)
         return findings
 
-    def _check_required(self, region_ids, filled, filled_regions, add) -> None:
+    def _check_required(self, region_ids: dict[Any, Any], filled: set[str],
+                        filled_regions: set[tuple[Any, str]], add: _Add) -> None:
         for plan in self._required:
             control = plan.control
             if not control.per_region:
@@ -362,7 +366,9 @@ class LabelingConfigPack:
                                     f"required per-region control {control.name!r} has no answer "
                                     f"for region {item_id}", _region_key(item_id)))
 
-    def _check_item(self, item, where, region_id, data, usages, add) -> _ControlPlan | None:
+    def _check_item(self, item: dict[str, Any], where: str, region_id: str | None,
+                    data: dict[str, Any], usages: dict[tuple[str, str], int],
+                    add: _Add) -> _ControlPlan | None:
         """Checks one non-relation item; returns its control's plan when the item is usable."""
         from_name = item.get("from_name")
         plan = self._plans.get(from_name) if isinstance(from_name, str) else None
@@ -374,14 +380,14 @@ class LabelingConfigPack:
                             f"{where}: {problem} (controls: {controls})", region_id))
             return None
         control = plan.control
-        to_name = item.get("to_name")
+        to_name: Any = item.get("to_name")  # any JSON: _is_in tells what it is
         if not _is_in(to_name, plan.to_names):
             known = ("is not connected to" if _is_in(to_name, self._objects)
                      else "is no object; expected")
             add(PackFinding("lc-unknown-to-name", ERROR,
                             f"{where}: to_name {to_name!r} {known} {control.name!r} "
                             f"({', '.join(control.to_names)})", region_id))
-        item_type = item.get("type")
+        item_type: Any = item.get("type")
         if not _is_in(item_type, control.accepted_types):
             add(PackFinding("lc-type-mismatch", ERROR,
                             f"{where}: type {item_type!r} does not match {control.name!r}, "
@@ -420,7 +426,8 @@ class LabelingConfigPack:
         return plan
 
     @staticmethod
-    def _check_numbers(value, spec, plan, where, region_id, add) -> bool:
+    def _check_numbers(value: dict[str, Any], spec: _TypeSpec, plan: _ControlPlan, where: str,
+                       region_id: str | None, add: _Add) -> bool:
         """Number fields must be JSON numbers; True when all present ones are."""
         all_numbers = True
         for key in spec.number_keys:
@@ -446,7 +453,9 @@ class LabelingConfigPack:
         return all_numbers
 
     @staticmethod
-    def _check_labels(labels, key, plan, where, region_id, usages, add) -> None:
+    def _check_labels(labels: Any, key: str, plan: _ControlPlan, where: str,
+                      region_id: str | None, usages: dict[tuple[str, str], int],
+                      add: _Add) -> None:
         control = plan.control
         if not isinstance(labels, list):
             add(PackFinding("lc-value-wrong-type", ERROR,
@@ -494,7 +503,8 @@ class LabelingConfigPack:
                 usages[usage_key] = usages.get(usage_key, 0) + 1
 
 
-def _check_geometry(value: dict, geometry: str, where: str, region_id, add) -> None:
+def _check_geometry(value: dict[str, Any], geometry: str, where: str, region_id: str | None,
+                    add: _Add) -> None:
     def outside(number: Any) -> bool:
         return isinstance(number, (int, float)) and not (
             -_TOLERANCE <= number <= 100 + _TOLERANCE)
@@ -535,7 +545,8 @@ def _check_geometry(value: dict, geometry: str, where: str, region_id, add) -> N
                         f"{where}: {', '.join(problems)} outside 0..100", region_id))
 
 
-def _check_span(value: dict, text: str | None, where: str, region_id, add) -> None:
+def _check_span(value: dict[str, Any], text: str | None, where: str, region_id: str | None,
+                add: _Add) -> None:
     start, end = value.get("start"), value.get("end")
     if not (isinstance(start, (int, float)) and isinstance(end, (int, float))):
         return
@@ -564,7 +575,7 @@ def _check_span(value: dict, text: str | None, where: str, region_id, add) -> No
                         f"{text[start:end]!r} at {start}..{end}", region_id))
 
 
-def _check_score(score: Any, region_id, where: str, add) -> None:
+def _check_score(score: Any, region_id: str | None, where: str, add: _Add) -> None:
     if score is None:
         return
     if isinstance(score, bool) or not isinstance(score, (int, float)):
