@@ -17,7 +17,7 @@ from lsrules.errors import LsrulesError
 
 if TYPE_CHECKING:
     from lsrules.diagnostics import Diagnostic
-    from lsrules.engine.builtin_pack import LabelingConfigPack
+    from lsrules.packs.builtin import LabelingConfigPack
     from lsrules.ruleset.model import Ruleset
     from lsrules.suggest import Suggester
 

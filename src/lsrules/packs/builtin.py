@@ -32,7 +32,6 @@ class PackFinding:
 
 _Add = Callable[[PackFinding], None]  # how the checks report: findings.append
 
-
 # Per result type: the value keys that hold numbers, and the geometry to check.
 _NUMBER_KEYS: dict[str, tuple[str, ...]] = {
     "rectangle": ("x", "y", "width", "height", "rotation"),
