@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from lsrules.dsl import geometry
 
@@ -29,52 +29,52 @@ class Builtin:
     variadic: bool = False  # the last parameter repeats
 
 
-def _is_number(value) -> bool:
+def _is_number(value: Any) -> bool:
     return type(value) in _NUMBER
 
 
-def length(value):
+def length(value: Any) -> int | None:
     if isinstance(value, (str, list, dict, tuple)):
         return len(value)
     return None
 
 
-def lower(value):
+def lower(value: Any) -> str | None:
     return value.lower() if isinstance(value, str) else None
 
 
-def upper(value):
+def upper(value: Any) -> str | None:
     return value.upper() if isinstance(value, str) else None
 
 
-def trim(value):
+def trim(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) else None
 
 
-def matches(value, pattern):
+def matches(value: Any, pattern: Any) -> bool | None:
     """`pattern` is compiled once by the code generator, with RE2 (linear time)."""
     if not isinstance(value, str) or pattern is None:
         return None
     return pattern.search(value) is not None
 
 
-def startswith(value, prefix):
+def startswith(value: Any, prefix: Any) -> bool | None:
     if isinstance(value, str) and isinstance(prefix, str):
         return value.startswith(prefix)
     return None
 
 
-def endswith(value, suffix):
+def endswith(value: Any, suffix: Any) -> bool | None:
     if isinstance(value, str) and isinstance(suffix, str):
         return value.endswith(suffix)
     return None
 
 
-def absolute(value):
+def absolute(value: Any) -> Any:
     return abs(value) if _is_number(value) else None
 
 
-def _numbers(arguments) -> list | None:
+def _numbers(arguments: Sequence[Any]) -> list[Any] | None:
     if len(arguments) == 1 and isinstance(arguments[0], list):
         arguments = arguments[0]
         values = [value for value in arguments if value is not None]
@@ -84,17 +84,17 @@ def _numbers(arguments) -> list | None:
     return list(arguments)
 
 
-def minimum(*arguments):
+def minimum(*arguments: Any) -> Any:
     values = _numbers(arguments)
     return min(values) if values else None
 
 
-def maximum(*arguments):
+def maximum(*arguments: Any) -> Any:
     values = _numbers(arguments)
     return max(values) if values else None
 
 
-def rounded(value, digits=0):
+def rounded(value: Any, digits: Any = 0) -> Any:
     if not _is_number(value) or not _is_number(digits) or not -15 <= digits <= 15:
         return None
     if isinstance(value, float) and not math.isfinite(value):
@@ -103,13 +103,13 @@ def rounded(value, digits=0):
     return int(result) if digits == 0 else result
 
 
-def clamp(value, low, high):
+def clamp(value: Any, low: Any, high: Any) -> Any:
     if not (_is_number(value) and _is_number(low) and _is_number(high)):
         return None
     return min(max(value, low), high)
 
 
-def number(value):
+def number(value: Any) -> Any:
     """A number from a number or a numeric string (Label Studio data often holds "12")."""
     if _is_number(value) and not isinstance(value, bool):
         return value
@@ -125,16 +125,16 @@ def number(value):
     return None
 
 
-def string(value):
+def string(value: Any) -> str | None:
     from lsrules.dsl.runtime import to_text
 
     return None if value is None else to_text(value)
 
 
-def unique(value):
+def unique(value: Any) -> list[Any] | None:
     if not isinstance(value, list):
         return None
-    seen: list = []
+    seen: list[Any] = []
     for item in value:
         # true and 1 (false and 0) are equal in Python but different values in JSON
         if not any(item == other and (item.__class__ is bool) == (other.__class__ is bool)

@@ -8,7 +8,7 @@ config does not define.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
@@ -25,12 +25,12 @@ MAX_COMPREHENSION_NESTING = 3
 _ORDERING = {"<", "<=", ">", ">="}
 
 
-def did_you_mean(name: str, candidates) -> str | None:
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     matches = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
 
 
-def literal_type(value) -> str:
+def literal_type(value: Any) -> str:
     if value is None:
         return NULL
     if isinstance(value, bool):
@@ -50,7 +50,10 @@ def _compatible(left: str, right: str) -> bool:
 class ExpressionChecker(NodeVisitor):
     """Checks one expression in one environment (the names in scope and their types)."""
 
-    def __init__(self, expression, rule, config, environment: dict[str, str]):
+    # expression, rule and config are the ruleset's Expression, Rule (or None) and
+    # LabelingConfig (or None): types of the layer above, which this one cannot import
+    def __init__(self, expression: Any, rule: Any, config: Any,
+                 environment: dict[str, str]) -> None:
         self.expression = expression
         self.rule = rule
         self.config = config
@@ -409,7 +412,8 @@ def _describe(type_name: str, article: bool = False) -> str:
     return ("an " if word[0] in "aeiou" else "a ") + word
 
 
-def check_action(action, rule, config, environment) -> Iterator[Diagnostic]:
+def check_action(action: Any, rule: Any, config: Any,
+                 environment: dict[str, str]) -> Iterator[Diagnostic]:
     checker = ExpressionChecker(action, rule, config, environment)
     node = action.node
     region_scope = "region" in environment

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
@@ -25,11 +26,12 @@ MAX_NESTING = 64
 MAX_NUMBER_DIGITS = 40
 
 
-def _cover(*parts) -> nodes.Span:
+def _cover(*parts: object) -> nodes.Span:
     """The span from the first to the last token or node among `parts`."""
-    starts, ends = [], []
+    starts: list[int] = []
+    ends: list[int] = []
     for part in parts:
-        if isinstance(part, Token) and part.start_pos is not None:
+        if isinstance(part, Token) and part.start_pos is not None and part.end_pos is not None:
             starts.append(part.start_pos)
             ends.append(part.end_pos)
         elif isinstance(part, nodes.Node):
@@ -44,7 +46,7 @@ def _cover(*parts) -> nodes.Span:
 
 
 def _token_span(token: Token) -> nodes.Span:
-    return nodes.Span(token.start_pos, token.end_pos)
+    return nodes.Span(token.start_pos or 0, token.end_pos or 0)  # the lexer sets both
 
 
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "n": "\n", "t": "\t", "r": "\r",
@@ -77,114 +79,122 @@ def decode_string(token: Token) -> str:
     return "".join(out)
 
 
+_Loop = tuple[Token, nodes.Node, nodes.Node | None]  # `for variable in iterable if ...`
+
+
 @v_args(inline=True)
-class _ToAst(Transformer):
+class _ToAst(Transformer[Token, Any]):
     """One method per grammar rule (same names); each returns a node."""
 
-    def number(self, token):
+    def number(self, token: Token) -> nodes.Literal:
         text = str(token)
         if len(text) > MAX_NUMBER_DIGITS:
             raise ExpressionError(f"number literal too long ({len(text)} characters)",
-                                  token.start_pos, "LSR102")
+                                  token.start_pos or 0, "LSR102")
         value = float(text) if any(c in text for c in ".eE") else int(text)
         if value == float("inf"):
-            raise ExpressionError("number literal too large", token.start_pos, "LSR102")
+            raise ExpressionError("number literal too large", token.start_pos or 0, "LSR102")
         return nodes.Literal(_token_span(token), value)
 
-    def string(self, token):
+    def string(self, token: Token) -> nodes.Literal:
         return nodes.Literal(_token_span(token), decode_string(token))
 
-    def true(self, token):
+    def true(self, token: Token) -> nodes.Literal:
         return nodes.Literal(_token_span(token), True)
 
-    def false(self, token):
+    def false(self, token: Token) -> nodes.Literal:
         return nodes.Literal(_token_span(token), False)
 
-    def null(self, token):
+    def null(self, token: Token) -> nodes.Literal:
         return nodes.Literal(_token_span(token), None)
 
-    def name(self, token):
+    def name(self, token: Token) -> nodes.Name:
         return nodes.Name(_token_span(token), str(token))
 
-    def list_(self, *items):
-        items = tuple(item for item in items if item is not None)
-        return nodes.ListDisplay(_cover(items), items)
+    def list_(self, *items: nodes.Node | None) -> nodes.ListDisplay:
+        present = tuple(item for item in items if item is not None)
+        return nodes.ListDisplay(_cover(present), present)
 
-    def list_comprehension(self, element, loop):
+    def list_comprehension(self, element: nodes.Node, loop: _Loop) -> nodes.Comprehension:
         variable, iterable, condition = loop
         return nodes.Comprehension(_cover(element, iterable, condition), "list", element,
                                    str(variable), iterable, condition)
 
-    def comprehension_for(self, variable, iterable, condition=None):
+    def comprehension_for(self, variable: Token, iterable: nodes.Node,
+                          condition: nodes.Node | None = None) -> _Loop:
         return (variable, iterable, condition)
 
-    def call(self, function, *arguments):
-        arguments = tuple(argument for argument in arguments if argument is not None)
-        return nodes.Call(_cover(function, arguments), str(function), arguments)
+    def call(self, function: Token, *arguments: nodes.Node | None) -> nodes.Call:
+        present = tuple(argument for argument in arguments if argument is not None)
+        return nodes.Call(_cover(function, present), str(function), present)
 
-    def comprehension(self, function, element, loop):
+    def comprehension(self, function: Token, element: nodes.Node,
+                      loop: _Loop) -> nodes.Comprehension:
         variable, iterable, condition = loop
         return nodes.Comprehension(_cover(function, iterable, condition), str(function), element,
                                    str(variable), iterable, condition)
 
-    def method_call(self, value, method, *arguments):
-        arguments = tuple(argument for argument in arguments if argument is not None)
-        return nodes.MethodCall(_cover(value, method, arguments), value, str(method), arguments)
+    def method_call(self, value: nodes.Node, method: Token,
+                    *arguments: nodes.Node | None) -> nodes.MethodCall:
+        present = tuple(argument for argument in arguments if argument is not None)
+        return nodes.MethodCall(_cover(value, method, present), value, str(method), present)
 
-    def attribute(self, value, name):
+    def attribute(self, value: nodes.Node, name: Token) -> nodes.Attribute:
         return nodes.Attribute(_cover(value, name), value, str(name), _token_span(name))
 
-    def index(self, value, index):
+    def index(self, value: nodes.Node, index: nodes.Node) -> nodes.Index:
         return nodes.Index(_cover(value, index), value, index)
 
-    def negative(self, operand):
+    def negative(self, operand: nodes.Node) -> nodes.Literal | nodes.Unary:
         if isinstance(operand, nodes.Literal) and type(operand.value) in (int, float):
             return nodes.Literal(operand.span, -operand.value)
         return nodes.Unary(operand.span, "-", operand)
 
-    def positive(self, operand):
+    def positive(self, operand: nodes.Node) -> nodes.Unary:
         return nodes.Unary(operand.span, "+", operand)
 
-    def not_(self, operand):
+    def not_(self, operand: nodes.Node) -> nodes.Unary:
         return nodes.Unary(operand.span, "not", operand)
 
-    def binary(self, left, operator, right):
+    def binary(self, left: nodes.Node, operator: Token, right: nodes.Node) -> nodes.Binary:
         return nodes.Binary(_cover(left, right), str(operator), left, right)
 
-    def and_(self, left, right):
+    def and_(self, left: nodes.Node, right: nodes.Node) -> nodes.Logical:
         return nodes.Logical(_cover(left, right), "and", left, right)
 
-    def or_(self, left, right):
+    def or_(self, left: nodes.Node, right: nodes.Node) -> nodes.Logical:
         return nodes.Logical(_cover(left, right), "or", left, right)
 
-    def comparison_operator(self, *tokens):
+    def comparison_operator(self, *tokens: Token) -> str:
         return " ".join(str(token) for token in tokens)
 
-    def compare(self, *parts):
+    def compare(self, *parts: Any) -> nodes.Compare:
         operands = tuple(parts[0::2])
         return nodes.Compare(_cover(operands), operands, tuple(parts[1::2]))
 
-    def conditional(self, body, test, orelse):
+    def conditional(self, body: nodes.Node, test: nodes.Node,
+                    orelse: nodes.Node) -> nodes.Conditional:
         return nodes.Conditional(_cover(body, orelse), test, body, orelse)
 
     # actions
-    def set_(self, target, value):
+    def set_(self, target: tuple[tuple[str, ...], tuple[Token, ...]],
+             value: nodes.Node) -> nodes.SetAction:
         names, span = target
         return nodes.SetAction(_cover(value, *span), names, value)
 
-    def target(self, *names):
+    def target(self, *names: Token) -> tuple[tuple[str, ...], tuple[Token, ...]]:
         return tuple(str(name) for name in names), names
 
-    def drop(self, what):
+    def drop(self, what: Token) -> nodes.DropRegion:
         if str(what) != "region":
             raise ExpressionError(f"only `drop region` exists, not `drop {what}`",
-                                  what.start_pos, "LSR101")
+                                  what.start_pos or 0, "LSR101")
         return nodes.DropRegion(_token_span(what))
 
-    def add_label(self, value):
+    def add_label(self, value: nodes.Node) -> nodes.AddLabel:
         return nodes.AddLabel(value.span, value)
 
-    def remove_label(self, value):
+    def remove_label(self, value: nodes.Node) -> nodes.RemoveLabel:
         return nodes.RemoveLabel(value.span, value)
 
 
@@ -311,7 +321,8 @@ def parse(text: str, start: str = "expression") -> nodes.Node:
         raise ExpressionError("empty expression", 0, "LSR100")
     _check_limits(text)
     try:
-        return _parser().parse(text, start=start)
+        # the transformer runs while parsing: the result is the AST, not Lark's tree
+        return cast(nodes.Node, _parser().parse(text, start=start))
     except ExpressionError:
         raise
     except VisitError as error:

@@ -15,17 +15,25 @@ variable part. What remains runs in polynomial time.
 from __future__ import annotations
 
 import re
+import sys
+from typing import Any, Protocol
 
-try:  # Python 3.11+
-    import re._parser as sre_parse  # type: ignore[import-not-found]
-    from re._constants import MAXREPEAT  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse  # type: ignore[no-redef]
-    from sre_constants import MAXREPEAT  # type: ignore[no-redef]
+if sys.version_info >= (3, 11):  # the parser moved (mypy checks the 3.10 branch)
+    import re._parser as sre_parse
+    from re._constants import MAXREPEAT
+else:  # pragma: no cover - Python 3.10
+    import sre_parse
+    from sre_constants import MAXREPEAT
 
 MAX_PATTERN_LENGTH = 1000
 MAX_COUNTED_NESTING = 10  # `(\d{1,3}\.){3}` is fine; `(a?){25}` is not
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+class CompiledPattern(Protocol):
+    """What `matches` calls: Python's `re.Pattern` and RE2's pattern both have it."""
+
+    def search(self, text: str, /) -> object: ...
 
 
 def check_pattern(pattern: str) -> str | None:
@@ -46,7 +54,7 @@ def check_pattern(pattern: str) -> str | None:
     return problem
 
 
-def compile_pattern(pattern: str):
+def compile_pattern(pattern: str) -> CompiledPattern:
     """The compiled pattern (`.search(text)`); ValueError if RE2 refuses it.
 
     A pattern with no choice of how often to repeat (`^[A-Z]`, `colou?r`, `\\d{4}`) cannot
@@ -61,7 +69,7 @@ def compile_pattern(pattern: str):
     return compiled
 
 
-def _cannot_backtrack(items, inside_repeat: bool) -> bool:
+def _cannot_backtrack(items: Any, inside_repeat: bool) -> bool:
     """No repeat with a choice of count, apart from a `?` that is not itself repeated."""
     for operator, argument in items:
         name = str(operator)
@@ -80,11 +88,12 @@ def _cannot_backtrack(items, inside_repeat: bool) -> bool:
     return True
 
 
-def _re2(re2, pattern: str):
+def _re2(re2: Any, pattern: str) -> CompiledPattern:
     options = re2.Options()
     options.log_errors = False  # RE2 would print to stderr; the error is reported instead
     try:
-        return re2.compile(pattern, options=options)
+        compiled: CompiledPattern = re2.compile(pattern, options=options)
+        return compiled
     except re2.error as error:
         reason = error.args[0] if error.args else error
         if isinstance(reason, bytes):
@@ -92,7 +101,7 @@ def _re2(re2, pattern: str):
         raise ValueError(f"regular expression not supported by RE2: {reason}") from None
 
 
-def _walk(items, inside_unbounded: bool, outer_count: int = 0) -> str | None:
+def _walk(items: Any, inside_unbounded: bool, outer_count: int = 0) -> str | None:
     for operator, argument in items:
         name = str(operator)
         if name in ("GROUPREF", "GROUPREF_EXISTS"):
@@ -136,13 +145,14 @@ def _walk(items, inside_unbounded: bool, outer_count: int = 0) -> str | None:
     return None
 
 
-def _can_repeat(body) -> bool:
+def _can_repeat(body: Any) -> bool:
     low, high = _width(body)
     return high > 0
 
 
-def _width(items) -> tuple[int, int]:
+def _width(items: Any) -> tuple[int, int]:
     try:
-        return items.getwidth()
+        width: tuple[int, int] = items.getwidth()
+        return width
     except (AttributeError, OverflowError):
         return (0, MAXREPEAT)
