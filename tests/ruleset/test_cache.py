@@ -218,3 +218,17 @@ def test_a_warm_check_imports_neither_lark_nor_jsonschema(tmp_path):
                               env=environment, check=True).stdout.split() for _ in range(2)]
     assert outputs[0] == ["False", "0", "True", "True"]  # cold: both needed
     assert outputs[1] == ["False", "0", "False", "False"]  # warm: neither
+
+
+def test_no_cache_is_a_parameter_not_the_environment(tmp_path, cache_dir, capsys):
+    """`check --no-cache` reads and writes no entry, and leaves the process as it found it
+    (a library caller's later loads still use the cache)."""
+    from lsrules import cli
+
+    path = tmp_path / "r.yaml"
+    path.write_text(RULESET)
+    assert cli.main(["check", "--no-cache", str(path)]) == 0
+    assert "LSRULES_NO_CACHE" not in os.environ
+    assert not (cache_dir / "rulesets").exists()
+    check_and_load(path)
+    assert len(list((cache_dir / "rulesets").glob("*.json"))) == 1

@@ -5,7 +5,6 @@ inline test, 2 when an input is unusable (broken YAML, schema violation, syntax 
 """
 from __future__ import annotations
 
-import os
 import sys
 
 from lsrules.diagnostics import ERROR, CheckReport, Diagnostic, TestResult
@@ -29,7 +28,8 @@ def add_arguments(parser) -> None:
                         help="neither read nor write the parse cache (see LSRULES_CACHE_DIR)")
 
 
-def build_report(paths, config=None, run_tests=True) -> tuple[CheckReport, bool]:
+def build_report(paths, config=None, run_tests=True, use_cache=True,
+                 ) -> tuple[CheckReport, bool]:
     """The report for all files, and whether any input was unusable."""
     from lsrules.engine.engine import Engine, check_and_load
 
@@ -38,7 +38,7 @@ def build_report(paths, config=None, run_tests=True) -> tuple[CheckReport, bool]
     for path in paths:
         report.files.append(str(path))
         try:
-            ruleset, diagnostics = check_and_load(path, config)
+            ruleset, diagnostics = check_and_load(path, config, use_cache)
         except LsrulesError as error:
             location = error.location if isinstance(error.location, Location) else Location(str(path))
             report.diagnostics.append(Diagnostic("LSR000", error.message, location))
@@ -81,13 +81,11 @@ def build_report(paths, config=None, run_tests=True) -> tuple[CheckReport, bool]
 def run(args) -> int:
     from lsrules.report import format_report
 
-    if args.no_cache:
-        os.environ["LSRULES_NO_CACHE"] = "1"
-
     from lsrules.ruleset.files import rulesets_to_check
 
     paths = rulesets_to_check(args.rulesets, getattr(args, "_project", None))
-    report, unusable = build_report(paths, args.config, not args.no_tests)
+    report, unusable = build_report(paths, args.config, not args.no_tests,
+                                    use_cache=not args.no_cache)
     text = format_report(report, args.format)
     if args.output:
         from lsrules.exports.writer import AtomicOutput

@@ -4,7 +4,10 @@ A node is `[ClassName, start, end, field...]` in the order of its dataclass fiel
 are `[start, end]`). Decoding trusts nothing, since the code generator writes operators and
 names into Python source: an unknown class, a field of the wrong type, an operator the
 grammar does not have or a name that is not an identifier raises `ValueError`, and the
-caller parses the text again.
+caller parses the text again. `decode_tree` also holds a whole tree to what the grammar
+makes of a text of that length (an action only at the top, spans inside the text, chains
+of comparisons well formed, numbers no longer than the parser reads). Strings may hold any
+character: the code generator writes them only as `repr`s.
 """
 from __future__ import annotations
 
@@ -127,6 +130,29 @@ def decode(data: Any, depth: int = 0) -> nodes.Node:
             raise ValueError("a literal is a string, a finite number, a boolean or null")
         values[field_name] = value
     return _CLASSES[data[0]](**values)
+
+
+def decode_tree(data: Any, start: str, length: int) -> nodes.Node:
+    """`decode`, for the text of `length` characters parsed from `start` ("expression" or
+    "action"); `ValueError` for a tree the parser could not have produced from it."""
+    node = decode(data)
+    if isinstance(node, nodes.ACTIONS) != (start == "action"):
+        raise ValueError(f"not what parsing from {start!r} makes")
+    for part in node.walk():
+        if part is not node and isinstance(part, nodes.ACTIONS):
+            raise ValueError("a fix action inside an expression")
+        spans = [part.span] + ([part.name_span] if isinstance(part, nodes.Attribute) else [])
+        if any(span.start > span.end or span.end > length for span in spans):
+            raise ValueError("a span outside the text")
+        if isinstance(part, nodes.Compare) and (
+                len(part.operands) < 2 or len(part.operators) != len(part.operands) - 1):
+            raise ValueError("a comparison needs one operator between each two operands")
+        if isinstance(part, nodes.SetAction) and not part.target:
+            raise ValueError("`set` needs a target")
+        if (isinstance(part, nodes.Literal) and type(part.value) is int
+                and len(str(abs(part.value))) > nodes.MAX_NUMBER_DIGITS):
+            raise ValueError("a number longer than the parser reads")
+    return node
 
 
 def _span(value: Any) -> nodes.Span:

@@ -601,7 +601,7 @@ class CodeGenerator(NodeVisitor):
             self.write("for region in _NO_REGION:", indent)
 
     def rule_inline(self, rule) -> None:
-        self.write(f"# rule {rule.index}: {rule.id}", 1)
+        self.write(f"# rule {rule.index}: {rule.id!r}", 1)  # user text: only as a repr
         start = len(self.lines)
         self._scope_loop(rule, 1)
         drops = any(isinstance(action.node, nodes.DropRegion) for action in rule.fix)

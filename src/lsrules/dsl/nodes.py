@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+MAX_NUMBER_DIGITS = 40  # the longest number literal the parser reads (and a cache may hold)
+
 
 @dataclass(frozen=True)
 class Span:

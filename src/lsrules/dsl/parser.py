@@ -23,7 +23,7 @@ __all__ = ["ExpressionError", "parse", "parse_action"]
 
 MAX_EXPRESSION_LENGTH = 20_000
 MAX_NESTING = 64
-MAX_NUMBER_DIGITS = 40
+MAX_NUMBER_DIGITS = nodes.MAX_NUMBER_DIGITS
 
 
 def _cover(*parts: object) -> nodes.Span:

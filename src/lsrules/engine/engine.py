@@ -22,13 +22,13 @@ if TYPE_CHECKING:
     from lsrules.suggest import Suggester
 
 
-def check_and_load(path: str | Path, config_path: str | Path | None = None
-                   ) -> tuple[Ruleset | None, list[Diagnostic]]:
+def check_and_load(path: str | Path, config_path: str | Path | None = None,
+                   use_cache: bool = True) -> tuple[Ruleset | None, list[Diagnostic]]:
     """Load and statically check one ruleset: (ruleset or None, diagnostics)."""
     from lsrules.ruleset.checks import check_ruleset
     from lsrules.ruleset.loader import load_ruleset
 
-    ruleset, diagnostics = load_ruleset(path, config_path)
+    ruleset, diagnostics = load_ruleset(path, config_path, use_cache=use_cache)
     if ruleset is not None:
         diagnostics.extend(check_ruleset(ruleset))
     return ruleset, diagnostics

@@ -12,7 +12,8 @@ invalidates the lot when any of them changes.
 Data only: JSON, never pickle. A damaged or hostile entry is a miss (`ast_json.decode`
 accepts only what the grammar can produce); a cache that cannot be written is no cache.
 Errors are never cached: a rule with a syntax error is parsed again, and reported again.
-`LSRULES_NO_CACHE=1` (or `lsrules check --no-cache`) turns it off.
+`LSRULES_NO_CACHE=1` (or `lsrules check --no-cache`, passed down as `enabled=False`) turns
+it off.
 """
 from __future__ import annotations
 
@@ -56,11 +57,11 @@ def fingerprint() -> str:
 class RulesetCache:
     """The cache entry of one ruleset file: read once on open, written once by `save`."""
 
-    def __init__(self, ruleset_path: str | Path):
+    def __init__(self, ruleset_path: str | Path, enabled: bool = True):
         self.file: Path | None = None
         self.previous: dict = {}
         self.expressions: dict[str, list] = {}  # what this load parsed, to write back
-        directory = cache_directory()
+        directory = cache_directory() if enabled else None
         if directory is None:
             return
         try:
@@ -84,7 +85,7 @@ class RulesetCache:
         stored = self.previous.get("expressions", {}).get(key) if self.previous else None
         if stored is not None:
             try:
-                node = ast_json.decode(stored)
+                node = ast_json.decode_tree(stored, start, len(text))
             except (ValueError, TypeError, RecursionError):
                 pass
             else:

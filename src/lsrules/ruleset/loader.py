@@ -7,12 +7,14 @@ the JSON Schema, the labeling config, then each expression's syntax. The static 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
 from lsrules.errors import ExpressionError, Location, LsrulesError
+from lsrules.ruleset import identifiers
 from lsrules.ruleset.cache import RulesetCache
 from lsrules.ruleset.model import Expression, InlineTest, Message, Rule, Ruleset
 from lsrules.ruleset.yaml_source import SourceText, YamlDocument, load_yaml
@@ -42,8 +44,10 @@ def read_text(path: str | Path) -> str:
 
 
 def load_ruleset(path: str | Path, config_path: str | Path | None = None,
-                 text: str | None = None) -> tuple[Ruleset | None, list[Diagnostic]]:
-    """Read, validate and parse one ruleset; `None` when it is unusable (see diagnostics)."""
+                 text: str | None = None, use_cache: bool = True,
+                 ) -> tuple[Ruleset | None, list[Diagnostic]]:
+    """Read, validate and parse one ruleset; `None` when it is unusable (see diagnostics).
+    `use_cache=False` neither reads nor writes the parse cache."""
     file = str(path)
     text = read_text(path) if text is None else text
     document = load_yaml(text, file)
@@ -53,7 +57,7 @@ def load_ruleset(path: str | Path, config_path: str | Path | None = None,
     if not isinstance(data, dict):
         raise LsrulesError("a ruleset must be a YAML mapping (ruleset:, rules:, ...)",
                            document.locate(()))
-    cache = RulesetCache(path)
+    cache = RulesetCache(path, enabled=use_cache)
     sha256 = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     schema_clean = cache.schema_clean(sha256)
     if not schema_clean:
@@ -79,11 +83,32 @@ class _Builder:
               severity=ERROR) -> None:
         self.diagnostics.append(Diagnostic(code, message, location, severity, rule_id))
 
+    def shaped(self, path: tuple, value, valid, hint: str) -> bool:
+        """Whether `value` (at `path`) has the shape the schema asks for; reports it if not.
+
+        Checked here, not only by the schema: a cached verdict skips the schema, and these
+        names reach records, metadata and terminals (see `identifiers`)."""
+        if valid(value):
+            return True
+        location = self.document.locate(path)
+        if not any(d.code == "LSR001" and d.location == location for d in self.diagnostics):
+            from lsrules.ruleset.schema import format_path
+
+            shown = json.dumps(value, ensure_ascii=True) if isinstance(value, str) else \
+                type(value).__name__
+            self.error("LSR001", f"{format_path(path)}: {shown[:80]} is not valid; "
+                       f"expected {hint}", location)
+        return False
+
     def build(self, data: dict, sha256: str, config_path) -> Ruleset:
         file = self.document.file
         name = data.get("ruleset")
+        if name is not None and not self.shaped(("ruleset",), name, identifiers.is_name,
+                                                identifiers.NAME_HINT):
+            name = None
+        stem = Path(file).stem
         ruleset = Ruleset(
-            name=name if isinstance(name, str) else Path(file).stem,
+            name=name if name is not None else stem if identifiers.is_name(stem) else "ruleset",
             version=str(data.get("version", "")),
             path=file,
             sha256=sha256,
@@ -93,6 +118,9 @@ class _Builder:
         routes = data.get("routes")
         if isinstance(routes, dict):
             for route_name, settings in routes.items():
+                if not self.shaped(("routes", route_name), route_name, identifiers.is_name,
+                                   identifiers.NAME_HINT):
+                    continue
                 priority = settings.get("priority", 0) if isinstance(settings, dict) else 0
                 ruleset.routes[route_name] = priority if isinstance(priority, int) else 0
         if isinstance(data.get("suggester"), dict):
@@ -151,7 +179,10 @@ class _Builder:
 
     def rule(self, entry: dict, index: int) -> Rule:
         path = ("rules", index)
-        rule_id = entry.get("id") if isinstance(entry.get("id"), str) else f"rules[{index}]"
+        rule_id = entry.get("id")
+        if rule_id is None or not self.shaped(path + ("id",), rule_id, identifiers.is_rule_id,
+                                              identifiers.RULE_ID_HINT):
+            rule_id = f"rules[{index}]"
         rule = Rule(id=rule_id, index=index, location=self.document.locate(path))
         if entry.get("severity") in ("error", "warning", "info"):
             rule.severity = entry["severity"]
@@ -182,7 +213,7 @@ class _Builder:
                     action = self.expression(path + ("fix", position), rule_id, start="action")
                     if action:
                         rule.fix.append(action)
-        if isinstance(entry.get("route"), str):
+        if isinstance(entry.get("route"), str):  # declared under `routes:` (LSR122): a name
             rule.route = entry["route"]
         if entry.get("fixes") in ("apply", "suggest", "off"):
             rule.fixes = entry["fixes"]

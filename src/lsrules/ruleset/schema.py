@@ -123,9 +123,26 @@ def validate_document(data: object, locate: Locate,
 @functools.cache
 def ruleset_validator() -> Draft202012Validator:
     """The ruleset validator, compiled on first use: `check` must start fast."""
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    return Draft202012Validator(load_schema(RULESET_SCHEMA))
+    # `pattern` as a full-string match: Python's `$` also matches before a trailing newline
+    strict = validators.extend(Draft202012Validator, {"pattern": _full_pattern})
+    return strict(load_schema(RULESET_SCHEMA))
+
+
+def _full_pattern(validator, pattern: str, instance: object, schema: dict):
+    """jsonschema's `pattern`, except that a pattern's closing `$` is the end of the text."""
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not _full_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.cache
+def _full_regex(pattern: str) -> re.Pattern:
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + "\\Z"
+    return re.compile(pattern)
 
 
 @functools.cache

@@ -10,19 +10,20 @@ import re
 from dataclasses import dataclass, field
 
 from lsrules.errors import Location
+from lsrules.ruleset import identifiers
 from lsrules.ruleset.model import Expression, Message
 
 KEYS = ("annotator", "task", "project")
 DEFAULT_WINDOW = 86400.0  # seconds kept per key when neither `window:` nor window() say
 DEFAULT_LIMIT = 10_000  # events kept per key
 MAX_LIMIT = 100_000
-_DURATION = re.compile(r"^([0-9]+)(ms|s|m|h|d)$")
+_DURATION = re.compile(r"([0-9]+)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def parse_duration(text) -> float | None:
     """`"10m"` -> 600.0 seconds; None when the text is not a duration."""
-    match = _DURATION.match(text) if isinstance(text, str) else None
+    match = _DURATION.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         return None
     return int(match.group(1)) * _UNITS[match.group(2)]
@@ -59,7 +60,10 @@ class StreamTest:
 def read_stream_rule(builder, entry: dict, index: int) -> StreamRule:
     """One `streams:` entry; `builder` is the loader's, which parses and reports."""
     path = ("streams", index)
-    rule_id = entry.get("id") if isinstance(entry.get("id"), str) else f"streams[{index}]"
+    rule_id = entry.get("id")
+    if rule_id is None or not builder.shaped(path + ("id",), rule_id, identifiers.is_rule_id,
+                                             identifiers.RULE_ID_HINT):
+        rule_id = f"streams[{index}]"
     rule = StreamRule(id=rule_id, index=index, location=builder.document.locate(path))
     if entry.get("severity") in ("error", "warning", "info"):
         rule.severity = entry["severity"]
@@ -69,7 +73,7 @@ def read_stream_rule(builder, entry: dict, index: int) -> StreamRule:
     rule.when = builder.condition(entry, path, "when", rule_id)
     if isinstance(entry.get("message"), str):
         rule.message = builder.message(path + ("message",), rule_id)
-    if isinstance(entry.get("route"), str):
+    if isinstance(entry.get("route"), str):  # declared under `routes:` (LSR146): a name
         rule.route = entry["route"]
     rule.flag = entry.get("flag") is True
     rule.window = parse_duration(entry.get("window"))
