@@ -9,10 +9,12 @@ a caret under the offending character and, where a table of typical mistakes mat
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from pathlib import Path
 from typing import Any, cast
 
+import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
@@ -198,15 +200,33 @@ class _ToAst(Transformer[Token, Any]):
         return nodes.RemoveLabel(value.span, value)
 
 
+GRAMMAR = Path(__file__).with_name("grammar.lark")
+_OPTIONS: dict[str, Any] = dict(parser="lalr", start=["expression", "action"],
+                                maybe_placeholders=True)
+
+
+def grammar_sha256() -> str:
+    return hashlib.sha256(GRAMMAR.read_bytes()).hexdigest()
+
+
+def build_parser(transformer: Transformer[Token, Any] | None = None) -> Lark:
+    """Lark's LALR parser built from grammar.lark (what `lalr_tables.py` is generated from)."""
+    return Lark(GRAMMAR.read_text(encoding="utf-8"), transformer=transformer, **_OPTIONS)
+
+
 @functools.cache
 def _parser() -> Lark:
-    grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
-    options = dict(parser="lalr", start=["expression", "action"], transformer=_ToAst(),
-                   maybe_placeholders=True)
-    try:  # Lark caches the built tables in the temp dir, keyed by grammar and options
-        return Lark(grammar, cache=True, **options)
-    except OSError:  # no writable temp dir: build the tables every time
-        return Lark(grammar, **options)
+    """The parser, from the tables generated into the package (`lalr_tables.py`, plain
+    data: nothing is read from a temp dir or unpickled), or built from the grammar when
+    those were made from another grammar or by another Lark (building takes ~0.1 s)."""
+    from lsrules.dsl import lalr_tables
+
+    if (lalr_tables.LARK_VERSION == lark.__version__
+            and lalr_tables.GRAMMAR_SHA256 == grammar_sha256()):
+        loaded = Lark._load_from_dict(  # type: ignore[no-untyped-call]  # Lark's standalone's call
+            lalr_tables.DATA, lalr_tables.MEMO, transformer=_ToAst())
+        return cast(Lark, loaded)
+    return build_parser(_ToAst())
 
 
 # Typical mistakes and what to say about them (Lark's match_examples picks the closest).
