@@ -28,6 +28,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("lsrules.labelstudio.commands", "evaluate annotations changed since the last checkpoint"),
     "audit": ("lsrules.labelstudio.commands", "query and export the audit store"),
     "suggest": ("lsrules.suggest.commands", "fit, evaluate and audit with the suggester"),
+    "schema": ("lsrules.commands.schema", "print the ruleset (or decision, project) JSON Schema"),
+}
+
+# commands that need an optional extra -> (extra, the top-level modules it installs)
+EXTRAS: dict[str, tuple[str, frozenset[str]]] = {
+    name: ("labelstudio", frozenset({"label_studio_sdk", "starlette", "uvicorn", "httpx"}))
+    for name in ("serve", "connect", "sync", "audit")
 }
 
 
@@ -124,6 +131,13 @@ def _main(argv: list[str], command: str | None) -> int:
     except LsrulesError as error:
         print(f"lsrules: {_one_line(str(error))}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as error:
+        extra, modules = EXTRAS.get(command or "", ("", frozenset()))
+        if (error.name or "").partition(".")[0] not in modules:
+            return _internal_error(error)
+        print(f"lsrules: `lsrules {command}` needs the {extra} extra (no module named "
+              f"{error.name!r}): pip install 'lsrules[{extra}]'", file=sys.stderr)
+        return 2
     except Terminated:
         print("lsrules: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM
@@ -133,11 +147,15 @@ def _main(argv: list[str], command: str | None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as error:  # a bug in lsrules, not in the user's input
-        if os.environ.get("LSRULES_DEBUG"):
-            raise
-        print(f"lsrules: internal error: {type(error).__name__}: {_one_line(str(error))} "
-              "(set LSRULES_DEBUG=1 for details)", file=sys.stderr)
-        return 2
+        return _internal_error(error)
+
+
+def _internal_error(error: Exception) -> int:
+    if os.environ.get("LSRULES_DEBUG"):
+        raise error
+    print(f"lsrules: internal error: {type(error).__name__}: {_one_line(str(error))} "
+          "(set LSRULES_DEBUG=1 for details)", file=sys.stderr)
+    return 2
 
 
 def _one_line(text: str, limit: int = 500) -> str:
