@@ -26,15 +26,22 @@ def add_arguments(parser) -> None:
     parser.add_argument("--output", "-o", help="write the report to a file")
     parser.add_argument("--no-cache", action="store_true",
                         help="neither read nor write the parse cache (see LSRULES_CACHE_DIR)")
+    parser.add_argument("--select", action="append", metavar="RULE",
+                        help="report only these: rule ids, tags or diagnostic codes, "
+                             "comma-separated, repeatable")
+    parser.add_argument("--ignore", action="append", metavar="RULE",
+                        help="do not report these: rule ids, tags or diagnostic codes")
 
 
-def build_report(paths, config=None, run_tests=True, use_cache=True,
+def build_report(paths, config=None, run_tests=True, use_cache=True, selection=None
                  ) -> tuple[CheckReport, bool]:
-    """The report for all files, and whether any input was unusable."""
+    """The report for all files, and whether any input was unusable; with a `selection`,
+    only the diagnostics it keeps (see `lsrules.ruleset.selection`)."""
     from lsrules.engine.engine import Engine, check_and_load
 
     report = CheckReport()
     unusable = False
+    names: set[str] = set()
     for path in paths:
         report.files.append(str(path))
         try:
@@ -44,7 +51,14 @@ def build_report(paths, config=None, run_tests=True, use_cache=True,
             report.diagnostics.append(Diagnostic("LSR000", error.message, location))
             unusable = True
             continue
-        report.diagnostics.extend(diagnostics)
+        reported = diagnostics  # what the report shows; the rest decides as before
+        if selection:
+            from lsrules.ruleset.selection import rule_names, select_diagnostics
+
+            rules = [*ruleset.rules, *ruleset.streams]
+            names.update(rule_names(rules))
+            reported = select_diagnostics(diagnostics, rules, selection, UNUSABLE_CODES)
+        report.diagnostics.extend(reported)
         report.rules[str(path)] = [(rule.id, rule.location)
                                    for rule in [*ruleset.rules, *ruleset.streams]]
         if any(d.code in UNUSABLE_CODES and d.severity == ERROR for d in diagnostics):
@@ -75,6 +89,10 @@ def build_report(paths, config=None, run_tests=True, use_cache=True,
                         Location(str(path))
                     report.diagnostics.append(Diagnostic("LSR148", error.message, where))
                     unusable = True
+    if selection and not unusable:
+        from lsrules.ruleset.packs import LABELING_CONFIG_RULES
+
+        selection.require_known(names | {rule.id for rule in LABELING_CONFIG_RULES}, codes=True)
     return report, unusable
 
 
@@ -82,10 +100,12 @@ def run(args) -> int:
     from lsrules.report import format_report
 
     from lsrules.ruleset.files import rulesets_to_check
+    from lsrules.ruleset.selection import Selection
 
     paths = rulesets_to_check(args.rulesets, getattr(args, "_project", None))
     report, unusable = build_report(paths, args.config, not args.no_tests,
-                                    use_cache=not args.no_cache)
+                                    use_cache=not args.no_cache,
+                                    selection=Selection.from_options(args.select, args.ignore))
     text = format_report(report, args.format)
     if args.output:
         from lsrules.exports.writer import AtomicOutput

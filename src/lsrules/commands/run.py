@@ -39,13 +39,19 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lenient", action="store_true",
                         help="pass result items without `value` to the rules instead of stopping")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--select", action="append", metavar="RULE",
+                        help="evaluate only these rules: ids or tags, comma-separated, "
+                             "repeatable")
+    parser.add_argument("--ignore", action="append", metavar="RULE",
+                        help="do not evaluate these rules: ids or tags, comma-separated, "
+                             "repeatable")
 
 
 # -- workers ------------------------------------------------------------------------------
 _ENGINE = None
 
 
-def _init_worker(ruleset: str, config) -> None:
+def _init_worker(ruleset: str, config, selection=None) -> None:
     global _ENGINE
     import signal
 
@@ -54,7 +60,7 @@ def _init_worker(ruleset: str, config) -> None:
     # the pool stops its workers with SIGTERM: they end quietly (the main process cleans up)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    _ENGINE = lsrules.load(ruleset, config=config)
+    _ENGINE = lsrules.load(ruleset, config=config, selection=selection)
 
 
 def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
@@ -113,8 +119,11 @@ def run(args) -> int:
     from lsrules.exports.reader import iter_annotations
     from lsrules.exports.writer import AtomicOutput, FixedExportWriter
 
+    from lsrules.ruleset.selection import Selection
+
     jobs = _jobs(args.jobs)
-    engine = lsrules.load(args.ruleset, config=args.config)
+    selection = Selection.from_options(args.select, args.ignore)
+    engine = lsrules.load(args.ruleset, config=args.config, selection=selection)
     streams = None
     if engine.ruleset.streams:  # before any output exists: no extra -> exit 2, nothing written
         from lsrules.streams.runtime import StreamRuntime
@@ -139,7 +148,7 @@ def run(args) -> int:
 
             pool = stack.enter_context(ProcessPoolExecutor(
                 jobs, mp_context=multiprocessing.get_context("fork"),
-                initializer=_init_worker, initargs=(args.ruleset, args.config)))
+                initializer=_init_worker, initargs=(args.ruleset, args.config, selection)))
             submit = lambda batch: pool.submit(_evaluate_batch, batch)  # noqa: E731
         else:
             global _ENGINE

@@ -6,6 +6,7 @@ function and assembles the record.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from lsrules.diagnostics import Diagnostic
     from lsrules.packs.builtin import LabelingConfigPack
     from lsrules.ruleset.model import Ruleset
+    from lsrules.ruleset.selection import Selection
     from lsrules.suggest import Suggester
 
 
@@ -35,7 +37,9 @@ def check_and_load(path: str | Path, config_path: str | Path | None = None,
 
 
 def load_engine(*paths: str | Path, config: str | Path | None = None,
-                suggester: Suggester | None = None) -> Engine:
+                suggester: Suggester | None = None,
+                selection: Selection | None = None) -> Engine:
+    """`selection` (a `lsrules.ruleset.selection.Selection`) keeps only some rules."""
     if len(paths) != 1:
         raise LsrulesError("lsrules.load takes one ruleset file")
     ruleset, diagnostics = check_and_load(paths[0], config)
@@ -45,7 +49,25 @@ def load_engine(*paths: str | Path, config: str | Path | None = None,
         more = f" (and {len(errors) - 1} more; run `lsrules check`)" if len(errors) > 1 else ""
         raise LsrulesError(f"{first.code}: {first.message}{more}", first.location)
     assert ruleset is not None  # no errors: it loaded
+    if selection:
+        from lsrules.ruleset.selection import rule_names
+
+        pack_ids = _pack_rule_ids() if "builtin:labeling-config" in ruleset.extends else []
+        selection.require_known(rule_names([*ruleset.rules, *ruleset.streams]) | set(pack_ids))
+        kept = [rule for rule in ruleset.rules if selection.keeps_rule(rule)]
+        # a rule's index is its place in the list the generated code calls back into
+        ruleset.rules = [dataclasses.replace(rule, index=index) for index, rule in enumerate(kept)]
+        ruleset.streams = [rule for rule in ruleset.streams if selection.keeps_rule(rule)]
+        engine = Engine(ruleset, suggester=suggester)
+        engine.pack_rules = frozenset(i for i in pack_ids if selection.keeps([i]))
+        return engine
     return Engine(ruleset, suggester=suggester)
+
+
+def _pack_rule_ids() -> list[str]:
+    from lsrules.ruleset.packs import LABELING_CONFIG_RULES
+
+    return [rule.id for rule in LABELING_CONFIG_RULES]
 
 
 class Engine:
@@ -67,6 +89,7 @@ class Engine:
             from lsrules.packs.builtin import LabelingConfigPack
 
             self.pack = LabelingConfigPack(ruleset.config)
+        self.pack_rules: frozenset[str] | None = None  # None: all (else a selection's)
         self.rule_ids = ([*self.pack.RULES] if self.pack else []) + [r.id for r in self.rules]
         self.policies = [ruleset.fix_policy(rule) for rule in self.rules]
         self.suggester = suggester
@@ -92,6 +115,8 @@ class Engine:
         pack_findings = []
         if self.pack is not None:
             for found in self.pack.check(task, annotation):
+                if self.pack_rules is not None and found.rule_id not in self.pack_rules:
+                    continue
                 finding = Finding(found.rule_id, found.severity, found.message, found.region_id)
                 pack_findings.append(finding)
                 findings.append(finding)
