@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from lsrules.errors import Location, LsrulesError
+from lsrules.result_types import CLASSIFICATIONS
 from lsrules.ruleset.labeling_config import Control, LabelingConfig, read_labeling_config
 
 _SAMPLE_TEXT = "Alice works at Acme Corp in Paris."
@@ -31,9 +32,6 @@ _SAMPLE_DATA = {
     "hypertext": "<p>Alice works at Acme Corp in Paris.</p>",
 }
 _SPAN_OBJECTS = frozenset({"text", "hypertext", "paragraphs", "audio", "audioplus"})
-# Controls that answer about the whole object rather than drawing a region.
-_CLASSIFICATIONS = frozenset({"choices", "taxonomy", "textarea", "rating", "number", "datetime",
-                              "ranker", "pairwise"})
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -147,7 +145,7 @@ def _rules_for(control: Control, config: LabelingConfig) -> list[dict[str, str]]
             region_types = sorted({
                 result_type for other in config.controls.values()
                 if not other.per_region and set(other.to_names) & set(control.to_names)
-                and other.type not in _CLASSIFICATIONS for result_type in other.accepted_types})
+                and other.type not in CLASSIFICATIONS for result_type in other.accepted_types})
             types = "[" + ", ".join(json.dumps(t) for t in region_types) + "]"
             rules.append({
                 "id": f"{base_id}-required",
@@ -225,7 +223,7 @@ def example_annotation(config: LabelingConfig) -> tuple[dict[str, Any], dict[str
         item = _example_item(control, config, f"r{len(result) + 1}")
         if item is not None:
             result.append(item)
-            if control.type not in _CLASSIFICATIONS:
+            if control.type not in CLASSIFICATIONS:
                 regions_by_object.setdefault(item["to_name"], []).append(item["id"])
     for control in config.controls.values():
         if not control.per_region:

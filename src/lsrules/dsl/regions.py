@@ -12,14 +12,9 @@ from typing import Any
 from lsrules.dsl import geometry
 from lsrules.dsl.geometry import Box, Interval, box_of_fields, span_of_fields
 from lsrules.dsl.runtime import Record
+from lsrules.result_types import ANSWER_VALUE_KEYS
 
 _UNSET = object()
-
-# value keys that hold a region's labels, tried in order when the type's own key is absent
-LABEL_KEYS = ("labels", "choices", "rectanglelabels", "polygonlabels", "keypointlabels",
-              "ellipselabels", "brushlabels", "hypertextlabels", "paragraphlabels",
-              "timeserieslabels", "videorectanglelabels", "taxonomy", "text", "rating",
-              "number", "datetime")
 
 # shorthand name -> value key (geometry and span fields live in `value`)
 VALUE_FIELDS = frozenset({"x", "y", "width", "height", "rotation", "start", "end", "text",
@@ -119,7 +114,7 @@ class Region(Record):
         kind = self.type
         if isinstance(kind, str) and isinstance(value.get(kind), (list, str, int, float)):
             return kind
-        for key in LABEL_KEYS:
+        for key in ANSWER_VALUE_KEYS:
             if key in value:
                 return key
         return None
@@ -128,7 +123,7 @@ class Region(Record):
         key = self.label_key
         if key is None:
             for value in self.attrs.values():
-                for attr_key in LABEL_KEYS:
+                for attr_key in ANSWER_VALUE_KEYS:
                     found = value.get(attr_key)
                     if isinstance(found, list):
                         return _leaves(found, attr_key)

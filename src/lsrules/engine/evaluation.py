@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from lsrules.engine.decision import Finding
 from lsrules.engine.patch import pointer
-from lsrules.dsl.regions import LABEL_KEYS, VALUE_FIELDS, Region, build_regions
+from lsrules.dsl.regions import VALUE_FIELDS, Region, build_regions
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -269,4 +269,4 @@ class Evaluation:
 def _label_key_for(region: Region) -> str:
     if region.type and (region.type.endswith("labels") or region.type in ("choices", "taxonomy")):
         return cast(str, region.type)  # endswith: a string
-    return LABEL_KEYS[0]
+    return "labels"  # the generic key, as on a text span

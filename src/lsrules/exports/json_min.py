@@ -30,21 +30,15 @@ import hashlib
 from typing import Any, Protocol
 
 from lsrules.exports.validation import MalformedTask, json_type
+from lsrules.result_types import CLASSIFICATIONS, VALUE_KEYS
 
 # keys Label Studio's JSON_MIN writer adds to the task's data fields
 META_KEYS = frozenset({"id", "annotator", "annotation_id", "created_at", "updated_at",
                        "lead_time", "agreement"})
 
-# value keys that name a result type, most specific first
-_TYPE_KEYS = ("rectanglelabels", "polygonlabels", "ellipselabels", "keypointlabels",
-              "brushlabels", "hypertextlabels", "paragraphlabels", "timeserieslabels",
-              "videorectangle", "labels", "choices", "taxonomy", "rating", "number",
-              "datetime", "ranker")
-
-# result types that describe the whole annotation, not a region: Label Studio gives
-# them no id
-_CLASSIFICATION_TYPES = frozenset({"choices", "textarea", "rating", "number", "datetime",
-                                   "taxonomy", "ranker", "pairwise"})
+# value keys that name a result type; the generic `labels` last
+_TYPE_KEYS = tuple(sorted((name for name, keys in VALUE_KEYS.items() if name in keys),
+                          key=lambda name: name == "labels"))
 
 
 class Control(Protocol):
@@ -176,7 +170,7 @@ def _result_item(record: dict, key: str, position: int, element: dict, item_type
     value = {name: field for name, field in element.items()
              if name not in ("type", "original_width", "original_height")}
     item: dict = {}
-    if item_type not in _CLASSIFICATION_TYPES:
+    if item_type not in CLASSIFICATIONS:
         item["id"] = _stable_id(record, key, position)
     item.update({"from_name": key, "to_name": to_name, "type": item_type})
     for size in ("original_width", "original_height"):

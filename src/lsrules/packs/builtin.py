@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
-from lsrules.ruleset.labeling_config import LABEL_KEYS, VALUE_KEYS, Control, LabelingConfig
+from lsrules.result_types import CLASSIFICATIONS, RESULT_TYPES
+from lsrules.ruleset.labeling_config import Control, LabelingConfig
 from lsrules.ruleset.packs import LABELING_CONFIG_RULES, PackRule
 
 ERROR = "error"
@@ -32,29 +33,12 @@ class PackFinding:
 
 _Add = Callable[[PackFinding], None]  # how the checks report: findings.append
 
-# Per result type: the value keys that hold numbers, and the geometry to check.
-_NUMBER_KEYS: dict[str, tuple[str, ...]] = {
-    "rectangle": ("x", "y", "width", "height", "rotation"),
-    "ellipse": ("x", "y", "radiusX", "radiusY", "rotation"),
-    "keypoint": ("x", "y", "width"),
-    "ocrlabels": ("x", "y", "width", "height", "rotation"),
-    "labels": ("start", "end"),
-    "hypertextlabels": ("startOffset", "endOffset"),
-    "paragraphlabels": ("startOffset", "endOffset"),
-    "rating": ("rating",),
-    "number": ("number",),
-}
-_GEOMETRY = {"rectangle": "box", "ocrlabels": "box", "ellipse": "ellipse",
-             "keypoint": "point", "polygon": "polygon"}
 _TOLERANCE = 1e-6
 _LOW, _HIGH = -_TOLERANCE, 100 + _TOLERANCE  # the bounds `_check_geometry` uses
 # Fast-path validator kinds (see `_fast_plan`); anything else takes the full path.
 _FAST_BOX, _FAST_SPAN, _FAST_CHOICES = 1, 2, 3
 _FAST_KINDS = {"rectanglelabels": _FAST_BOX, "ocrlabels": _FAST_BOX, "labels": _FAST_SPAN,
                "choices": _FAST_CHOICES}
-# Controls that answer about a whole object: their items (even with an id) are no regions.
-_CLASSIFICATIONS = frozenset({"choices", "taxonomy", "textarea", "rating", "number", "datetime",
-                              "ranker", "pairwise"})
 
 
 @dataclass(frozen=True)
@@ -68,14 +52,11 @@ class _TypeSpec:
 
 
 def _type_spec(result_type: str) -> _TypeSpec:
-    base = result_type.removesuffix("labels")
-    base = base or result_type
-    return _TypeSpec(
-        required_keys=VALUE_KEYS.get(result_type, ()),
-        number_keys=_NUMBER_KEYS.get(result_type) or _NUMBER_KEYS.get(base, ()),
-        label_key=LABEL_KEYS.get(result_type),
-        geometry=_GEOMETRY.get(result_type) or _GEOMETRY.get(base),
-    )
+    kind = RESULT_TYPES.get(result_type)
+    if kind is None:
+        return _TypeSpec((), (), None, None)
+    return _TypeSpec(required_keys=kind.value_keys, number_keys=kind.number_keys,
+                     label_key=kind.label_key, geometry=kind.geometry)
 
 
 @dataclass(frozen=True)
@@ -317,7 +298,7 @@ class LabelingConfigPack:
                     filled_regions.add((item_id, name))
             if plan.control.per_region:
                 per_region_items.append((item_id, plan))
-            elif region_id is not None and plan.control.type not in _CLASSIFICATIONS:
+            elif region_id is not None and plan.control.type not in CLASSIFICATIONS:
                 region_ids.setdefault(item_id, item.get("to_name"))
 
         for index, item in relations:

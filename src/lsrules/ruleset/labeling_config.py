@@ -21,48 +21,7 @@ from typing import Any
 import defusedxml.sax
 
 from lsrules.errors import Location, LsrulesError
-
-# The keys a result item's `value` must hold, by result type (what Label Studio writes).
-# Optional keys (`rotation`, a span's `text`, ...) are not listed.
-VALUE_KEYS: dict[str, tuple[str, ...]] = {
-    "rectanglelabels": ("x", "y", "width", "height", "rectanglelabels"),
-    "rectangle": ("x", "y", "width", "height"),
-    "polygonlabels": ("points", "polygonlabels"),
-    "polygon": ("points",),
-    "keypointlabels": ("x", "y", "keypointlabels"),
-    "keypoint": ("x", "y"),
-    "ellipselabels": ("x", "y", "radiusX", "radiusY", "ellipselabels"),
-    "ellipse": ("x", "y", "radiusX", "radiusY"),
-    "brushlabels": ("format", "rle", "brushlabels"),
-    "brush": ("format", "rle"),
-    "bitmasklabels": ("imageDataURL", "bitmasklabels"),
-    "bitmask": ("imageDataURL",),
-    "ocrlabels": ("x", "y", "width", "height", "ocrlabels"),
-    "vectorlabels": ("vertices", "vectorlabels"),
-    "vector": ("vertices",),
-    "labels": ("start", "end", "labels"),
-    "hypertextlabels": ("start", "end", "startOffset", "endOffset", "hypertextlabels"),
-    "paragraphlabels": ("start", "end", "startOffset", "endOffset", "paragraphlabels"),
-    "timeserieslabels": ("start", "end", "instant", "timeserieslabels"),
-    "timelinelabels": ("ranges", "timelinelabels"),
-    "videorectangle": ("sequence",),
-    "choices": ("choices",),
-    "taxonomy": ("taxonomy",),
-    "textarea": ("text",),
-    "rating": ("rating",),
-    "number": ("number",),
-    "datetime": ("datetime",),
-    "ranker": ("ranker",),
-    "pairwise": ("selected",),
-}
-
-# The key of a result value that holds the chosen labels, by result type.
-LABEL_KEYS: dict[str, str] = {
-    result_type: result_type
-    for result_type in VALUE_KEYS
-    if result_type.endswith("labels")
-}
-LABEL_KEYS.update({"choices": "choices", "taxonomy": "taxonomy", "videorectangle": "labels"})
+from lsrules.result_types import LABEL_KEYS, VALUE_KEYS
 
 # Geometry tools that a generic <Labels> control on the same object turns into a merged
 # `<tool>labels` result (e.g. <Labels> + <Rectangle> -> type "rectanglelabels").

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-_TASK_DROPPED = ("data", "annotations", "predictions", "drafts")
-# value keys that hold labels a person chose (texts, ratings and numbers are not labels)
-_LABEL_KEYS = ("labels", "choices", "rectanglelabels", "polygonlabels", "keypointlabels",
-               "ellipselabels", "brushlabels", "hypertextlabels", "paragraphlabels",
-               "timeserieslabels", "videorectanglelabels", "taxonomy")
+from lsrules.result_types import LABEL_VALUE_KEYS
 
+_TASK_DROPPED = ("data", "annotations", "predictions", "drafts")
 
 def parse_time(value) -> float | None:
     """ISO 8601 (`2024-05-01T10:00:00.123Z`, as Label Studio writes) -> seconds; None if not."""
@@ -52,7 +49,7 @@ def labels_of(annotation: dict) -> list:
         value = item.get("value")
         if not isinstance(value, dict):
             continue
-        for key in _LABEL_KEYS:
+        for key in LABEL_VALUE_KEYS:
             found = value.get(key)
             if isinstance(found, list):
                 for label in found:

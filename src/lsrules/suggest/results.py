@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from lsrules.result_types import LABEL_VALUE_KEYS
+
 # fields of a result item that do not change what was labelled
 _PRESENTATION_FIELDS = {"id", "score", "origin", "readonly", "hidden", "parentID",
                         "original_width", "original_height", "image_rotation"}
@@ -100,8 +102,7 @@ def annotation_label(annotation: dict) -> str | None:
         value = item.get("value")
         if isinstance(value, dict):
             for key, values in value.items():
-                if key in ("labels", "rectanglelabels", "polygonlabels", "keypointlabels",
-                           "brushlabels", "hypertextlabels", "taxonomy") and isinstance(values, list):
+                if key in LABEL_VALUE_KEYS and isinstance(values, list):
                     labels.update(v for v in values if isinstance(v, str))
     return "|".join(sorted(labels)) if labels else None
 
