@@ -98,7 +98,7 @@ def _project_defaults(parser: argparse.ArgumentParser, name: str, argv: list[str
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that every `with` unwinds: outputs written to a
-    temporary file (`AtomicOutput`) are deleted, not left behind half written."""
+    temporary file (`lsrules.files.AtomicFile`) are deleted, not left behind half written."""
 
 
 def _terminate(signum, frame):

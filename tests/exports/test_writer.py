@@ -10,7 +10,8 @@ import pytest
 
 from lsrules.errors import LsrulesError
 from lsrules.exports.reader import iter_annotations
-from lsrules.exports.writer import AtomicOutput, FixedExportWriter, JsonlWriter, with_annotations
+from lsrules.exports.writer import FixedExportWriter, JsonlWriter, with_annotations
+from lsrules.files import AtomicOutput
 
 from .fixtures import JSON_MIN_RECORDS, LABEL_STUDIO_TASKS, write_json, write_jsonl
 

@@ -108,7 +108,7 @@ def run(args) -> int:
                                     selection=Selection.from_options(args.select, args.ignore))
     text = format_report(report, args.format)
     if args.output:
-        from lsrules.exports.writer import AtomicOutput
+        from lsrules.files import AtomicOutput
 
         with AtomicOutput(args.output) as stream:
             stream.write(text)

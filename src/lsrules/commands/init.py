@@ -14,13 +14,13 @@ import math
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from lsrules.errors import Location, LsrulesError
+from lsrules.files import cannot_write, write_atomically
 from lsrules.result_types import CLASSIFICATIONS
 from lsrules.ruleset.labeling_config import Control, LabelingConfig, read_labeling_config
 
@@ -347,31 +347,11 @@ def _as_number(text: str | None, default: int = 0) -> int | float:
 
 
 def _write_atomically(path: Path, text: str, overwrite: bool) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written ruleset."""
-    directory = path.resolve().parent
+    """Never a half-written ruleset, and never one written over another without --force."""
     try:
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
-            "w", encoding="utf-8", dir=directory,
-                                             prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    except OSError as error:
-        raise LsrulesError(f"cannot write: {error.strerror}", Location(str(path))) from None
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(handle.name, path)
-        else:
-            try:
-                os.link(handle.name, path)  # fails if another process created it meanwhile
-            except FileExistsError:
-                raise LsrulesError(f"{path} exists; pass --force to overwrite it",
-                                   Location(str(path))) from None
-            except OSError:  # a file system without hard links
-                os.replace(handle.name, path)
-    except OSError as error:
-        raise LsrulesError(f"cannot write: {error.strerror}", Location(str(path))) from None
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
+        write_atomically(path, text, exclusive=not overwrite)
+    except FileExistsError:
+        raise LsrulesError(f"{path} exists; pass --force to overwrite it",
+                           Location(str(path))) from None
+    except (OSError, ValueError) as error:
+        raise cannot_write(error, path) from None

@@ -117,7 +117,8 @@ def run(args) -> int:
     import lsrules
     from lsrules.engine.patch import apply_patch
     from lsrules.exports.reader import iter_annotations
-    from lsrules.exports.writer import AtomicOutput, FixedExportWriter
+    from lsrules.exports.writer import FixedExportWriter
+    from lsrules.files import AtomicOutput
 
     from lsrules.ruleset.selection import Selection
 

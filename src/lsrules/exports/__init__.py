@@ -14,9 +14,9 @@ from lsrules.exports.reader import (
                                     iter_annotations,
                                     iter_tasks,
 )
-from lsrules.exports.writer import AtomicOutput, FixedExportWriter, JsonlWriter
+from lsrules.exports.writer import FixedExportWriter, JsonlWriter
 
 __all__ = [
-    "AtomicOutput", "ExportReader", "FixedExportWriter", "Item", "JsonlWriter", "ReadStats",
+    "ExportReader", "FixedExportWriter", "Item", "JsonlWriter", "ReadStats",
     "TaskRecord", "count_tasks", "iter_annotations", "iter_tasks",
 ]

@@ -6,89 +6,15 @@ written to a temporary file beside the target and renamed over it only on succes
 """
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import sys
 from collections.abc import Mapping
-from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from lsrules.errors import LsrulesError
 from lsrules.exports.lines import dumps
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from lsrules.exports.reader import ExportReader, Item, TaskRecord
-
-
-class AtomicOutput:
-    """`with AtomicOutput(path) as stream:` writes `path` whole, or not at all.
-
-    The text goes to a hidden temporary file in the target's directory (so the final rename
-    is atomic on the same file system); on success it replaces `path`, keeping the mode of
-    a file it replaces; on any exception, KeyboardInterrupt included, it is deleted and
-    `path` is left as it was. `path` "-" or None is standard output, written directly.
-    """
-
-    def __init__(self, path: str | Path | None, encoding: str = "utf-8"):
-        self.path = None if path is None or str(path) == "-" else Path(path)
-        self.encoding = encoding
-        self.temporary_path: Path | None = None
-        self._stream: TextIO | None = None
-
-    def __enter__(self) -> TextIO:
-        if self.path is None:
-            return sys.stdout
-        self.temporary_path = self.path.with_name(
-            f".{self.path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            # O_EXCL: never reuse someone's file; mode 0o666 lets the umask decide, as open()
-            descriptor = os.open(self.temporary_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
-                                 0o666)
-        except OSError as error:
-            raise LsrulesError(f"cannot write: {error.strerror or error}", str(self.path)) from None
-        self._stream = open(descriptor, "w", encoding=self.encoding, newline="\n")
-        return self._stream
-
-    def __exit__(self, exception_type: type[BaseException] | None,
-                 exception: BaseException | None, traceback: TracebackType | None) -> None:
-        if self.path is None:
-            if exception_type is None:
-                sys.stdout.flush()
-            return
-        assert self._stream is not None and self.temporary_path is not None
-        try:
-            if exception_type is None:
-                self._stream.flush()
-                os.fsync(self._stream.fileno())
-            self._stream.close()
-            if exception_type is None:
-                if self.path.exists():
-                    shutil.copymode(self.path, self.temporary_path)
-                os.replace(self.temporary_path, self.path)
-        except OSError as error:
-            self._discard()
-            if exception_type is None:
-                raise LsrulesError(f"cannot write: {error.strerror or error}",
-                                   str(self.path)) from None
-        finally:
-            if exception_type is not None:
-                self._discard()
-
-    def _discard(self) -> None:
-        if self._stream is not None and not self._stream.closed:
-            try:
-                self._stream.close()
-            except OSError:
-                pass
-        if self.temporary_path is not None:
-            try:
-                os.unlink(self.temporary_path)
-            except FileNotFoundError:
-                pass
 
 
 class JsonlWriter:

@@ -21,10 +21,10 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from lsrules.dsl import nodes
+from lsrules.files import write_atomically
 
 _FORMAT = 1
 
@@ -116,13 +116,7 @@ class RulesetCache:
             return
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump(entry, stream, ensure_ascii=False, separators=(",", ":"))
-                os.replace(temporary, self.file)
-            except BaseException:
-                os.unlink(temporary)
-                raise
+            write_atomically(self.file, json.dumps(entry, ensure_ascii=False,
+                                                   separators=(",", ":")))
         except (OSError, ValueError):  # read-only home, full disk, text JSON cannot hold
             pass

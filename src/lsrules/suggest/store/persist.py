@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from pathlib import Path
 
+from lsrules import files
 from lsrules.suggest.store.validation import ModelFileError
 
 FORMAT_NAME = "lsrules-suggester"
@@ -29,41 +28,11 @@ def dumps(document: dict) -> str:
 def write_atomically(path: str | os.PathLike, text: str) -> None:
     """Write `text` to `path` whole or not at all; `ModelFileError` when it cannot be."""
     try:
-        _write_atomically(Path(path), text)
+        files.write_atomically(path, text)
     except (OSError, ValueError) as error:  # ValueError: a NUL byte in the path
         reason = getattr(error, "strerror", None) or str(error)
         where = str(path) if str(path).isprintable() else repr(str(path))
         raise ModelFileError(f"{where}: cannot write model file: {reason}") from None
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    directory = target.parent if str(target.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=directory)
-    try:
-        os.chmod(temporary, _mode_for(target))
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _mode_for(target: Path) -> int:
-    """The replaced file's permissions, else what a plain `open` would give (mkstemp's
-    0600 would silently hide a shared model from the service reading it)."""
-    try:
-        return target.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def read_document(path: str | os.PathLike) -> dict:
