@@ -86,8 +86,8 @@ def render_ruleset(config: LabelingConfig, name: str, labeling_config: str) -> s
             rule["id"] = _unique(rule["id"], used_ids)
             lines.extend(_render_rule(rule))
     task, annotation = example_annotation(config)
-    test = {"name": "a complete, valid annotation is accepted", "task": task,
-            "annotation": annotation, "expect": {"verdict": "accept"}}
+    test: dict[str, Any] = {"name": "a complete, valid annotation is accepted", "task": task,
+                            "annotation": annotation, "expect": {"verdict": "accept"}}
     lines.append("tests:")
     lines.append("  - name: " + _scalar(test["name"]))
     for key in ("task", "annotation", "expect"):

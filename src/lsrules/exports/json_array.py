@@ -22,7 +22,7 @@ from typing import Any
 
 CHUNK = 1 << 18
 GIANT = 1 << 22
-_SPACE = re.compile(r"[ \t\n\r]*")
+_SPACE = re.compile(r"[ \t\n\r]*")  # matches anywhere (maybe nothing): match() is never None
 _CLOSING = re.compile(r"[\]}]")
 _NUMBER_TAIL = re.compile(r"[0-9eE.+-]*")  # what could still continue a number
 
@@ -103,7 +103,7 @@ class _Text:
     def peek(self, index: int | None) -> str | None:
         """The next character that is not white space (not consumed); None at the end."""
         while True:
-            self.position = _SPACE.match(self.text, self.position).end()
+            self.position = _SPACE.match(self.text, self.position).end()  # type: ignore[union-attr]
             if self.position < len(self.text):
                 return self.text[self.position]
             if self.ended and not self.invalid:

@@ -78,7 +78,7 @@ def summarize(body: Any, raw: bytes) -> EventSummary:
         task_id = task_id if task_id is not None else _identifier(annotation.get("task"))
         if project_id is None:
             project_id = _identifier(annotation.get("project"))
-    if action in ANNOTATION_ACTIONS and annotation_id is not None:
+    if action in ANNOTATION_ACTIONS and annotation is not None and annotation_id is not None:
         # Same annotation, same version, same content: the same event, however delivered.
         key = ":".join([action, str(annotation_id), str(annotation.get("updated_at")),
                         content_hash(annotation)])

@@ -289,14 +289,17 @@ class _Builder:
 
     def inline_test(self, entry: dict, index: int) -> InlineTest:
         name = entry.get("name")
+        task = entry.get("task")
+        annotation = entry.get("annotation")
         others = entry.get("others")
+        expect = entry.get("expect")
         return InlineTest(
             name=name if isinstance(name, str) else f"tests[{index}]",
             location=self.document.locate(("tests", index)),
-            task=entry.get("task") if isinstance(entry.get("task"), dict) else {},
-            annotation=entry.get("annotation") if isinstance(entry.get("annotation"), dict) else {},
+            task=task if isinstance(task, dict) else {},
+            annotation=annotation if isinstance(annotation, dict) else {},
             others=others if isinstance(others, list) else None,
-            expect=entry.get("expect") if isinstance(entry.get("expect"), dict) else {},
+            expect=expect if isinstance(expect, dict) else {},
         )
 
     def warn_hash_in_plain_scalars(self) -> None:

@@ -169,7 +169,7 @@ def schema_text(file_name: str) -> str:
     was not installed.
     """
     try:
-        resource = importlib.resources.files("lsrules").joinpath("schemas", file_name)
+        resource = importlib.resources.files("lsrules").joinpath("schemas").joinpath(file_name)
         return resource.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError, ModuleNotFoundError):
         repository_schemas = Path(__file__).resolve().parents[3] / "schemas"
@@ -207,7 +207,7 @@ def _describe(
     """(path, message, suggestion, keyword) for one jsonschema error; some give several."""
     path: JsonPath = tuple(error.absolute_path)
     keyword = str(error.validator)
-    instance = error.instance
+    instance: Any = error.instance  # set on every error that validation yields
     place = format_path(path)
     schema = error.schema if isinstance(error.schema, dict) else {}
 
@@ -242,7 +242,8 @@ def _describe(
         yield path, f"{where}missing required key {_show(missing)}", None, keyword
         return
     if keyword == "enum":
-        choices = [str(choice) for choice in error.validator_value]
+        options: Any = error.validator_value  # the `enum` list
+        choices = [str(choice) for choice in options]
         guess = _did_you_mean(str(instance), choices) if isinstance(instance, str) else None
         yield path, f"{place}: {_show(instance)} is not one of {', '.join(choices)}", guess, keyword
         return

@@ -63,14 +63,14 @@ class StreamExpressionChecker(ExpressionChecker):
                             '`window("10m")` (units ms, s, m, h, d)', argument or node)
             elif self.rule.window is not None and seconds > self.rule.window:
                 self.report("LSR142", f"`window({value!r})` reaches further back than the "
-                            "rule's `window:`, beyond which events are not kept", argument)
+                            "rule's `window:`, beyond which events are not kept", argument or node)
         else:
             if type(value) is not int or value < 1:
                 self.report("LSR141", "`last` takes one positive whole number literal, e.g. "
                             "`last(3)`", argument or node)
             elif value > self.rule.limit:
                 self.report("LSR142", f"`last({value})` asks for more events than the rule's "
-                            f"`limit:` ({self.rule.limit}) keeps", argument)
+                            f"`limit:` ({self.rule.limit}) keeps", argument or node)
         return "events"
 
 

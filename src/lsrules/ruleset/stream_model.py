@@ -87,11 +87,12 @@ def read_stream_rule(builder, entry: dict, index: int) -> StreamRule:
 def read_stream_test(builder, entry: dict, index: int) -> StreamTest:
     name = entry.get("name")
     events = entry.get("events")
+    expect = entry.get("expect")
     return StreamTest(
         name=name if isinstance(name, str) else f"tests[{index}]",
         index=index,
         location=builder.document.locate(("tests", index)),
         events=[event for event in events if isinstance(event, dict)]
         if isinstance(events, list) else [],
-        expect=entry.get("expect") if isinstance(entry.get("expect"), dict) else {},
+        expect=expect if isinstance(expect, dict) else {},
     )

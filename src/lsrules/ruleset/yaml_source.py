@@ -194,7 +194,7 @@ class _Builder:
             return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
         return self.scalar(node)
 
-    def scalar(self, node: yaml.ScalarNode):
+    def scalar(self, node: yaml.Node):
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.YAMLError as error:

@@ -21,6 +21,7 @@ import itertools
 import threading
 import weakref
 import zlib
+from typing import Any
 
 from lsrules.errors import LsrulesError
 
@@ -29,7 +30,7 @@ SHARDS = 64  # durable-rules states per ruleset, far below its limit of 1,024
 _lock = threading.Lock()
 _host = None
 _rulesets: dict[int, str] = {}  # number of partitions -> registered ruleset name
-_runtimes: "weakref.WeakValueDictionary[int, object]" = weakref.WeakValueDictionary()
+_runtimes: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()
 _tokens = itertools.count(1)
 
 
@@ -59,7 +60,7 @@ def _action(closure) -> None:
         runtime.match(message["p"], message["k"])
 
 
-def _registered(engine, partitions: int) -> tuple[object, str]:
+def _registered(engine, partitions: int) -> tuple[Any, str]:
     global _host
     if _host is None:
         class QuietHost(engine.Host):

@@ -89,6 +89,7 @@ class StreamRuntime:
         started = time.perf_counter_ns()
         compiled = self.compiled[index]
         event = self._event
+        assert event is not None  # the backend matches only while `feed` holds an event
         windows = self.windows[index]
         events = windows.add(key, event, self.now)
         seen: list = []

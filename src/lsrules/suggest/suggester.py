@@ -270,7 +270,7 @@ class Suggester:
         if surface is None:
             return ABSTAIN
         label, confidence, _ = self.spans.suggest(surface)
-        if label is None:
+        if label is None or confidence is None:  # never seen (both are None then)
             return ABSTAIN
         return Suggestion(label if confidence >= 0.5 else None, confidence, label)
 
