@@ -20,6 +20,7 @@ import os
 import sys
 from collections import Counter
 from contextlib import ExitStack
+from typing import Any, Callable
 
 
 BATCH = 256
@@ -48,7 +49,7 @@ def add_arguments(parser) -> None:
 
 
 # -- workers ------------------------------------------------------------------------------
-_ENGINE = None
+_ENGINE: Any = None  # this process's Engine: a worker's (set by _init_worker) or run's
 
 
 def _init_worker(ruleset: str, config, selection=None) -> None:
@@ -143,6 +144,7 @@ def run(args) -> int:
             fixed_stream = stack.enter_context(AtomicOutput(args.fixed))
             fixed_writer = stack.enter_context(FixedExportWriter(fixed_stream, source=reader))
         ahead = AHEAD_PER_JOB * jobs if jobs > 1 else 1
+        submit: Callable[[Any], Any]  # returns a Future, or a _Done with one job
         if jobs > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor

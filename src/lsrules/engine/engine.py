@@ -25,14 +25,13 @@ if TYPE_CHECKING:
 
 
 def check_and_load(path: str | Path, config_path: str | Path | None = None,
-                   use_cache: bool = True) -> tuple[Ruleset | None, list[Diagnostic]]:
-    """Load and statically check one ruleset: (ruleset or None, diagnostics)."""
+                   use_cache: bool = True) -> tuple[Ruleset, list[Diagnostic]]:
+    """Load and statically check one ruleset: (ruleset, diagnostics)."""
     from lsrules.ruleset.checks import check_ruleset
     from lsrules.ruleset.loader import load_ruleset
 
     ruleset, diagnostics = load_ruleset(path, config_path, use_cache=use_cache)
-    if ruleset is not None:
-        diagnostics.extend(check_ruleset(ruleset))
+    diagnostics.extend(check_ruleset(ruleset))
     return ruleset, diagnostics
 
 
@@ -48,7 +47,6 @@ def load_engine(*paths: str | Path, config: str | Path | None = None,
         first = errors[0]
         more = f" (and {len(errors) - 1} more; run `lsrules check`)" if len(errors) > 1 else ""
         raise LsrulesError(f"{first.code}: {first.message}{more}", first.location)
-    assert ruleset is not None  # no errors: it loaded
     if selection:
         from lsrules.ruleset.selection import rule_names
 

@@ -97,7 +97,7 @@ class _CountingSource:
     ijson calls `read` directly; JSONL goes through a `BufferedReader` for its lines.
     """
 
-    def __init__(self, raw: BinaryIO, prefix: bytes):
+    def __init__(self, raw: BinaryIO | _CountingSource, prefix: bytes):
         self._raw = raw
         self._prefix = prefix
         self.bytes_read = 0
@@ -402,7 +402,7 @@ class ExportReader:
                                   line_number) from None
             same_task = (current is not None and task["id"] is not None
                          and task["id"] == current.task["id"])
-            if not same_task:
+            if current is None or not same_task:  # (the same task: current is not None)
                 if current is not None:
                     yield current
                 current = TaskRecord(index, task, [])

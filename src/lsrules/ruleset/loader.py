@@ -45,9 +45,10 @@ def read_text(path: str | Path) -> str:
 
 def load_ruleset(path: str | Path, config_path: str | Path | None = None,
                  text: str | None = None, use_cache: bool = True,
-                 ) -> tuple[Ruleset | None, list[Diagnostic]]:
-    """Read, validate and parse one ruleset; `None` when it is unusable (see diagnostics).
-    `use_cache=False` neither reads nor writes the parse cache."""
+                 ) -> tuple[Ruleset, list[Diagnostic]]:
+    """Read, validate and parse one ruleset; what is wrong with it is in the diagnostics
+    (a file that is no YAML mapping raises). `use_cache=False` neither reads nor writes the
+    parse cache."""
     file = str(path)
     text = read_text(path) if text is None else text
     document = load_yaml(text, file)

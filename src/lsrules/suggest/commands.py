@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import cast
 
 from lsrules.errors import LsrulesError
 from lsrules.suggest.export_items import labelled_items, read_suggester_settings
@@ -146,7 +147,7 @@ def _audit(args: argparse.Namespace, settings: dict) -> int:
     suggester = Suggester.new(settings)
     items = list(labelled_items(args.input, suggester.from_name))
     texts = [suggester.text_of(item.task) or "" for item in items]
-    labels = [item.label for item in items]
+    labels = cast(list[str], [item.label for item in items])  # labelled: require_label
     if len(set(labels)) < 2:
         raise LsrulesError("an audit needs at least two labels in the export", args.input)
     classes, probabilities = out_of_sample_probabilities(

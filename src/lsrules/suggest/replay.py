@@ -69,13 +69,15 @@ def replay(suggester: Suggester, items: Iterable[LabelledItem]) -> ReplayReport:
     marks = {max(1, round(len(items) * tenth / 10)) for tenth in range(1, 11)}
     window_start = 0
     for position, item in enumerate(items, start=1):
+        label = item.label
+        assert label is not None  # labelled_items gives only labelled items unless told not to
         suggestion = suggester.suggest(item.task)
         explored = suggester.should_explore(item.task.get("id", item.index))
         if suggestion.label is not None and not explored:
-            report.outcomes.append(Outcome(item.label, True, suggestion.label == item.label))
+            report.outcomes.append(Outcome(label, True, suggestion.label == label))
         else:
             suggester.learn(item.task, item.annotation, approved_by="simulated-person")
-            report.outcomes.append(Outcome(item.label, False, False))
+            report.outcomes.append(Outcome(label, False, False))
         if position in marks:
             window = report.outcomes[window_start:]
             report.checkpoints.append(Checkpoint(
