@@ -81,7 +81,9 @@ def _windows_asked(rule: StreamRule) -> list[float]:
     for expression in _expressions(rule):
         for node in expression.node.walk():
             if isinstance(node, nodes.Call) and node.function == "window":
-                seconds = parse_duration(node.arguments[0].value)
+                argument = node.arguments[0]
+                assert isinstance(argument, nodes.Literal)  # the checker's LSR141
+                seconds = parse_duration(argument.value)
                 if seconds:
                     found.append(seconds)
     return found
