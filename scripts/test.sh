@@ -28,7 +28,7 @@ STREAM_CPPFLAGS="-O2"
 if .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 13))'; then
     STREAM_CPPFLAGS="$STREAM_CPPFLAGS -DPyEval_CallObject=PyObject_CallObject"
 fi
-CPPFLAGS="${CPPFLAGS:-} $STREAM_CPPFLAGS" .venv/bin/python -m pip install -q -e '.[dev,labelstudio,stream]'
+CPPFLAGS="${CPPFLAGS:-} $STREAM_CPPFLAGS" .venv/bin/python -m pip install -q -e '.[dev,labelstudio,stream,cluster]'
 
 # Label Studio in its own venv (about 1 GB; it pins its own SDK). Reused when it works.
 export LSRULES_LS_VENV="$ROOT/.ls-venv"

@@ -46,6 +46,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ignore", action="append", metavar="RULE",
                         help="do not evaluate these rules: ids or tags, comma-separated, "
                              "repeatable")
+    parser.add_argument("--cluster", metavar="ADDRESS",
+                        help="run on a Dask cluster: tcp://HOST:PORT of its scheduler, or "
+                             "local:N for N local workers; --input may then be a glob of "
+                             "shards or an fsspec URL (the cluster extra)")
 
 
 # -- workers ------------------------------------------------------------------------------
@@ -115,6 +119,10 @@ def _evaluate_texts(batch: list[tuple[int, str, int]], path: str, strict_items: 
 
 
 def run(args) -> int:
+    if args.cluster:
+        from lsrules.cluster.driver import run_on_cluster
+
+        return run_on_cluster(args)
     import lsrules
     from lsrules.engine.patch import apply_patch
     from lsrules.exports.reader import iter_annotations

@@ -141,7 +141,7 @@ class ExportReader:
 
     def __init__(self, path: str | Path, format: str = "auto", *,
                  labeling_config: LabelingConfig | None = None, strict_items: bool = True,
-                 as_text: bool = False):
+                 as_text: bool = False, stream: BinaryIO | None = None):
         if format not in FORMATS:
             raise InputError(f"unknown export format {format!r} (one of {', '.join(FORMATS)})",
                              str(path))
@@ -153,7 +153,9 @@ class ExportReader:
         # called with each task that has no annotations, which yields no Item
         self.on_task_without_annotations: list[Callable[[TaskRecord], None]] = []
         self.size: int | None = None
-        self._raw = self._open()
+        # an open binary stream instead of the file `path` names (a shard a cluster worker
+        # opened through fsspec); `path` then only names it in messages
+        self._raw = stream if stream is not None else self._open()
         self._started = False
         self._items: Iterator[Item] | None = None
         try:

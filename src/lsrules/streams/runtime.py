@@ -61,15 +61,24 @@ class StreamRuntime:
                 self.now if self.now != float("-inf") else 0.0)
         self.now = max(self.now, moment)
         event["time"] = self.now
-        self._event = event
-        self._found = []
-        for partition, (kind, _) in enumerate(self.partitions):
-            key = stream_events.key_of(event, kind)
-            if key is not None:
-                self.backend.dispatch(partition, key)
+        found = self.match_event(event)
         self.fed += 1
         if self.fed % SWEEP_EVERY == 0:
             self.sweep()
+        return found
+
+    def match_event(self, event: dict, kinds=None) -> list[StreamFinding]:
+        """The stream rules grouping by one of `kinds` (default: all) on an event whose
+        `time` is `self.now`. `feed` keeps the clock and sweeps; a partition of a cluster run
+        (`lsrules.cluster.streams`) sees only some keys and keeps them itself."""
+        self._event = event
+        self._found = []
+        for partition, (kind, _) in enumerate(self.partitions):
+            if kinds is not None and kind not in kinds:
+                continue
+            key = stream_events.key_of(event, kind)
+            if key is not None:
+                self.backend.dispatch(partition, key)
         found, self._found, self._event = self._found, [], None
         if len(self.partitions) > 1:
             found.sort(key=lambda finding: finding.rule.index)
