@@ -15,6 +15,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from lsrules import __version__
 from lsrules.errors import LsrulesError
 
 MAX_ENGINES = 8  # rulesets kept per worker process (a long-lived cluster serves many runs)
@@ -37,7 +38,7 @@ def make_bundle(engine) -> dict:
                  config or b""):
         digest.update(hashlib.sha256(part).digest())
     return {"sha256": digest.hexdigest(), "name": Path(ruleset.path).name, "text": text,
-            "config": config}
+            "config": config, "lsrules_version": __version__}
 
 
 def engine_for(bundle: dict):
@@ -55,6 +56,9 @@ def engine_for(bundle: dict):
 def _compile(bundle: dict):
     import lsrules
 
+    if bundle["lsrules_version"] != __version__:
+        raise LsrulesError(f"a worker runs lsrules {__version__}, this run needs "
+                           f"{bundle['lsrules_version']}: install the same version everywhere")
     directory = _bundle_directory(bundle["sha256"])
     ruleset_path = directory / (Path(bundle["name"]).name or "ruleset.yaml")
     _write(ruleset_path, bundle["text"].encode("utf-8", "surrogatepass"))
@@ -108,7 +112,6 @@ def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
     from lsrules.exports.writer import dumps, with_annotations
     from lsrules.streams.events import make_event, parse_time
 
-    engine = engine_for(bundle)
     fixed, streams = options["fixed"], options["streams"]
     decisions: list[str] = []
     fixed_lines: list[str] = []
@@ -116,6 +119,7 @@ def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
     events: list[dict] = []
     times: list = []
     try:
+        engine = engine_for(bundle)
         for task, annotations in _tasks(block, engine, options):
             corrected = []
             for position, annotation in enumerate(annotations):
