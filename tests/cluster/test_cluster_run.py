@@ -144,11 +144,14 @@ def test_json_array_shards_and_the_fixed_export(tmp_path, dask_cluster):
 
 def test_a_local_cluster_writes_the_same_decisions_and_fixed_jsonl(tmp_path):
     expected, got = tmp_path / "one.jsonl", tmp_path / "cluster.jsonl"
-    one_process(SENTIMENT, SENTIMENT_EXPORT, expected, "--fixed", str(tmp_path / "one.fixed"))
+    one_process(SENTIMENT, SENTIMENT_EXPORT, expected, "--fixed", str(tmp_path / "one.fixed"),
+                "--ignore", "negative-review")
     done = on_cluster(SENTIMENT, str(SENTIMENT_EXPORT), got, "local:2",
-                      "--fixed", str(tmp_path / "cluster.fixed"))
+                      "--fixed", str(tmp_path / "cluster.fixed"), "--ignore", "negative-review")
     assert done.returncode == 0, done.stderr
     assert records(got) == records(expected)
+    assert "negative-review" not in got.read_text()  # the workers kept to the selection
+    assert "lc-required-missing" in got.read_text()
     assert (tmp_path / "cluster.fixed").read_bytes() == (tmp_path / "one.fixed").read_bytes()
 
 

@@ -33,11 +33,13 @@ def run_on_cluster(args) -> int:
                                       print_summary)
     from lsrules.exports.writer import FixedExportWriter
     from lsrules.files import AtomicOutput
+    from lsrules.ruleset.selection import Selection
 
     if args.input == "-":
         raise LsrulesError("--cluster reads files (a path, a glob or an fsspec URL), "
                            "not standard input")
-    engine = lsrules.load(args.ruleset, config=args.config)
+    selection = Selection.from_options(args.select, args.ignore)
+    engine = lsrules.load(args.ruleset, config=args.config, selection=selection)
     if engine.uses_suggester:
         raise LsrulesError("a ruleset with `suggester:` does not run on --cluster; "
                            "run it without --cluster", engine.ruleset.path)
@@ -46,7 +48,7 @@ def run_on_cluster(args) -> int:
         from lsrules.streams.durable_backend import import_durable_engine
 
         import_durable_engine(engine.ruleset.document.locate(("streams",)))
-    bundle = work.make_bundle(engine)
+    bundle = work.make_bundle(engine, selection)
     tally = Tally()
     stream_counts: Counter = Counter()
     with ExitStack() as stack:

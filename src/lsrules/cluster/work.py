@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import tempfile
 import threading
 from pathlib import Path
@@ -24,21 +23,25 @@ _engines: dict[str, object] = {}
 _lock = threading.Lock()
 
 
-def make_bundle(engine) -> dict:
-    """The ruleset as a worker gets it: its text, its file name and its labeling config."""
+def make_bundle(engine, selection) -> dict:
+    """The ruleset as a worker gets it: its text, its file name, its labeling config and
+    the rules `--select`/`--ignore` keep."""
     from lsrules.ruleset.loader import read_text
 
     ruleset = engine.ruleset
     text = read_text(ruleset.path)
     config = None
     if ruleset.labeling_config_path is not None:
-        config = Path(ruleset.labeling_config_path).read_bytes()
+        config = read_text(ruleset.labeling_config_path)
+    select, ignore = sorted(selection.select), sorted(selection.ignore)
     digest = hashlib.sha256()
     for part in (Path(ruleset.path).name.encode(), text.encode("utf-8", "surrogatepass"),
-                 config or b""):
+                 (config or "").encode("utf-8", "surrogatepass"),
+                 json.dumps([select, ignore]).encode()):
         digest.update(hashlib.sha256(part).digest())
     return {"sha256": digest.hexdigest(), "name": Path(ruleset.path).name, "text": text,
-            "config": config, "lsrules_version": __version__}
+            "config": config, "select": select, "ignore": ignore,
+            "lsrules_version": __version__}
 
 
 def engine_for(bundle: dict):
@@ -55,18 +58,23 @@ def engine_for(bundle: dict):
 
 def _compile(bundle: dict):
     import lsrules
+    from lsrules.files import write_atomically
 
     if bundle["lsrules_version"] != __version__:
         raise LsrulesError(f"a worker runs lsrules {__version__}, this run needs "
                            f"{bundle['lsrules_version']}: install the same version everywhere")
     directory = _bundle_directory(bundle["sha256"])
     ruleset_path = directory / (Path(bundle["name"]).name or "ruleset.yaml")
-    _write(ruleset_path, bundle["text"].encode("utf-8", "surrogatepass"))
+    # whole or not at all: another worker process of the machine may be reading it
+    write_atomically(ruleset_path, bundle["text"])
     config_path = None
     if bundle["config"] is not None:
         config_path = directory / "labeling-config.xml"
-        _write(config_path, bundle["config"])
-    engine = lsrules.load(str(ruleset_path), config=config_path)
+        write_atomically(config_path, bundle["config"])
+    from lsrules.ruleset.selection import Selection
+
+    selection = Selection(frozenset(bundle["select"]), frozenset(bundle["ignore"]))
+    engine = lsrules.load(str(ruleset_path), config=config_path, selection=selection)
     expected = hashlib.sha256(bundle["text"].encode("utf-8", "surrogatepass")).hexdigest()
     if engine.sha256 != expected:
         raise LsrulesError("the ruleset a worker compiled is not the one it was sent",
@@ -88,14 +96,6 @@ def _bundle_directory(sha256: str) -> Path:
         except OSError:
             pass
     return Path(tempfile.mkdtemp(prefix="lsrules-cluster-"))
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Whole or not at all: another worker process on the machine may read it meanwhile."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(data)
-    os.replace(temporary, path)
 
 
 def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
