@@ -75,7 +75,7 @@ def main() -> None:
                            env=environment)
             startup.append(time.perf_counter() - started)
         from lsrules.ruleset.checks import check_ruleset
-        from lsrules.dsl.codegen import compile_ruleset
+        from lsrules.dsl.compiler import compile_ruleset
         from lsrules.ruleset.loader import load_ruleset
 
         os.environ["LSRULES_NO_CACHE"] = "1"  # per rule: the real parse, not the cache

@@ -1,18 +1,19 @@
-"""Per-rule columns (`CodeGenerator._column_plan`): a comprehension over `regions` inside a
+"""Per-rule columns (`hoisting.column_plan`): a comprehension over `regions` inside a
 loop reads the parts that depend only on its own variable from a list computed once per
-rule; geometry of two regions is lowered to their boxes and spans (`_lower_geometry`) and
-tested inline; region-independent parts of a region rule are computed before its loop; a
-condition that is one any/all/none is a `for` loop. Same findings as the code without any
-of these, whatever the data (nulls, wrong types, parts that raise): a differential test
-over random annotations."""
+rule; geometry of two regions is lowered to their boxes and spans (`lowering.py`) and
+tested inline; loop-invariant parts of a comprehension, and region-independent parts of a
+region rule, are computed before the loop; a condition that is one any/all/none is a `for`
+loop. Same findings as the code without any of these (`optimize=False`), whatever the data
+(nulls, wrong types, parts that raise): a differential test over random annotations."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lsrules
-from lsrules.dsl import codegen
 
 RULES = [
     # region-scoped: a filter, two values, the outer parts hoisted
@@ -64,19 +65,9 @@ def engines(tmp_path_factory):
     with_columns = lsrules.load(_ruleset(directory, "with"))
     assert "is not None else [" in with_columns.source  # columns are in use
     assert ".box()" in with_columns.source  # and lowered geometry
-    original, lower = codegen.CodeGenerator._column_plan, codegen._lower_geometry
-    invariants = codegen.CodeGenerator._rule_invariants
-    codegen.CodeGenerator._column_plan = lambda self, node: None
-    codegen.CodeGenerator._rule_invariants = lambda self, parts: []
-    codegen._lower_geometry = lambda node, regions: node
-    codegen.CodeGenerator.loop_statements = False
-    try:
-        without = lsrules.load(_ruleset(directory, "without"))
-    finally:
-        codegen.CodeGenerator._column_plan, codegen._lower_geometry = original, lower
-        codegen.CodeGenerator._rule_invariants = invariants
-        codegen.CodeGenerator.loop_statements = True
+    without = lsrules.load(_ruleset(directory, "without"), optimize=False)
     assert "is not None else [" not in without.source and ".box()" not in without.source
+    assert not re.search(r"^ *_t\d+ = ", without.source, re.MULTILINE)  # nothing hoisted
     assert ": continue\n" in with_columns.source.split("for v_o in")[1]  # a loop statement
     assert "any(" in without.source
     return with_columns, without

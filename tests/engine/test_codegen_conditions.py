@@ -1,5 +1,5 @@
-"""Conditions compile to plain booleans (`CodeGenerator.truth` / `falsity`); they must agree
-with the three-valued value of the same expression (`expr(node) is True` / `is False`).
+"""Conditions compile to plain booleans (`ExpressionGenerator.truth` / `falsity`); they must
+agree with the three-valued value of the same expression (`visit(node) is True` / `is False`).
 
 The value form is the reference: it is what `explain` shows and what messages print. The
 condition form is what `when`, `assert`, scope filters and comprehension predicates run.
@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from lsrules.dsl import runtime
 from lsrules.dsl.builtins import length
-from lsrules.dsl.codegen import CodeGenerator
+from lsrules.dsl.compiler.expressions import ExpressionGenerator
+from lsrules.dsl.compiler.frame import Frame
 from lsrules.dsl.parser import parse
 
 OPERANDS = ["1", "2", "2.5", "null", '"a"', '"b"', "true", "false", "[1, 2]",
@@ -49,9 +50,9 @@ _ANNOTATIONS = st.fixed_dictionaries({
 
 def _compile(text: str):
     node = parse(text)
-    generator = CodeGenerator(ruleset=None)
-    sources = {"value": generator.expr(node), "truth": generator.truth(node),
-               "falsity": generator.falsity(node)}
+    generator, frame = ExpressionGenerator(), Frame()
+    sources = {"value": generator.visit(node, frame), "truth": generator.truth(node, frame),
+               "falsity": generator.falsity(node, frame)}
     namespace = {"__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool, "_str": str,
                                   "_list": list, "_int": int},
                  "_index": runtime.index, "_builtin_len": length,
@@ -112,7 +113,7 @@ def test_inlined_index_len_and_number_equality_agree_with_the_runtime(first, sec
 
 
 def test_conditions_are_plain_booleans_without_three_valued_temporaries():
-    source = CodeGenerator(ruleset=None).truth(parse("annotation.a > 1 and not annotation.b"))
+    source = ExpressionGenerator().truth(parse("annotation.a > 1 and not annotation.b"), Frame())
     assert "None if" not in source and "is True" not in source
 
 

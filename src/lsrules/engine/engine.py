@@ -37,7 +37,7 @@ def check_and_load(path: str | Path, config_path: str | Path | None = None,
 
 def load_engine(*paths: str | Path, config: str | Path | None = None,
                 suggester: Suggester | None = None,
-                selection: Selection | None = None) -> Engine:
+                selection: Selection | None = None, optimize: bool = True) -> Engine:
     """`selection` (a `lsrules.ruleset.selection.Selection`) keeps only some rules."""
     if len(paths) != 1:
         raise LsrulesError("lsrules.load takes one ruleset file")
@@ -56,10 +56,10 @@ def load_engine(*paths: str | Path, config: str | Path | None = None,
         # a rule's index is its place in the list the generated code calls back into
         ruleset.rules = [dataclasses.replace(rule, index=index) for index, rule in enumerate(kept)]
         ruleset.streams = [rule for rule in ruleset.streams if selection.keeps_rule(rule)]
-        engine = Engine(ruleset, suggester=suggester)
+        engine = Engine(ruleset, suggester=suggester, optimize=optimize)
         engine.pack_rules = frozenset(i for i in pack_ids if selection.keeps([i]))
         return engine
-    return Engine(ruleset, suggester=suggester)
+    return Engine(ruleset, suggester=suggester, optimize=optimize)
 
 
 def _pack_rule_ids() -> list[str]:
@@ -69,8 +69,10 @@ def _pack_rule_ids() -> list[str]:
 
 
 class Engine:
-    def __init__(self, ruleset: Ruleset, suggester: Suggester | None = None) -> None:
-        from lsrules.dsl.codegen import compile_ruleset
+    def __init__(self, ruleset: Ruleset, suggester: Suggester | None = None,
+                 optimize: bool = True) -> None:
+        """`optimize=False` compiles the plain form of the rules (same findings, slower)."""
+        from lsrules.dsl.compiler import compile_ruleset
 
         self.ruleset = ruleset
         self.name = ruleset.name
@@ -79,8 +81,7 @@ class Engine:
         self.rules = ruleset.rules
         self.routes = dict(ruleset.routes)
         self.config = ruleset.config
-        namespace: Any = compile_ruleset(ruleset)  # a dict with attributes (used_names, ...)
-        self.namespace = namespace
+        self.namespace = compile_ruleset(ruleset, optimize)
         self._evaluate = self.namespace["evaluate"]
         self.pack: LabelingConfigPack | None = None
         if "builtin:labeling-config" in ruleset.extends and ruleset.config is not None:
@@ -95,7 +96,7 @@ class Engine:
             self.suggester = _open_suggester(ruleset)
         self.uses_suggester = self.suggester is not None
         # a caller that must fetch the task's other annotations (serve) does so only then
-        self.uses_others = "others" in namespace.used_names
+        self.uses_others = "others" in self.namespace.used_names
 
     @property
     def source(self) -> str:

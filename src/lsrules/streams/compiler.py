@@ -8,46 +8,51 @@ events and note which events the condition looked at (`_seen`), for the audit bl
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from lsrules.dsl import nodes
-from lsrules.dsl.codegen import CodeGenerator, compile_ruleset
+from lsrules.dsl.compiler.expressions import ExpressionGenerator, path_of
+from lsrules.dsl.compiler.frame import Frame
+from lsrules.dsl.compiler.module import compile_source, module_globals
 from lsrules.dsl.names import OBJECT_FIELDS
-from lsrules.streams import windows
 from lsrules.ruleset.stream_model import DEFAULT_WINDOW, StreamRule, parse_duration
+from lsrules.streams import windows
 
 EVENT_FIELDS = frozenset(OBJECT_FIELDS["event"])
 
 
-class StreamCodeGenerator(CodeGenerator):
-    """The DSL generator plus the two stream functions; names map as for any rule
-    (`events` -> `v_events`, `e` -> `v_e`)."""
+@dataclass(frozen=True)
+class StreamFrame(Frame):
+    """A stream rule's scope: which names are bound to an event, and how far back it sees."""
 
-    horizon = float("inf")  # seconds the rule keeps: a window that long is every event
-    event_names: frozenset = frozenset({"event"})  # names bound to an event (a plain dict)
+    event_names: frozenset[str] = frozenset({"event"})  # names bound to an event (a dict)
+    horizon: float = float("inf")  # seconds the rule keeps: a window that long is every event
 
-    def visit_Comprehension(self, node):
-        saved = self.event_names
+
+class StreamCodeGenerator(ExpressionGenerator):
+    """The DSL's expression generator plus the two stream functions; names map as for any
+    rule (`events` -> `v_events`, `e` -> `v_e`)."""
+
+    def visit_Comprehension(self, node: nodes.Comprehension, frame: Frame) -> str:
+        assert isinstance(frame, StreamFrame)
         iterable = node.iterable
         over_events = (isinstance(iterable, nodes.Call) and iterable.function in
                        ("window", "last")) or (isinstance(iterable, nodes.Name)
                                                and iterable.name == "events")
-        self.event_names = (saved | {node.variable}) if over_events else (
-            saved - {node.variable})
-        try:
-            return super().visit_Comprehension(node)
-        finally:
-            self.event_names = saved
+        events = frame.event_names
+        frame = dataclasses.replace(frame, event_names=(
+            events | {node.variable} if over_events else events - {node.variable}))
+        return super().visit_Comprehension(node, frame)
 
-    def visit_Attribute(self, node):
+    def visit_Attribute(self, node: nodes.Attribute, frame: Frame) -> str:
         """`e.label`, `e.annotation.lead_time`: an event always has its fields (the checker
         allowed only those), so the first step is a plain subscript of the event dict."""
-        root, keys = self._path(node)
-        if not (isinstance(root, nodes.Name) and root.name in self.event_names
+        assert isinstance(frame, StreamFrame)
+        root, keys = path_of(node)
+        if not (isinstance(root, nodes.Name) and root.name in frame.event_names
                 and keys[0] in EVENT_FIELDS):
-            return super().visit_Attribute(node)
+            return super().visit_Attribute(node, frame)
         value = f"v_{root.name}[{keys[0]!r}]"
         if len(keys) == 1:
             return value
@@ -55,15 +60,19 @@ class StreamCodeGenerator(CodeGenerator):
             return f"{value}.get({keys[1]!r})"
         return f"_path({value}, {keys[1:]!r})"
 
-    def visit_Call(self, node):
-        if node.function == "window":
-            seconds = parse_duration(node.arguments[0].value)
-            if seconds >= self.horizon:
-                return "_every(v_events, _seen)"
-            return f"_window(v_events, _now, {seconds!r}, _seen)"
-        if node.function == "last":
-            return f"_last(v_events, {int(node.arguments[0].value)!r}, _seen)"
-        return super().visit_Call(node)
+    def visit_Call(self, node: nodes.Call, frame: Frame) -> str:
+        assert isinstance(frame, StreamFrame)
+        if node.function in ("window", "last"):
+            argument = node.arguments[0]
+            assert isinstance(argument, nodes.Literal)  # the checker's LSR141
+            if node.function == "window":
+                seconds = parse_duration(argument.value)
+                assert seconds is not None  # the checker's LSR141
+                if seconds >= frame.horizon:
+                    return "_every(v_events, _seen)"
+                return f"_window(v_events, _now, {seconds!r}, _seen)"
+            return f"_last(v_events, {int(argument.value)!r}, _seen)"
+        return super().visit_Call(node, frame)
 
 
 @dataclass
@@ -101,24 +110,22 @@ def _uses_events(rule: StreamRule) -> bool:
                for expression in _expressions(rule) for node in expression.node.walk())
 
 
-def compile_streams(ruleset) -> list[CompiledStreamRule]:
+def compile_streams(ruleset: Any) -> list[CompiledStreamRule]:
     """Compile every stream rule of a checked ruleset (checked: window/last take literals)."""
-    # The helpers generated code calls (`_path`, `_builtin_len`, ...) come from compiling
-    # the ruleset without its rules, so they stay in step with the DSL's code generator.
-    namespace = dict(compile_ruleset(dataclasses.replace(ruleset, rules=[])))
+    namespace = module_globals()  # the helpers the DSL's generated code calls
     namespace.update({"_window": windows.window, "_last": windows.last,
                       "_every": windows.every})
-    generator = StreamCodeGenerator(ruleset)
+    generator = StreamCodeGenerator()
     horizons = {}
     for rule in ruleset.streams:
         index = rule.index
         asked = _windows_asked(rule)
         horizons[index] = rule.window or (max(asked) if asked else DEFAULT_WINDOW)
-        generator.horizon = horizons[index]
-        generator.region_names = set()
+        frame = StreamFrame(horizon=horizons[index])
         generator.write(f"def when_{index}(v_events, v_event, v_key, _now, _seen):", 0)
         generator.write("try:", 1)
-        condition = generator.truth(rule.when.node) if rule.when is not None else "False"
+        condition = (generator.truth(rule.when.node, frame) if rule.when is not None
+                     else "False")
         generator.write(f"return {condition}", 2)
         generator.write("except _DATA_ERRORS:", 1)
         generator.write("return False", 2)
@@ -128,14 +135,12 @@ def compile_streams(ruleset) -> list[CompiledStreamRule]:
             generator.write(f"return {default!r}", 1)
         else:
             pieces = [repr(part) if isinstance(part, str)
-                      else f"_text_or_null(lambda: {generator.expr(part.node)})"
+                      else f"_text_or_null(lambda: {generator.visit(part.node, frame)})"
                       for part in rule.message.parts]
             generator.write("return ''.join([" + ", ".join(pieces) + "])", 1)
     source = "\n".join(generator.lines) + "\n"
     namespace.update(generator.constants)
-    with warnings.catch_warnings():  # `1 is True` from a literal condition is intended
-        warnings.simplefilter("ignore", SyntaxWarning)
-        code = compile(source, f"<streams {ruleset.name}>", "exec")
+    code = compile_source(source, f"<streams {ruleset.name}>")
     exec(code, namespace)  # noqa: S102 - generated from the checked AST; no user text as code
     compiled = []
     for rule in ruleset.streams:
