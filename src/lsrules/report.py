@@ -40,6 +40,7 @@ from xml.etree import ElementTree
 from lsrules.version import __version__
 from lsrules.diagnostics import ERROR, INFO, WARNING, CheckReport, Diagnostic, TestResult
 from lsrules.errors import Location, LsrulesError
+from lsrules.terminal import SEVERITY_COLOURS, Painter
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -113,23 +114,38 @@ def summary_line(report: CheckReport) -> str:
 # --- text ------------------------------------------------------------------------------
 
 
-def format_text(report: CheckReport) -> str:
-    """ruff-like: `file:line:col: severity CODE message`, then tests that did not pass."""
+def format_text(report: CheckReport, paint: Painter | None = None, quiet: bool = False,
+                verbose: bool = False) -> str:
+    """ruff-like: `file:line:col: severity CODE message`, then tests that did not pass.
+
+    `paint` colours it for a terminal; `quiet` leaves out the summary line, `verbose` adds
+    the files checked and the tests that passed."""
+    paint = paint or Painter(False)
     lines = [
-        f"{diagnostic.location}: {diagnostic.severity} {diagnostic.code} "
-        f"{_one_line(diagnostic_text(diagnostic))}"
+        f"{diagnostic.location}: "
+        f"{paint(diagnostic.severity, SEVERITY_COLOURS.get(diagnostic.severity))} "
+        f"{paint(diagnostic.code, 'bold')} {_one_line(diagnostic_text(diagnostic))}"
         for diagnostic in _ordered_diagnostics(report)
     ]
     for test in _ordered_tests(report):
         if test.status == "passed":
+            if verbose:
+                lines.append(f'{test.location}: inline test "{_one_line(test.name)}" '
+                             + paint("passed", "green"))
             continue
         detail = "; ".join(_one_line(failure) for failure in test.failures)
         lines.append(
             f'{test.location}: inline test "{_one_line(test.name)}" '
-            f"{_TEST_OUTCOMES.get(test.status, test.status)}" + (f": {detail}" if detail else "")
+            + paint(_TEST_OUTCOMES.get(test.status, test.status), "red")
+            + (f": {detail}" if detail else "")
         )
-    lines.append(summary_line(report))
-    return "\n".join(lines) + "\n"
+    if verbose:
+        lines.extend(f"checked {file}: {_plural(len(report.rules.get(file, [])), 'rule')}"
+                     for file in report.files)
+    if not quiet:
+        summary = summary_line(report)
+        lines.append(paint(summary, "bold" if not report.errors() else "red"))
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 # --- json ------------------------------------------------------------------------------

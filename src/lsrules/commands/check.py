@@ -9,6 +9,7 @@ import sys
 
 from lsrules.diagnostics import ERROR, CheckReport, Diagnostic, TestResult
 from lsrules.errors import Location, LsrulesError
+from lsrules.terminal import add_verbosity_arguments
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 # diagnostics that make a file unusable (exit 2): YAML, schema, config, syntax
@@ -26,6 +27,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--output", "-o", help="write the report to a file")
     parser.add_argument("--no-cache", action="store_true",
                         help="neither read nor write the parse cache (see LSRULES_CACHE_DIR)")
+    add_verbosity_arguments(parser)
     parser.add_argument("--select", action="append", metavar="RULE",
                         help="report only these: rule ids, tags or diagnostic codes, "
                              "comma-separated, repeatable")
@@ -106,14 +108,21 @@ def run(args) -> int:
     report, unusable = build_report(paths, args.config, not args.no_tests,
                                     use_cache=not args.no_cache,
                                     selection=Selection.from_options(args.select, args.ignore))
-    text = format_report(report, args.format)
+    if args.format == "text":
+        from lsrules.report import format_text
+        from lsrules.terminal import Painter, colour_enabled
+
+        paint = Painter(not args.output and colour_enabled(sys.stdout))
+        text = format_text(report, paint, args.quiet, args.verbose)
+    else:
+        text = format_report(report, args.format)
     if args.output:
         from lsrules.files import AtomicOutput
 
         with AtomicOutput(args.output) as stream:
             stream.write(text)
     else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
     if unusable:
         return 2
     failed_tests = [t for t in report.tests if t.status in ("failed", "error")]

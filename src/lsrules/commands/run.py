@@ -23,6 +23,9 @@ from contextlib import ExitStack
 from typing import Any, Callable
 
 
+from lsrules.commands.run_summary import FORMATS, Tally, format_summary
+from lsrules.terminal import Painter, add_verbosity_arguments, colour_enabled
+
 BATCH = 256
 AHEAD_PER_JOB = 3  # batches in flight per worker: enough to keep it busy, and memory flat
 MAXIMUM_JOBS_PER_CORE = 4  # beyond that, workers only cost memory (and forking them, time)
@@ -33,13 +36,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--input", "-i", required=True, help="Label Studio export (JSON, JSON_MIN, JSONL)")
     parser.add_argument("--output", "-o", default="-", help="decisions as JSONL (default stdout)")
     parser.add_argument("--fixed", help="write the export with the fixes applied")
-    parser.add_argument("--format", default="auto", choices=("auto", "json", "json_min", "jsonl", "jsonl_min"))
+    parser.add_argument("--input-format", default="auto",
+                        choices=("auto", "json", "json_min", "jsonl", "jsonl_min"),
+                        help="the export's format (default: from its name and first bytes)")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="the summary: text (default), github (annotations), junit, "
+                             "markdown (a CI job's page)")
+    parser.add_argument("--summary", metavar="FILE",
+                        help="write the summary to FILE (default: standard error)")
     parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
     parser.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: all cores)")
     parser.add_argument("--fail-on", choices=("error", "warning", "never"), default="error")
     parser.add_argument("--lenient", action="store_true",
                         help="pass result items without `value` to the rules instead of stopping")
     parser.add_argument("--no-progress", action="store_true")
+    add_verbosity_arguments(parser)
     parser.add_argument("--select", action="append", metavar="RULE",
                         help="evaluate only these rules: ids or tags, comma-separated, "
                              "repeatable")
@@ -69,8 +80,8 @@ def _init_worker(ruleset: str, config, selection=None) -> None:
 
 
 def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
-    """(decision JSON line, patch or None, verdict, fired rule ids, any warning, route name)
-    per item."""
+    """(decision JSON line, patch or None, verdict, fired rule ids, any warning, route name,
+    rule ids of the errors that stayed) per item."""
     results = []
     dumps = json.dumps
     for task, annotation, others in batch:
@@ -79,7 +90,9 @@ def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
         results.append((dumps(decision.to_dict(), ensure_ascii=False), decision.patch or None,
                         decision.verdict, [finding.rule for finding in findings],
                         any(finding.severity == "warning" for finding in findings),
-                        decision.route["name"] if decision.route else None))
+                        decision.route["name"] if decision.route else None,
+                        [finding.rule for finding in findings
+                         if finding.severity == "error" and not finding.fixed]))
     return results
 
 
@@ -112,8 +125,8 @@ def _evaluate_texts(batch: list[tuple[int, str, int]], path: str, strict_items: 
                          for annotation, (_, patch, *_) in zip(annotations, evaluated)]
             fixed_line = dumps(with_annotations(task, corrected))
         results.append(([line for line, *_ in evaluated], fixed_line,
-                         [(verdict, fired, warned, annotator_of(annotation))
-                          for annotation, (_, _, verdict, fired, warned, _)
+                         [(verdict, fired, warned, annotator_of(annotation), stayed)
+                          for annotation, (_, _, verdict, fired, warned, _, stayed)
                           in zip(annotations, evaluated)]))
     return results
 
@@ -140,10 +153,11 @@ def run(args) -> int:
 
         streams = StreamRuntime(engine.ruleset)
     stream_counts: Counter = Counter()
-    reader = iter_annotations(args.input, args.format, labeling_config=engine.config,
+    reader = iter_annotations(args.input, args.input_format, labeling_config=engine.config,
                               strict_items=not args.lenient)
     tally = Tally()
-    progress = Progress(reader, enabled=sys.stderr.isatty() and not args.no_progress)
+    progress = Progress(reader, enabled=sys.stderr.isatty() and not args.no_progress
+                        and not args.quiet)
     with ExitStack() as stack:
         stack.enter_context(reader)
         output = stack.enter_context(AtomicOutput(None if args.output == "-" else args.output))
@@ -171,22 +185,21 @@ def run(args) -> int:
         else:
             for items, results in _in_order(_batches(reader), lambda items: submit(
                     [(i.task, i.annotation, i.others) for i in items]), ahead):
-                for item, (line, patch, verdict, fired, warned, route) in zip(items, results):
+                for item, (line, patch, verdict, fired, warned, route, stayed) in zip(
+                        items, results):
                     output.write(line)
                     output.write("\n")
                     if fixed_writer is not None:
                         annotation = (apply_patch(item.annotation, patch) if patch
                                       else item.annotation)
                         fixed_writer.write(item, annotation)
-                    tally.add(verdict, fired, warned, annotator_of(item.annotation))
+                    tally.add(verdict, fired, warned, annotator_of(item.annotation), line, stayed)
                     if streams is not None:
                         _feed_streams(streams, item, (verdict, fired, warned), route, output,
                                       stream_counts)
                 progress.update(len(items))
         progress.close()
-    print_summary(tally.verdicts, tally.rules, tally.annotators)
-    if streams is not None:
-        print_stream_summary(stream_counts)
+    _write_summary(args, tally, engine, stream_counts)
     return exit_code(tally.verdicts + stream_counts, args.fail_on)
 
 
@@ -221,8 +234,9 @@ def _run_texts(args, format, pool, ahead, output, fixed_writer, tally, progress)
                     output.write("\n")
                 if fixed_writer is not None:
                     fixed_writer.write_serialized(fixed_line)
-                for verdict, fired, warned, annotator in counts:
-                    tally.add(verdict, fired, warned, annotator)
+                for line, (verdict, fired, warned, annotator, stayed) in zip(decision_lines,
+                                                                              counts):
+                    tally.add(verdict, fired, warned, annotator, line, stayed)
                 progress.update(len(counts))
 
 
@@ -238,15 +252,6 @@ def _feed_streams(streams, item, counts, route, output, stream_counts) -> None:
         stream_counts[record["verdict"]] += 1
         stream_counts["_warning"] += finding.rule.severity == "warning"
         stream_counts["stream:" + finding.rule.id] += 1
-
-
-def print_stream_summary(stream_counts) -> None:
-    found = sorted((name[len("stream:"):], count) for name, count in stream_counts.items()
-                   if name.startswith("stream:"))
-    total = sum(count for _, count in found)
-    print(f"{total} stream findings" + (":" if found else ""), file=sys.stderr)
-    for rule, count in found:
-        print(f"  {count:>8}  {rule}", file=sys.stderr)
 
 
 class _Done:
@@ -314,37 +319,21 @@ def annotator_of(annotation: dict) -> str:
     return str(annotator)
 
 
-class Tally:
-    """The counts behind the summary and the exit code."""
+def _write_summary(args, tally: Tally, engine, stream_counts) -> None:
+    """The summary in `--format`, to `--summary` or standard error (none with --quiet,
+    unless a file is asked for)."""
+    if args.quiet and not args.summary:
+        return
+    paint = Painter(not args.summary and args.format == "text" and colour_enabled(sys.stderr))
+    text = format_summary(tally, args.format, engine.name, list(engine.rule_ids),
+                          stream_counts, paint, args.verbose)
+    if args.summary:
+        from lsrules.files import AtomicOutput
 
-    def __init__(self):
-        self.verdicts: Counter = Counter()
-        self.rules: Counter = Counter()
-        self.annotators: dict[str, Counter] = {}
-
-    def add(self, verdict: str, fired: list[str], warned: bool, annotator: str) -> None:
-        self.verdicts[verdict] += 1
-        self.verdicts["_warning"] += warned
-        for rule_id in fired:
-            self.rules[rule_id] += 1
-        counts = self.annotators.setdefault(annotator, Counter())
-        counts[verdict] += 1
-
-
-def print_summary(verdicts, rules, annotators) -> None:
-    out = sys.stderr
-    total = sum(verdicts[v] for v in ("accept", "fixed", "review", "reject"))
-    print(f"{total} annotations: " + ", ".join(
-        f"{verdicts[v]} {v}" for v in ("accept", "fixed", "review", "reject")), file=out)
-    if rules:
-        print("top rules:", file=out)
-        for rule, count in rules.most_common(10):
-            print(f"  {count:>8}  {rule}", file=out)
-    if annotators:
-        print("per annotator (accept/fixed/review/reject):", file=out)
-        for annotator, counts in sorted(annotators.items())[:20]:
-            print(f"  {annotator:>12}  " + "/".join(
-                str(counts[v]) for v in ("accept", "fixed", "review", "reject")), file=out)
+        with AtomicOutput(args.summary) as stream:
+            stream.write(text)
+    else:
+        sys.stderr.write(text)
 
 
 def exit_code(verdicts, fail_on: str) -> int:

@@ -4,12 +4,14 @@ from __future__ import annotations
 import sys
 
 from lsrules.commands.check import build_report
+from lsrules.terminal import Painter, add_verbosity_arguments, colour_enabled
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("rulesets", nargs="*", metavar="RULESET",
                         help="ruleset files or directories (default: the project file's)")
     parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
+    add_verbosity_arguments(parser)
 
 
 def run(args) -> int:
@@ -22,10 +24,14 @@ def run(args) -> int:
         print(diagnostic, file=sys.stderr)
     if unusable:
         return 2
+    paint = Painter(colour_enabled(sys.stdout))
     failed = 0
     for test in report.tests:
         mark = {"passed": "ok", "failed": "FAIL", "error": "ERROR"}.get(test.status, test.status)
-        print(f"{mark:5} {test.location}: {test.name}")
+        if test.status == "passed" and args.quiet:
+            continue
+        print(paint(f"{mark:5}", "green" if test.status == "passed" else "red")
+              + f" {test.location}: {test.name}")
         for failure in test.failures:
             print(f"      {failure}")
         failed += test.status != "passed"
@@ -36,8 +42,14 @@ def run(args) -> int:
                 fired.update(test.fired)
         uncovered = [rule_id for rule_id, _ in rules if rule_id not in fired]
         covered = len(rules) - len(uncovered)
+        if args.quiet:
+            continue
+        if args.verbose:
+            for rule_id, location in rules:
+                if rule_id in uncovered:
+                    print(f"{location}: rule {rule_id} is fired by no test")
         print(f"coverage {file}: {covered}/{len(rules)} rules fired by a test"
               + (f"; never fired: {', '.join(uncovered)}" if uncovered else ""))
     passed = len(report.tests) - failed
-    print(f"{passed} passed, {failed} failed")
+    print(paint(f"{passed} passed, {failed} failed", "red" if failed else "bold"))
     return 1 if failed or errors else 0
