@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections import Counter, deque
 from contextlib import ExitStack, contextmanager
+from typing import Mapping
 
 from lsrules.errors import LsrulesError
 
@@ -29,8 +30,7 @@ def run_on_cluster(args) -> int:
     _require_extra()
     import lsrules
     from lsrules.cluster import inputs, work
-    from lsrules.commands.run import (Tally, exit_code, print_stream_summary,
-                                      print_summary)
+    from lsrules.commands.run import Tally, exit_code, write_summary
     from lsrules.exports.writer import FixedExportWriter
     from lsrules.files import AtomicOutput
     from lsrules.ruleset.selection import Selection
@@ -54,7 +54,7 @@ def run_on_cluster(args) -> int:
     with ExitStack() as stack:
         client = stack.enter_context(connect(args.cluster))
         workers = _worker_count(client)
-        blocks = inputs.plan(args.input, args.format, workers * BLOCKS_PER_WORKER)
+        blocks = inputs.plan(args.input, args.input_format, workers * BLOCKS_PER_WORKER)
         output = stack.enter_context(AtomicOutput(None if args.output == "-" else args.output))
         decisions = output
         if kinds:
@@ -88,9 +88,7 @@ def run_on_cluster(args) -> int:
             decisions.seek(0)
             _merge(decisions, findings, output, stream_counts)
             _warn_about_key_cap(keys)
-    print_summary(tally.verdicts, tally.rules, tally.annotators)
-    if kinds:
-        print_stream_summary(stream_counts)
+    write_summary(args, tally, engine, stream_counts)
     return exit_code(tally.verdicts + stream_counts, args.fail_on)
 
 
@@ -239,7 +237,7 @@ def _merge(decisions, findings: list[tuple], output, stream_counts: Counter) -> 
             finding = next(upcoming, None)
 
 
-def _warn_about_key_cap(keys: Counter) -> None:
+def _warn_about_key_cap(keys: Mapping[str, int]) -> None:
     from lsrules.streams.windows import MAX_KEYS
 
     for kind, count in sorted(keys.items()):

@@ -199,7 +199,7 @@ def run(args) -> int:
                                       stream_counts)
                 progress.update(len(items))
         progress.close()
-    _write_summary(args, tally, engine, stream_counts)
+    write_summary(args, tally, engine, stream_counts)
     return exit_code(tally.verdicts + stream_counts, args.fail_on)
 
 
@@ -319,7 +319,7 @@ def annotator_of(annotation: dict) -> str:
     return str(annotator)
 
 
-def _write_summary(args, tally: Tally, engine, stream_counts) -> None:
+def write_summary(args, tally: Tally, engine, stream_counts) -> None:
     """The summary in `--format`, to `--summary` or standard error (none with --quiet,
     unless a file is asked for)."""
     if args.quiet and not args.summary:
