@@ -27,6 +27,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--output", "-o", help="write the report to a file")
     parser.add_argument("--no-cache", action="store_true",
                         help="neither read nor write the parse cache (see LSRULES_CACHE_DIR)")
+    parser.add_argument("--skip-other-yaml", action="store_true",
+                        help="pass over file arguments that are not rulesets (no top-level "
+                             "`ruleset:`), as a directory does: for hooks given every changed "
+                             "YAML file")
     add_verbosity_arguments(parser)
     parser.add_argument("--select", action="append", metavar="RULE",
                         help="report only these: rule ids, tags or diagnostic codes, "
@@ -104,7 +108,8 @@ def run(args) -> int:
     from lsrules.ruleset.files import rulesets_to_check
     from lsrules.ruleset.selection import Selection
 
-    paths = rulesets_to_check(args.rulesets, getattr(args, "_project", None))
+    paths = rulesets_to_check(args.rulesets, getattr(args, "_project", None),
+                              args.skip_other_yaml)
     report, unusable = build_report(paths, args.config, not args.no_tests,
                                     use_cache=not args.no_cache,
                                     selection=Selection.from_options(args.select, args.ignore))

@@ -18,8 +18,16 @@ _RULESET_KEY = re.compile(rb"^ruleset[ \t]*:", re.MULTILINE)
 _SNIFF_BYTES = 1 << 16
 
 
-def rulesets_to_check(arguments: list[str], project) -> list[str]:
-    """The ruleset files for `arguments`, or for the project file when there are none."""
+def rulesets_to_check(arguments: list[str], project, skip_other_yaml: bool = False
+                      ) -> list[str]:
+    """The ruleset files for `arguments`, or for the project file when there are none.
+
+    With `skip_other_yaml`, a file argument that is not a ruleset is passed over as in a
+    directory (a hook hands over every changed YAML file); none left is nothing to check."""
+    if skip_other_yaml and arguments:
+        arguments = [a for a in arguments if os.path.isdir(a) or looks_like_ruleset(a)]
+        if not arguments:
+            return []
     if not arguments:
         if project is None:
             raise LsrulesError("no ruleset given, and no project file (lsrules.toml, or "
