@@ -15,6 +15,7 @@ import threading
 
 from lsrules.version import __version__
 from lsrules.errors import LsrulesError
+from lsrules.terminal import one_line
 
 # command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -159,7 +160,7 @@ def _internal_error(error: Exception) -> int:
 
 
 def _one_line(text: str, limit: int = 500) -> str:
-    text = " ".join(text.split())
+    text = one_line(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

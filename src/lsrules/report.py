@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from lsrules.version import __version__
 from lsrules.diagnostics import ERROR, INFO, WARNING, CheckReport, Diagnostic, TestResult
 from lsrules.errors import Location, LsrulesError
-from lsrules.terminal import SEVERITY_COLOURS, Painter
+from lsrules.terminal import SEVERITY_COLOURS, Painter, one_line, visible
+from lsrules.version import __version__
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
 
@@ -122,20 +122,20 @@ def format_text(report: CheckReport, paint: Painter | None = None, quiet: bool =
     the files checked and the tests that passed."""
     paint = paint or Painter(False)
     lines = [
-        f"{diagnostic.location}: "
+        f"{visible(diagnostic.location)}: "
         f"{paint(diagnostic.severity, SEVERITY_COLOURS.get(diagnostic.severity))} "
-        f"{paint(diagnostic.code, 'bold')} {_one_line(diagnostic_text(diagnostic))}"
+        f"{paint(diagnostic.code, 'bold')} {one_line(diagnostic_text(diagnostic))}"
         for diagnostic in _ordered_diagnostics(report)
     ]
     for test in _ordered_tests(report):
         if test.status == "passed":
             if verbose:
-                lines.append(f'{test.location}: inline test "{_one_line(test.name)}" '
+                lines.append(f'{visible(test.location)}: inline test "{one_line(test.name)}" '
                              + paint("passed", "green"))
             continue
-        detail = "; ".join(_one_line(failure) for failure in test.failures)
+        detail = "; ".join(one_line(failure) for failure in test.failures)
         lines.append(
-            f'{test.location}: inline test "{_one_line(test.name)}" '
+            f'{visible(test.location)}: inline test "{one_line(test.name)}" '
             + paint(_TEST_OUTCOMES.get(test.status, test.status), "red")
             + (f": {detail}" if detail else "")
         )

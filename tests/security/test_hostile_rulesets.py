@@ -22,6 +22,7 @@ from lsrules import cli
 from lsrules.ruleset.cache import fingerprint
 
 CASES = sorted((Path(__file__).parent / "rulesets").glob("*.yaml"))
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 EXPORT = [{"id": 1, "data": {"text": "a"}, "annotations": [{"id": 7, "result": []}]}]
 
 
@@ -82,3 +83,4 @@ def test_hostile_ruleset_is_refused(case, forged, tmp_path, monkeypatch, capsys)
         assert "Traceback" not in said and "internal error" not in said, said
         assert not (tmp_path / "PWNED").exists(), f"{command} ran code from the ruleset"
         assert f"{ruleset.name}:" in said, f"{command}: no file:line:col\n{said}"
+        assert RAW.search(said) is None, f"{command} printed a control character: {said!r}"

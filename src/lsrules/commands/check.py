@@ -5,9 +5,11 @@ inline test, 2 when an input is unusable (broken YAML, schema violation, syntax 
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 from lsrules.diagnostics import ERROR, CheckReport, Diagnostic, TestResult
+from lsrules.engine.compiling import COMPILE_ERRORS, rule_expressions, too_deep
 from lsrules.errors import Location, LsrulesError
 from lsrules.terminal import add_verbosity_arguments
 
@@ -43,6 +45,7 @@ def build_report(paths, config=None, run_tests=True, use_cache=True, selection=N
                  ) -> tuple[CheckReport, bool]:
     """The report for all files, and whether any input was unusable; with a `selection`,
     only the diagnostics it keeps (see `lsrules.ruleset.selection`)."""
+    from lsrules.engine.compiling import compile_everything
     from lsrules.engine.engine import Engine, check_and_load
 
     report = CheckReport()
@@ -74,16 +77,24 @@ def build_report(paths, config=None, run_tests=True, use_cache=True, selection=N
                 report.tests.append(TestResult(str(path), test.name, test.location, "not-run",
                                                ["the ruleset has errors"]))
             continue
+        # everything check accepts compiles: every rule's functions, every stream rule
+        try:
+            if run_tests:
+                engine = Engine(ruleset)  # compiles it all (engine/compiling.py)
+            else:
+                compile_everything(ruleset)
+            if ruleset.streams:
+                compile_streams_located(ruleset)
+        except LsrulesError as error:
+            where = error.location if isinstance(error.location, Location) else \
+                Location(str(path))
+            report.diagnostics.append(Diagnostic(getattr(error, "code", "LSR000"), error.message,
+                                                 where, rule_id=getattr(error, "rule_id", None)))
+            unusable = True
+            continue
         if run_tests:
             from lsrules.engine.testing import run_inline_tests
 
-            try:
-                engine = Engine(ruleset)
-            except LsrulesError as error:
-                report.diagnostics.append(Diagnostic("LSR000", error.message,
-                                                     Location(str(path))))
-                unusable = True
-                continue
             report.tests.extend(run_inline_tests(engine))
             if ruleset.streams:
                 from lsrules.streams.testing import run_stream_tests
@@ -100,6 +111,22 @@ def build_report(paths, config=None, run_tests=True, use_cache=True, selection=N
 
         selection.require_known(names | {rule.id for rule in LABELING_CONFIG_RULES}, codes=True)
     return report, unusable
+
+
+def compile_streams_located(ruleset) -> None:
+    """Compile the stream rules; `UncompilableError` at the stream rule that does not."""
+    from lsrules.streams.compiler import compile_streams
+
+    try:
+        compile_streams(ruleset)
+        return
+    except COMPILE_ERRORS:
+        pass
+    for rule in ruleset.streams:
+        try:
+            compile_streams(dataclasses.replace(ruleset, streams=[rule]))
+        except COMPILE_ERRORS as error:
+            raise too_deep(rule.id, rule_expressions(rule), rule.location, error) from None
 
 
 def run(args) -> int:

@@ -5,6 +5,7 @@ import json
 
 from lsrules.dsl.runtime import to_text
 from lsrules.errors import LsrulesError
+from lsrules.terminal import visible
 
 
 def add_arguments(parser) -> None:
@@ -41,12 +42,12 @@ def run(args) -> int:
 
 def explain_one(engine, item, evaluation_class) -> None:
     task, annotation = item.task, item.annotation
-    print(f"task {task.get('id')} · annotation {annotation.get('id')} · "
+    _say(f"task {task.get('id')} · annotation {annotation.get('id')} · "
           f"annotator {annotation.get('completed_by')}")
     state = evaluation_class(engine, task, annotation, item.others)
     trace = engine.namespace
     for rule in engine.rules:
-        print(f"  rule {rule.id} [{rule.severity}] for: {rule.scope}")
+        _say(f"  rule {rule.id} [{rule.severity}] for: {rule.scope}")
         items = state.regions if rule.scope == "region" else [None]
         for region in items:
             where, when, assertion = trace[f"trace_{rule.index}"](state, region)
@@ -59,19 +60,24 @@ def explain_one(engine, item, evaluation_class) -> None:
                 parts.append(f"when={_show(when)}")
             if assertion != "-":
                 parts.append(f"assert={_show(assertion)}")
-            print(f"    {label}: {' '.join(parts)} -> {'FIRES' if fires else 'ok'}")
+            _say(f"    {label}: {' '.join(parts)} -> {'FIRES' if fires else 'ok'}")
     decision = engine.evaluate(task, annotation, item.others)
-    print(f"  verdict: {decision.verdict}")
+    _say(f"  verdict: {decision.verdict}")
     for finding in decision.findings:
-        print(f"    finding {finding.rule} [{finding.severity}] {finding.message}"
+        _say(f"    finding {finding.rule} [{finding.severity}] {finding.message}"
               f"{' (fixed)' if finding.fixed else ''}")
     if decision.patch:
-        print("  patch:")
+        _say("  patch:")
         for operation in decision.patch:
-            print(f"    {json.dumps(operation, ensure_ascii=False)}")
+            _say(f"    {json.dumps(operation, ensure_ascii=False)}")
     if decision.route:
-        print(f"  route: {decision.route['name']} (priority {decision.route['priority']}, "
+        _say(f"  route: {decision.route['name']} (priority {decision.route['priority']}, "
               f"by {', '.join(decision.route['rules'])})")
+
+
+def _say(line: str) -> None:
+    """Ids, labels, messages and values come from the ruleset and the data."""
+    print(visible(line))
 
 
 def _show(value) -> str:

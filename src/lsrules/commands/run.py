@@ -22,7 +22,6 @@ from collections import Counter
 from contextlib import ExitStack
 from typing import Any, Callable
 
-
 from lsrules.commands.run_summary import FORMATS, Tally, format_summary
 from lsrules.terminal import Painter, add_verbosity_arguments, colour_enabled
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 
 from lsrules.report import escape_github_data, escape_github_property
-from lsrules.terminal import VERDICT_COLOURS, Painter
+from lsrules.terminal import VERDICT_COLOURS, Painter, one_line, visible
 
 FORMATS = ("text", "github", "junit", "markdown")
 VERDICTS = ("accept", "fixed", "review", "reject")
@@ -98,7 +98,8 @@ def _text(tally, ruleset, rule_ids, streams, paint, verbose) -> str:
         lines.append("per annotator (accept/fixed/review/reject):")
         shown = sorted(tally.annotators.items())
         for annotator, counts in shown if verbose else shown[:20]:
-            lines.append(f"  {annotator:>12}  " + "/".join(str(counts[v]) for v in VERDICTS))
+            lines.append(f"  {visible(annotator):>12}  "  # annotators come from the data
+                         + "/".join(str(counts[v]) for v in VERDICTS))
     if streams:
         found = _stream_rules(streams)
         lines.append(f"{sum(c for _, c in found)} stream findings" + (":" if found else ""))
@@ -159,7 +160,8 @@ def _fired_text(tally: Tally, rule: str, count: int) -> str:
     stayed = tally.stayed[rule]
     return (f"{rule}: {count} finding{'s' if count != 1 else ''}"
             + (f" ({stayed} not fixed)" if stayed else "")
-            + (f"; first: {example.where()}: {example.message}" if example else ""))
+            + (f"; first: {visible(example.where())}: {one_line(example.message)}"
+               if example else ""))
 
 
 def _markdown(tally, ruleset, rule_ids, streams, paint, verbose) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from lsrules.commands.check import build_report
-from lsrules.terminal import Painter, add_verbosity_arguments, colour_enabled
+from lsrules.terminal import Painter, add_verbosity_arguments, colour_enabled, one_line
 
 
 def add_arguments(parser) -> None:
@@ -21,7 +21,7 @@ def run(args) -> int:
     report, unusable = build_report(paths, args.config)
     errors = [d for d in report.diagnostics if d.severity == "error"]
     for diagnostic in errors:
-        print(diagnostic, file=sys.stderr)
+        print(one_line(diagnostic), file=sys.stderr)
     if unusable:
         return 2
     paint = Painter(colour_enabled(sys.stdout))
@@ -31,9 +31,9 @@ def run(args) -> int:
         if test.status == "passed" and args.quiet:
             continue
         print(paint(f"{mark:5}", "green" if test.status == "passed" else "red")
-              + f" {test.location}: {test.name}")
+              + f" {one_line(test.location)}: {one_line(test.name)}")
         for failure in test.failures:
-            print(f"      {failure}")
+            print(f"      {one_line(failure)}")
         failed += test.status != "passed"
     for file, rules in report.rules.items():
         fired: set[str] = set()
@@ -47,8 +47,8 @@ def run(args) -> int:
         if args.verbose:
             for rule_id, location in rules:
                 if rule_id in uncovered:
-                    print(f"{location}: rule {rule_id} is fired by no test")
-        print(f"coverage {file}: {covered}/{len(rules)} rules fired by a test"
+                    print(f"{one_line(location)}: rule {rule_id} is fired by no test")
+        print(f"coverage {one_line(file)}: {covered}/{len(rules)} rules fired by a test"
               + (f"; never fired: {', '.join(uncovered)}" if uncovered else ""))
     passed = len(report.tests) - failed
     print(paint(f"{passed} passed, {failed} failed", "red" if failed else "bold"))

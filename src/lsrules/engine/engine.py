@@ -72,7 +72,7 @@ class Engine:
     def __init__(self, ruleset: Ruleset, suggester: Suggester | None = None,
                  optimize: bool = True) -> None:
         """`optimize=False` compiles the plain form of the rules (same findings, slower)."""
-        from lsrules.dsl.compiler import compile_ruleset
+        from lsrules.engine.compiling import compile_everything
 
         self.ruleset = ruleset
         self.name = ruleset.name
@@ -81,7 +81,8 @@ class Engine:
         self.rules = ruleset.rules
         self.routes = dict(ruleset.routes)
         self.config = ruleset.config
-        self.namespace = compile_ruleset(ruleset, optimize)
+        # a dict with attributes (used_names, ...); every rule's functions compiled now
+        self.namespace = compile_everything(ruleset, optimize)
         self._evaluate = self.namespace["evaluate"]
         self.pack: LabelingConfigPack | None = None
         if "builtin:labeling-config" in ruleset.extends and ruleset.config is not None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from lsrules.errors import LsrulesError
 from lsrules.labelstudio.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_HEADER
+from lsrules.terminal import one_line
 
 DEFAULT_STORE = "lsrules.sqlite"
 DEFAULT_LABEL_STUDIO_URL = "http://127.0.0.1:8080"
@@ -248,6 +249,15 @@ def run_sync(args: argparse.Namespace) -> int:
 
 # audit -----------------------------------------------------------------------------------
 
+def table_line(record: dict[str, Any]) -> str:
+    """One record of `audit --format table`; its ids and kind may come from data, so control
+    characters are escaped (`lsrules.terminal`)."""
+    time_, kind, task, annotation, status = (
+        one_line(record[key] if record[key] is not None else "")
+        for key in ("time", "kind", "task_id", "annotation_id", "status"))
+    return f"{time_:27} {kind:28} {task:>7} {annotation:>10} {status}"
+
+
 def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
     _store_argument(parser)
     parser.add_argument("--since", help="only records at or after this UTC ISO 8601 time")
@@ -269,7 +279,6 @@ def run_audit(args: argparse.Namespace) -> int:
     else:
         print(f"{'time':27} {'kind':28} {'task':>7} {'annotation':>10} status")
         for record in records:
-            print(f"{record['time']:27} {record['kind']:28} {record['task_id'] or ''!s:>7} "
-                  f"{record['annotation_id'] or ''!s:>10} {record['status']}")
+            print(table_line(record))
     store.close()
     return 0
