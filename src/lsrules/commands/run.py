@@ -22,8 +22,8 @@ from collections import Counter
 from contextlib import ExitStack
 from typing import Any, Callable
 
-from lsrules.commands.run_summary import FORMATS, Tally, format_summary
-from lsrules.terminal import Painter, add_verbosity_arguments, colour_enabled
+from lsrules.commands.run_summary import FORMATS, Tally, annotator_of, exit_code, write_summary
+from lsrules.terminal import add_verbosity_arguments
 
 BATCH = 256
 AHEAD_PER_JOB = 3  # batches in flight per worker: enough to keep it busy, and memory flat
@@ -132,7 +132,7 @@ def _evaluate_texts(batch: list[tuple[int, str, int]], path: str, strict_items: 
 
 def run(args) -> int:
     if args.cluster:
-        from lsrules.cluster.driver import run_on_cluster
+        from lsrules.commands.cluster.driver import run_on_cluster
 
         return run_on_cluster(args)
     import lsrules
@@ -308,41 +308,6 @@ def _in_order(batches, submit, ahead: int):
             yield done, future.result()
     except BrokenProcessPool as error:
         raise LsrulesError(f"a worker process of --jobs died ({error}); try --jobs 1") from None
-
-
-def annotator_of(annotation: dict) -> str:
-    """Who made an annotation, as the summary names them."""
-    annotator = annotation.get("completed_by")
-    if isinstance(annotator, dict):
-        annotator = annotator.get("id") or annotator.get("email")
-    return str(annotator)
-
-
-def write_summary(args, tally: Tally, engine, stream_counts) -> None:
-    """The summary in `--format`, to `--summary` or standard error (none with --quiet,
-    unless a file is asked for)."""
-    if args.quiet and not args.summary:
-        return
-    paint = Painter(not args.summary and args.format == "text" and colour_enabled(sys.stderr))
-    text = format_summary(tally, args.format, engine.name, list(engine.rule_ids),
-                          stream_counts, paint, args.verbose)
-    if args.summary:
-        from lsrules.files import AtomicOutput
-
-        with AtomicOutput(args.summary) as stream:
-            stream.write(text)
-    else:
-        sys.stderr.write(text)
-
-
-def exit_code(verdicts, fail_on: str) -> int:
-    if fail_on == "never":
-        return 0
-    if verdicts["reject"]:
-        return 1
-    if fail_on == "warning" and (verdicts["review"] or verdicts["_warning"]):
-        return 1
-    return 0
 
 
 class Progress:

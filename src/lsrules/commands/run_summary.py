@@ -9,13 +9,15 @@ stayed), for CI test reports; `markdown` is the page a CI job shows (`--summary
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
+from lsrules.files import AtomicOutput
 from lsrules.report import escape_github_data, escape_github_property
-from lsrules.terminal import VERDICT_COLOURS, Painter, one_line, visible
+from lsrules.terminal import VERDICT_COLOURS, Painter, colour_enabled, one_line, visible
 
 FORMATS = ("text", "github", "junit", "markdown")
 VERDICTS = ("accept", "fixed", "review", "reject")
@@ -208,3 +210,36 @@ _XML_INVALID = str.maketrans({code: "\ufffd" for code in
 
 def _xml(text: str) -> str:
     return text.translate(_XML_INVALID)
+
+
+def annotator_of(annotation: dict) -> str:
+    """Who made an annotation, as the summary names them."""
+    annotator = annotation.get("completed_by")
+    if isinstance(annotator, dict):
+        annotator = annotator.get("id") or annotator.get("email")
+    return str(annotator)
+
+
+def write_summary(args, tally: Tally, engine, stream_counts) -> None:
+    """The summary in `--format`, to `--summary` or standard error (none with --quiet,
+    unless a file is asked for)."""
+    if args.quiet and not args.summary:
+        return
+    paint = Painter(not args.summary and args.format == "text" and colour_enabled(sys.stderr))
+    text = format_summary(tally, args.format, engine.name, list(engine.rule_ids),
+                          stream_counts, paint, args.verbose)
+    if args.summary:
+        with AtomicOutput(args.summary) as stream:
+            stream.write(text)
+    else:
+        sys.stderr.write(text)
+
+
+def exit_code(verdicts, fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    if verdicts["reject"]:
+        return 1
+    if fail_on == "warning" and (verdicts["review"] or verdicts["_warning"]):
+        return 1
+    return 0

@@ -70,7 +70,7 @@ class StreamRuntime:
     def match_event(self, event: dict, kinds=None) -> list[StreamFinding]:
         """The stream rules grouping by one of `kinds` (default: all) on an event whose
         `time` is `self.now`. `feed` keeps the clock and sweeps; a partition of a cluster run
-        (`lsrules.cluster.streams`) sees only some keys and keeps them itself."""
+        (`lsrules.commands.cluster.streams`) sees only some keys and keeps them itself."""
         self._event = event
         self._found = []
         for partition, (kind, _) in enumerate(self.partitions):

@@ -107,7 +107,7 @@ def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
     stream `events` and the `times` of their `created_at` (None without one). A malformed
     task ends the block with `{"error": message}` instead.
     """
-    from lsrules.commands.run import annotator_of
+    from lsrules.commands.run_summary import annotator_of
     from lsrules.engine.patch import apply_patch
     from lsrules.exports.writer import dumps, with_annotations
     from lsrules.streams.events import make_event, parse_time
@@ -165,7 +165,7 @@ def _tasks(block: dict, engine, options: dict):
             for record in reader.tasks():
                 yield record.task, record.annotations
         return
-    from lsrules.cluster.inputs import block_lines
+    from lsrules.commands.cluster.inputs import block_lines
     from lsrules.exports.lines import decode_line, parse_line
     from lsrules.exports.reader import located_error
     from lsrules.exports.validation import MalformedTask, split_task

@@ -81,7 +81,7 @@ def replay(bundle: dict, kind: str, *buckets: list) -> dict:
 
     Returns `findings` as (input position, rule index, record JSON line, verdict, is a
     warning, rule id) and how many distinct `keys` the partition saw."""
-    from lsrules.cluster.work import engine_for
+    from lsrules.commands.cluster.work import engine_for
     from lsrules.streams.decisions import finding_record
     from lsrules.streams.events import key_of
     from lsrules.streams.runtime import StreamRuntime

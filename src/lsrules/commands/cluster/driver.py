@@ -29,8 +29,8 @@ INSTALL_HINT = "pip install 'lsrules[cluster]'"
 def run_on_cluster(args) -> int:
     _require_extra()
     import lsrules
-    from lsrules.cluster import inputs, work
-    from lsrules.commands.run import Tally, exit_code, write_summary
+    from lsrules.commands.cluster import inputs, work
+    from lsrules.commands.run_summary import Tally, exit_code, write_summary
     from lsrules.exports.writer import FixedExportWriter
     from lsrules.files import AtomicOutput
     from lsrules.ruleset.selection import Selection
@@ -154,14 +154,14 @@ class _BlockRun:
         self.partitions = partitions
         self.splits: list = []  # per block: its events by (kind, partition), on the cluster
         self.in_flight: deque = deque()
-        from lsrules.cluster.streams import Timeline
+        from lsrules.commands.cluster.streams import Timeline
 
         self.timeline = Timeline()
 
     def results(self, blocks: list[dict], ahead: int):
         """(block, result without events) in input order."""
-        from lsrules.cluster import work
-        from lsrules.cluster.streams import split_events
+        from lsrules.commands.cluster import work
+        from lsrules.commands.cluster.streams import split_events
 
         submit = self.client.submit
         pending = iter(blocks)
@@ -192,7 +192,7 @@ class _BlockRun:
         """Every partition's findings in output order, and the keys seen per kind."""
         import operator
 
-        from lsrules.cluster.streams import replay
+        from lsrules.commands.cluster.streams import replay
 
         submit = self.client.submit
         replays = []
@@ -253,8 +253,8 @@ def _located_error(bundle: dict, block: dict, options: dict, result: dict) -> Ls
     would."""
     if block["format"] != "jsonl" or block["start"] == 0:
         return LsrulesError(result["error"])
-    from lsrules.cluster.inputs import lines_before
-    from lsrules.cluster.work import evaluate_block
+    from lsrules.commands.cluster.inputs import lines_before
+    from lsrules.commands.cluster.work import evaluate_block
 
     lines, tasks = lines_before(block)
     again = evaluate_block(bundle, block, dict(options, lines_before=lines, tasks_before=tasks))
