@@ -29,7 +29,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Protocol
 
-from lsrules.exports.validation import MalformedTask, json_type
+from lsrules.exports.validation import MalformedTask
+from lsrules.json_types import json_type
 from lsrules.result_types import CLASSIFICATIONS, VALUE_KEYS
 
 # keys Label Studio's JSON_MIN writer adds to the task's data fields

@@ -12,7 +12,7 @@ from typing import Any
 
 from lsrules.errors import InputError
 from lsrules.exports.json_array import DECODER, value_error_message
-from lsrules.exports.validation import json_type
+from lsrules.json_types import json_type
 
 
 def dumps(value: Any) -> str:

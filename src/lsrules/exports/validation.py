@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lsrules.json_types import json_type
+
 
 class MalformedTask(Exception):
     """A problem inside one task; the reader adds the file and the task's position."""
@@ -16,23 +18,6 @@ class MalformedTask(Exception):
         super().__init__(message)
         self.message = message
         self.json_path = json_path
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of a parsed value's type, for messages a user can act on."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def split_task(task: Any, strict_items: bool = True) -> tuple[dict, list[dict]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
+from lsrules.json_types import json_type
 from lsrules.result_types import CLASSIFICATIONS, RESULT_TYPES
 from lsrules.ruleset.labeling_config import Control, LabelingConfig
 from lsrules.ruleset.packs import LABELING_CONFIG_RULES, PackRule
@@ -264,7 +265,7 @@ class LabelingConfigPack:
         result = annotation.get("result")
         if not isinstance(result, list):
             add(PackFinding("lc-result-not-list", ERROR,
-                            f"`result` must be a list, got {_json_type(result)}"))
+                            f"`result` must be an array, got {json_type(result)}"))
             return findings
         data = task.get("data") if isinstance(task, dict) else None
         data = data if isinstance(data, dict) else {}
@@ -280,7 +281,7 @@ class LabelingConfigPack:
         for index, item in enumerate(result):
             if not isinstance(item, dict):
                 add(PackFinding("lc-item-not-object", ERROR,
-                                f"result[{index}] is {_json_type(item)}, not an object"))
+                                f"result[{index}] is {json_type(item)}, not an object"))
                 continue
             if item.get("type") == "relation":
                 relations.append((index, item))
@@ -378,7 +379,7 @@ class LabelingConfigPack:
         value = item.get("value")
         if not isinstance(value, dict):
             add(PackFinding("lc-value-not-object", ERROR,
-                            f"{where}: `value` must be an object, got {_json_type(value)}",
+                            f"{where}: `value` must be an object, got {json_type(value)}",
                             region_id))
             return None
         spec = self._specs[item_type]
@@ -423,7 +424,7 @@ class LabelingConfigPack:
                 else:
                     add(PackFinding("lc-value-wrong-type", ERROR,
                                     f"{where}: value.{key} must be a number, got "
-                                    f"{_json_type(number)}", region_id))
+                                    f"{json_type(number)}", region_id))
             elif plan.range is not None and key in ("rating", "number"):
                 low, high = plan.range
                 if not low <= number <= high:
@@ -439,7 +440,7 @@ class LabelingConfigPack:
         control = plan.control
         if not isinstance(labels, list):
             add(PackFinding("lc-value-wrong-type", ERROR,
-                            f"{where}: value.{key} must be a list, got {_json_type(labels)}",
+                            f"{where}: value.{key} must be an array, got {json_type(labels)}",
                             region_id))
             return
         if not labels:
@@ -449,7 +450,7 @@ class LabelingConfigPack:
             for path in labels:
                 if not isinstance(path, list) or not all(isinstance(p, str) for p in path):
                     add(PackFinding("lc-value-wrong-type", ERROR,
-                                    f"{where}: each taxonomy entry must be a list of strings, got "
+                                    f"{where}: each taxonomy entry must be an array of strings, got "
                                     f"{path!r}", region_id))
                 elif plan.check_labels and (tuple(path) not in plan.taxonomy_paths or (
                         plan.leafs_only and any(p[:-1] == tuple(path) for p in plan.taxonomy_paths))):
@@ -496,7 +497,7 @@ def _check_geometry(value: dict[str, Any], geometry: str, where: str, region_id:
                     isinstance(c, (int, float)) and not isinstance(c, bool) for c in p)
                 for p in points):
             add(PackFinding("lc-value-wrong-type", ERROR,
-                            f"{where}: value.points must be a list of [x, y] number pairs",
+                            f"{where}: value.points must be an array of [x, y] number pairs",
                             region_id))
             return
         if any(outside(x) or outside(y) for x, y in points):
@@ -560,7 +561,7 @@ def _check_score(score: Any, region_id: str | None, where: str, add: _Add) -> No
         return
     if isinstance(score, bool) or not isinstance(score, (int, float)):
         add(PackFinding("lc-value-wrong-type", ERROR,
-                        f"{where}: score must be a number, got {_json_type(score)}", region_id))
+                        f"{where}: score must be a number, got {json_type(score)}", region_id))
     elif not 0 <= score <= 1:
         add(PackFinding("lc-score-out-of-range", ERROR,
                         f"{where}: score {score} is outside 0..1", region_id))
@@ -592,19 +593,3 @@ def _float(text: str | None, default: float) -> float:
     except ValueError:
         return default
     return default if value != value else value
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

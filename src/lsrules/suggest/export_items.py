@@ -129,6 +129,6 @@ def _checked(task: object, index: int, path: str) -> tuple[int, dict, list]:
                          task_index=index)
     annotations = task.get("annotations") or []
     if not isinstance(annotations, list):
-        raise InputError("`annotations` must be a list", path, task_index=index,
+        raise InputError("`annotations` must be an array", path, task_index=index,
                          json_path="annotations")
     return index, task, annotations

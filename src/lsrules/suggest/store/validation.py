@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from lsrules.json_types import json_type
 from lsrules.errors import LsrulesError
 
 MAXIMUM_LIST_LENGTH = 50_000_000
@@ -20,7 +21,7 @@ class ModelFileError(LsrulesError):
 
 def expect_dict(value: object, where: str) -> dict:
     if not isinstance(value, dict):
-        raise ModelFileError(f"{where} must be an object, not {_kind(value)}")
+        raise ModelFileError(f"{where} must be an object, not {json_type(value)}")
     return value
 
 
@@ -36,7 +37,7 @@ def expect_keys(value: dict, where: str, keys: set[str]) -> None:
 
 def expect_list(value: object, where: str, maximum_length: int = MAXIMUM_LIST_LENGTH) -> list:
     if not isinstance(value, list):
-        raise ModelFileError(f"{where} must be a list, not {_kind(value)}")
+        raise ModelFileError(f"{where} must be an array, not {json_type(value)}")
     if len(value) > maximum_length:
         raise ModelFileError(f"{where} is longer than {maximum_length}")
     return value
@@ -44,7 +45,7 @@ def expect_list(value: object, where: str, maximum_length: int = MAXIMUM_LIST_LE
 
 def expect_string(value: object, where: str, maximum_length: int = 10_000) -> str:
     if not isinstance(value, str):
-        raise ModelFileError(f"{where} must be a string, not {_kind(value)}")
+        raise ModelFileError(f"{where} must be a string, not {json_type(value)}")
     if len(value) > maximum_length:
         raise ModelFileError(f"{where} is longer than {maximum_length} characters")
     return value
@@ -53,7 +54,7 @@ def expect_string(value: object, where: str, maximum_length: int = 10_000) -> st
 def expect_int(value: object, where: str, minimum: int | None = None,
                maximum: int = 2**53) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ModelFileError(f"{where} must be an integer, not {_kind(value)}")
+        raise ModelFileError(f"{where} must be an integer, not {json_type(value)}")
     if (minimum is not None and value < minimum) or value > maximum:
         raise ModelFileError(f"{where} is out of range")
     return value
@@ -63,7 +64,7 @@ def expect_finite(value: object, where: str, minimum: float | None = None,
                   maximum: float = 1e300) -> float:
     """A finite number (JSON integers are accepted and kept exactly as floats or ints)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelFileError(f"{where} must be a number, not {_kind(value)}")
+        raise ModelFileError(f"{where} must be a number, not {json_type(value)}")
     if isinstance(value, int):
         if abs(value) > 2**53:
             raise ModelFileError(f"{where} is out of range")
@@ -84,10 +85,3 @@ def expect_float_list(value: object, where: str, minimum: float | None = None,
 
 def expect_optional_string(value: object, where: str) -> str | None:
     return None if value is None else expect_string(value, where)
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-            int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
