@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from lsrules.diagnostics import ERROR, INFO, WARNING, CheckReport, Diagnostic, TestResult
+from lsrules.diagnostics import CODES, ERROR, INFO, WARNING, CheckReport, Diagnostic, TestResult
 from lsrules.errors import Location, LsrulesError
 from lsrules.terminal import SEVERITY_COLOURS, Painter, one_line, visible
 from lsrules.version import __version__
@@ -56,10 +56,9 @@ TEST_CODES = {
     "not-run": "inline-test-not-run",
 }
 
-# One-line titles for the codes SARIF consumers list as rules; a code not named here is
-# still described, by its first message.
-CODE_TITLES = {
-    "LSR001": "The ruleset does not match schemas/ruleset.schema.json",
+# One-line titles for the ids SARIF consumers list as rules: the diagnostic codes' from
+# their registry (`lsrules.diagnostics.CODES`), the inline tests' here.
+CODE_TITLES = {code.id: code.title for code in CODES.values()} | {
     "inline-test-failed": "An inline test's expectation was not met",
     "inline-test-error": "An inline test could not be evaluated",
     "inline-test-not-run": "An inline test was not run",

@@ -8,15 +8,12 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from lsrules.diagnostics import ERROR, CheckReport, Diagnostic, TestResult
+from lsrules.diagnostics import ERROR, UNUSABLE_CODES, CheckReport, Diagnostic, TestResult
 from lsrules.engine.compiling import COMPILE_ERRORS, rule_expressions, too_deep
 from lsrules.errors import Location, LsrulesError
 from lsrules.terminal import add_verbosity_arguments
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
-# diagnostics that make a file unusable (exit 2): YAML, schema, config, syntax
-UNUSABLE_CODES = {"LSR001", "LSR002", "LSR003", "LSR004", "LSR100", "LSR101", "LSR102",
-                  "LSR148"}
 
 
 def add_arguments(parser) -> None:
