@@ -18,18 +18,21 @@ from lsrules.result_types import CLASSIFICATIONS, RESULT_TYPES
 from lsrules.ruleset.labeling_config import Control, LabelingConfig
 from lsrules.ruleset.packs import LABELING_CONFIG_RULES, PackRule
 
-ERROR = "error"
-WARNING = "warning"
+_SEVERITIES = {rule.id: rule.severity for rule in LABELING_CONFIG_RULES}
 
 
 @dataclass(frozen=True)
 class PackFinding:
-    """What the pack found on one annotation; `region_id` is None for annotation-level ones."""
+    """What the pack found on one annotation; `region_id` is None for annotation-level ones.
+    Its severity is its rule's, from the pack's registry (`lsrules.ruleset.packs`)."""
 
     rule_id: str
-    severity: str
     message: str
     region_id: str | None = None
+
+    @property
+    def severity(self) -> str:
+        return _SEVERITIES[self.rule_id]
 
 
 _Add = Callable[[PackFinding], None]  # how the checks report: findings.append
@@ -260,11 +263,11 @@ class LabelingConfigPack:
         findings: list[PackFinding] = []
         add = findings.append
         if not isinstance(annotation, dict):
-            add(PackFinding("lc-result-not-list", ERROR, "the annotation is not a JSON object"))
+            add(PackFinding("lc-result-not-list", "the annotation is not a JSON object"))
             return findings
         result = annotation.get("result")
         if not isinstance(result, list):
-            add(PackFinding("lc-result-not-list", ERROR,
+            add(PackFinding("lc-result-not-list",
                             f"`result` must be an array, got {json_type(result)}"))
             return findings
         data = task.get("data") if isinstance(task, dict) else None
@@ -280,7 +283,7 @@ class LabelingConfigPack:
 
         for index, item in enumerate(result):
             if not isinstance(item, dict):
-                add(PackFinding("lc-item-not-object", ERROR,
+                add(PackFinding("lc-item-not-object",
                                 f"result[{index}] is {json_type(item)}, not an object"))
                 continue
             if item.get("type") == "relation":
@@ -307,25 +310,25 @@ class LabelingConfigPack:
             if self._relation_labels and isinstance(labels, list):
                 unknown = [label for label in labels if label not in self._relation_labels]
                 if unknown:
-                    add(PackFinding("lc-unknown-label", ERROR,
+                    add(PackFinding("lc-unknown-label",
                                     f"result[{index}]: relation label(s) "
                                     f"{', '.join(map(repr, unknown))} not in <Relations> "
                                     f"({', '.join(self.config.relation_labels)})"))
             for key in ("from_id", "to_id"):
                 if not _is_in(item.get(key), region_ids) and not any(
                         item.get(key) == rid for rid, _ in per_region_items):
-                    add(PackFinding("lc-relation-unknown-region", ERROR,
+                    add(PackFinding("lc-relation-unknown-region",
                                     f"result[{index}]: relation {key} {item.get(key)!r} "
                                     "names no region of this annotation"))
         for item_id, plan in per_region_items:
             if not _is_in(item_id, region_ids):
-                add(PackFinding("lc-per-region-orphan", ERROR,
+                add(PackFinding("lc-per-region-orphan",
                                 f"per-region {plan.control.name!r} item {item_id!r} belongs to no "
                                 "region of this annotation", _region_key(item_id)))
         for (name, label), count in usages.items():
             limit = self._plans[name].control.label_max_usages.get(label)
             if limit is not None and count > limit:
-                add(PackFinding("lc-max-usages-exceeded", ERROR,
+                add(PackFinding("lc-max-usages-exceeded",
                                 f"label {label!r} of {name!r} is used {count} times; "
                                 f"maxUsages is {limit}"))
         if not annotation.get("was_cancelled"):
@@ -338,12 +341,12 @@ class LabelingConfigPack:
             control = plan.control
             if not control.per_region:
                 if control.name not in filled:
-                    add(PackFinding("lc-required-missing", ERROR,
+                    add(PackFinding("lc-required-missing",
                                     f"required control {control.name!r} has no answer"))
                 continue
             for item_id, to_name in region_ids.items():
                 if _is_in(to_name, plan.to_names) and (item_id, control.name) not in filled_regions:
-                    add(PackFinding("lc-required-missing", ERROR,
+                    add(PackFinding("lc-required-missing",
                                     f"required per-region control {control.name!r} has no answer "
                                     f"for region {item_id}", _region_key(item_id)))
 
@@ -357,7 +360,7 @@ class LabelingConfigPack:
             controls = ", ".join(sorted(self._plans)) or "none"
             problem = ("has no from_name" if from_name is None else
                        f"from_name {from_name!r} is no control of the labeling config")
-            add(PackFinding("lc-unknown-from-name", ERROR,
+            add(PackFinding("lc-unknown-from-name",
                             f"{where}: {problem} (controls: {controls})", region_id))
             return None
         control = plan.control
@@ -365,12 +368,12 @@ class LabelingConfigPack:
         if not _is_in(to_name, plan.to_names):
             known = ("is not connected to" if _is_in(to_name, self._objects)
                      else "is no object; expected")
-            add(PackFinding("lc-unknown-to-name", ERROR,
+            add(PackFinding("lc-unknown-to-name",
                             f"{where}: to_name {to_name!r} {known} {control.name!r} "
                             f"({', '.join(control.to_names)})", region_id))
         item_type: Any = item.get("type")
         if not _is_in(item_type, control.accepted_types):
-            add(PackFinding("lc-type-mismatch", ERROR,
+            add(PackFinding("lc-type-mismatch",
                             f"{where}: type {item_type!r} does not match {control.name!r}, "
                             f"which writes {' or '.join(sorted(control.accepted_types))!r}",
                             region_id))
@@ -378,7 +381,7 @@ class LabelingConfigPack:
         _check_score(item.get("score"), region_id, where, add)
         value = item.get("value")
         if not isinstance(value, dict):
-            add(PackFinding("lc-value-not-object", ERROR,
+            add(PackFinding("lc-value-not-object",
                             f"{where}: `value` must be an object, got {json_type(value)}",
                             region_id))
             return None
@@ -391,7 +394,7 @@ class LabelingConfigPack:
             label_key = "labels"  # merged <Labels> + tool results may keep the plain key
             missing = [key for key in missing if key != spec.label_key]
         if missing:
-            add(PackFinding("lc-value-key-missing", ERROR,
+            add(PackFinding("lc-value-key-missing",
                             f"{where}: value lacks {', '.join(map(repr, missing))} "
                             f"required for type {item_type!r}", region_id))
         numbers_ok = self._check_numbers(value, spec, plan, where, region_id, add)
@@ -418,17 +421,17 @@ class LabelingConfigPack:
             if isinstance(number, bool) or not isinstance(number, (int, float)):
                 all_numbers = False
                 if isinstance(number, str):
-                    add(PackFinding("lc-number-as-string", ERROR,
+                    add(PackFinding("lc-number-as-string",
                                     f"{where}: value.{key} is the string {number!r}, not a number",
                                     region_id))
                 else:
-                    add(PackFinding("lc-value-wrong-type", ERROR,
+                    add(PackFinding("lc-value-wrong-type",
                                     f"{where}: value.{key} must be a number, got "
                                     f"{json_type(number)}", region_id))
             elif plan.range is not None and key in ("rating", "number"):
                 low, high = plan.range
                 if not low <= number <= high:
-                    add(PackFinding("lc-value-out-of-range", ERROR,
+                    add(PackFinding("lc-value-out-of-range",
                                     f"{where}: {key} {number} is outside {low:g}..{high:g} "
                                     f"of {plan.control.name!r}", region_id))
         return all_numbers
@@ -439,43 +442,43 @@ class LabelingConfigPack:
                       add: _Add) -> None:
         control = plan.control
         if not isinstance(labels, list):
-            add(PackFinding("lc-value-wrong-type", ERROR,
+            add(PackFinding("lc-value-wrong-type",
                             f"{where}: value.{key} must be an array, got {json_type(labels)}",
                             region_id))
             return
         if not labels:
-            add(PackFinding("lc-empty-labels", WARNING, f"{where}: value.{key} is empty", region_id))
+            add(PackFinding("lc-empty-labels", f"{where}: value.{key} is empty", region_id))
             return
         if control.type == "taxonomy":
             for path in labels:
                 if not isinstance(path, list) or not all(isinstance(p, str) for p in path):
-                    add(PackFinding("lc-value-wrong-type", ERROR,
+                    add(PackFinding("lc-value-wrong-type",
                                     f"{where}: each taxonomy entry must be an array of strings, got "
                                     f"{path!r}", region_id))
                 elif plan.check_labels and (tuple(path) not in plan.taxonomy_paths or (
                         plan.leafs_only and any(p[:-1] == tuple(path) for p in plan.taxonomy_paths))):
-                    add(PackFinding("lc-unknown-label", ERROR,
+                    add(PackFinding("lc-unknown-label",
                                     f"{where}: taxonomy path {' / '.join(path)!r} is not in "
                                     f"{control.name!r}", region_id))
             limit = control.max_usages
             if limit is not None and len(labels) > limit:
-                add(PackFinding("lc-max-usages-exceeded", ERROR,
+                add(PackFinding("lc-max-usages-exceeded",
                                 f"{where}: {len(labels)} taxonomy selections; maxUsages is {limit}",
                                 region_id))
             return
         flat = [p for label in labels for p in (label if isinstance(label, list) else [label])]
         if not all(isinstance(label, str) for label in flat):
-            add(PackFinding("lc-value-wrong-type", ERROR,
+            add(PackFinding("lc-value-wrong-type",
                             f"{where}: value.{key} must hold strings, got {labels!r}", region_id))
             return
         if plan.check_labels:
             unknown = [label for label in flat if label not in plan.labels]
             if unknown:
-                add(PackFinding("lc-unknown-label", ERROR,
+                add(PackFinding("lc-unknown-label",
                                 f"{where}: {', '.join(map(repr, unknown))} not in {control.name!r} "
                                 f"({', '.join(control.labels)})", region_id))
         if plan.single and len(labels) > 1:
-            add(PackFinding("lc-single-choice-violated", ERROR,
+            add(PackFinding("lc-single-choice-violated",
                             f"{where}: {len(labels)} values for {control.name!r}, which allows "
                             "one (choice=\"single\")", region_id))
         if control.label_max_usages:
@@ -496,12 +499,12 @@ def _check_geometry(value: dict[str, Any], geometry: str, where: str, region_id:
                 isinstance(p, list) and len(p) == 2 and all(
                     isinstance(c, (int, float)) and not isinstance(c, bool) for c in p)
                 for p in points):
-            add(PackFinding("lc-value-wrong-type", ERROR,
+            add(PackFinding("lc-value-wrong-type",
                             f"{where}: value.points must be an array of [x, y] number pairs",
                             region_id))
             return
         if any(outside(x) or outside(y) for x, y in points):
-            add(PackFinding("lc-geometry-out-of-bounds", ERROR,
+            add(PackFinding("lc-geometry-out-of-bounds",
                             f"{where}: a polygon point lies outside 0..100", region_id))
         return
     x, y = value.get("x"), value.get("y")
@@ -510,7 +513,7 @@ def _check_geometry(value: dict[str, Any], geometry: str, where: str, region_id:
     negative = [f"{key} {value[key]}" for key in size_keys
                 if isinstance(value.get(key), (int, float)) and value[key] < 0]
     if negative:
-        add(PackFinding("lc-negative-size", ERROR, f"{where}: negative {', '.join(negative)}",
+        add(PackFinding("lc-negative-size", f"{where}: negative {', '.join(negative)}",
                         region_id))
     # A rotated box's corner-based x + width may pass 100 while the box stays inside.
     if geometry == "box" and not negative and not value.get("rotation"):
@@ -522,7 +525,7 @@ def _check_geometry(value: dict[str, Any], geometry: str, where: str, region_id:
                 and y + height > 100 + _TOLERANCE:
             problems.append(f"y + height {y + height:g}")
     if problems:
-        add(PackFinding("lc-geometry-out-of-bounds", ERROR,
+        add(PackFinding("lc-geometry-out-of-bounds",
                         f"{where}: {', '.join(problems)} outside 0..100", region_id))
 
 
@@ -532,7 +535,7 @@ def _check_span(value: dict[str, Any], text: str | None, where: str, region_id: 
     if not (isinstance(start, (int, float)) and isinstance(end, (int, float))):
         return
     if start > end:
-        add(PackFinding("lc-span-reversed", ERROR, f"{where}: start {start} > end {end}",
+        add(PackFinding("lc-span-reversed", f"{where}: start {start} > end {end}",
                         region_id))
         return
     if text is None:
@@ -541,7 +544,7 @@ def _check_span(value: dict[str, Any], text: str | None, where: str, region_id: 
     utf16 = text.encode("utf-16-le")
     length = max(len(text), len(utf16) // 2)
     if start < 0 or end > length or start != int(start) or end != int(end):
-        add(PackFinding("lc-span-out-of-bounds", ERROR,
+        add(PackFinding("lc-span-out-of-bounds",
                         f"{where}: span {start}..{end} is outside the text (length {length})",
                         region_id))
         return
@@ -551,7 +554,7 @@ def _check_span(value: dict[str, Any], text: str | None, where: str, region_id: 
     start, end = int(start), int(end)
     javascript_slice = utf16[2 * start:2 * end].decode("utf-16-le", errors="replace")
     if span_text not in (text[start:end], javascript_slice):
-        add(PackFinding("lc-span-text-mismatch", ERROR,
+        add(PackFinding("lc-span-text-mismatch",
                         f"{where}: text {span_text!r} differs from the task's "
                         f"{text[start:end]!r} at {start}..{end}", region_id))
 
@@ -560,10 +563,10 @@ def _check_score(score: Any, region_id: str | None, where: str, add: _Add) -> No
     if score is None:
         return
     if isinstance(score, bool) or not isinstance(score, (int, float)):
-        add(PackFinding("lc-value-wrong-type", ERROR,
+        add(PackFinding("lc-value-wrong-type",
                         f"{where}: score must be a number, got {json_type(score)}", region_id))
     elif not 0 <= score <= 1:
-        add(PackFinding("lc-score-out-of-range", ERROR,
+        add(PackFinding("lc-score-out-of-range",
                         f"{where}: score {score} is outside 0..1", region_id))
 
 

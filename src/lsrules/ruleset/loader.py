@@ -17,10 +17,10 @@ from lsrules.errors import ExpressionError, Location, LsrulesError
 from lsrules.ruleset import identifiers
 from lsrules.ruleset.cache import RulesetCache
 from lsrules.ruleset.model import Expression, InlineTest, Message, Rule, Ruleset
+from lsrules.ruleset.packs import PACKS
 from lsrules.ruleset.yaml_source import SourceText, YamlDocument, load_yaml
 
 MAX_RULESET_BYTES = 10 * 1024 * 1024
-PACKS = ("builtin:labeling-config",)
 _SCOPE = re.compile(r"^\s*(annotation|region)\s*(?:\bwhere\b(.*))?$", re.DOTALL)
 
 
