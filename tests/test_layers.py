@@ -1,6 +1,6 @@
 """The layers of docs/architecture.md, enforced: a module imports only from its own layer or
 the layers below it, no two modules import each other (directly or round a loop), and only
-the service talks to Label Studio's SDK and the web stack.
+the service imports Label Studio's SDK and the web stack (and only the cluster runner Dask).
 
 Every `import` counts wherever it is written (inside a function, under TYPE_CHECKING), and
 so does a string naming a module of the package (what `importlib.import_module` is given):
@@ -34,9 +34,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "lsrules.labelstudio", "lsrules.project_file", "lsrules.options")),
     ("cli", ("lsrules.cli",)),
 )
-# Third-party packages only the service may import.
-SERVICE_ONLY = {"label_studio_sdk": "lsrules.labelstudio", "starlette": "lsrules.labelstudio",
-                "uvicorn": "lsrules.labelstudio"}
+# Third-party packages only one part may import: the service talks to Label Studio, the
+# cluster runner to Dask.
+ONLY_IMPORTED_BY = {"label_studio_sdk": "lsrules.labelstudio", "starlette": "lsrules.labelstudio",
+                    "uvicorn": "lsrules.labelstudio", "dask": "lsrules.commands.cluster",
+                    "distributed": "lsrules.commands.cluster"}
 
 
 def _modules() -> dict[str, Path]:
@@ -113,11 +115,11 @@ def test_imports_go_down_the_layers(module):
     assert not upward, "\n".join(upward)
 
 
-def test_only_the_service_imports_the_sdk_and_the_web_stack():
+def test_only_the_service_imports_the_sdk_and_only_the_cluster_runner_dask():
     wrong = []
     for name, path in MODULES.items():
         for target, line in _imports(name, path):
-            owner = SERVICE_ONLY.get(target.partition(".")[0])
+            owner = ONLY_IMPORTED_BY.get(target.partition(".")[0])
             if owner and not (name == owner or name.startswith(owner + ".")):
                 wrong.append(f"{path.relative_to(SOURCE)}:{line}: imports {target}")
     assert not wrong, "\n".join(wrong)
