@@ -7,15 +7,16 @@ from lsrules.suggest.calibration import (
     MINIMUM_EXPLORED,
     NEVER,
     CalibrationRecord,
-    CalibrationSettings,
     Calibrator,
     record_weights,
     wilson_lower_bound,
 )
+from lsrules.suggest.settings import SuggesterSettings
 
 
 def _calibrator(records: list[CalibrationRecord], **settings) -> Calibrator:
-    calibrator = Calibrator(CalibrationSettings(**{"recalibrate_every": 10**6, **settings}))
+    calibrator = Calibrator(SuggesterSettings(**{"recalibrate_every": 10**6, "explore": 0.0,
+                                                 **settings}))
     for record in records:
         calibrator.add(record)
     calibrator.recalibrate()

@@ -43,6 +43,7 @@ from collections import deque
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from lsrules.suggest.settings import SuggesterSettings
 from lsrules.suggest.store.validation import (
     ModelFileError,
     expect_dict,
@@ -73,22 +74,10 @@ class CalibrationRecord:
         return self.predicted == self.actual
 
 
-@dataclass
-class CalibrationSettings:
-    target_accuracy: float = 0.98
-    confidence: float = 0.95
-    window: int = 3000
-    minimum_class_evidence: int = 20
-    minimum_threshold: float = 0.5
-    class_recall: float = 0.95
-    recalibrate_every: int = 25
-    explore: float = 0.0
-
-
 class Calibrator:
     """The rolling calibration set and the per-class thresholds derived from it."""
 
-    def __init__(self, settings: CalibrationSettings):
+    def __init__(self, settings: SuggesterSettings):
         self.settings = settings
         self.records: deque[CalibrationRecord] = deque(maxlen=settings.window)
         self.thresholds: dict[str, float] = {}
@@ -168,7 +157,7 @@ class Calibrator:
         }
 
     @classmethod
-    def from_dict(cls, data: object, settings: CalibrationSettings,
+    def from_dict(cls, data: object, settings: SuggesterSettings,
                   where: str) -> Calibrator:
         data = expect_dict(data, where)
         expect_keys(data, where, {"records", "records_since_recalibration", "thresholds",

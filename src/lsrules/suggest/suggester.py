@@ -54,7 +54,7 @@ class Suggester:
     def __init__(self, settings: SuggesterSettings):
         self.settings = settings
         self.text_model = TextModel(settings.learning_rate)
-        self.calibrator = Calibrator(settings.calibration())
+        self.calibrator = Calibrator(settings)
         self.spans = SpanMemory()
         self.geometry = GeometryStatistics()
         self.annotators = AnnotatorAgreement()
@@ -110,7 +110,7 @@ class Suggester:
                                                       "model.state.text_field")
         suggester.text_model = TextModel.from_dict(document["text_model"], "model.text_model")
         suggester.calibrator = Calibrator.from_dict(document["calibration"],
-                                                    suggester.settings.calibration(),
+                                                    suggester.settings,
                                                     "model.calibration")
         suggester.spans = SpanMemory.from_dict(document["spans"], "model.spans")
         suggester.geometry = GeometryStatistics.from_dict(document["geometry"], "model.geometry")
