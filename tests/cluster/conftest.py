@@ -55,10 +55,11 @@ class DaskCluster:
                          for path in sorted(self.directory.glob("*.log")))
 
     def stop(self) -> None:
+        """Workers first, one at a time: a worker whose scheduler is gone keeps trying to
+        reach it instead of exiting."""
         for process in reversed(self.processes):
             if process.poll() is None:
                 process.terminate()
-        for process in self.processes:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
