@@ -21,6 +21,7 @@ ruleset does. Paths are relative to the project file and stay inside its directo
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -28,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from lsrules.errors import Location, LsrulesError
-from lsrules.ruleset.project_root import (PYPROJECT, find_project_file, has_tool_table,
-                                          toml_module)
+from lsrules.ruleset.project_root import (PROJECT_FILE, PYPROJECT, find_project_file,
+                                          has_tool_table, toml_module)
 
 @dataclass(frozen=True)
 class Binding:
@@ -75,12 +76,15 @@ def load_project_file(explicit: str | None = None, start: Path | None = None
     return read_project_file(path)
 
 
-def read_project_file(path: Path) -> ProjectFile:
+def read_project_file(path: Path, text: str | None = None) -> ProjectFile:
+    """The project file at `path` (or `text`, the one about to be written there)."""
     shown = _shown(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise LsrulesError(f"cannot read the project file: {error}", Location(shown)) from None
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise LsrulesError(f"cannot read the project file: {error}",
+                               Location(shown)) from None
     toml = toml_module()
     try:
         document = toml.loads(text)
@@ -109,6 +113,33 @@ def read_project_file(path: Path) -> ProjectFile:
                   for index, ruleset in enumerate(document.get("rulesets", [])))
     return ProjectFile(path, document.get("label-studio", {}).get("url"), tuple(projects), extra,
                        document.get("defaults", {}))
+
+
+def with_binding(project: ProjectFile | None, directory: Path, project_id: int,
+                 ruleset: Path, url: str | None) -> tuple[Path, str]:
+    """Where the project file is and its text with `[[projects]]` for `project_id` added
+    (a new `lsrules.toml` in `directory`, with the URL, when there is none). The text is
+    appended, so the user's comments and layout stay, and read back before it is used."""
+    require_unbound(project, project_id)
+    path = project.path if project is not None else directory / PROJECT_FILE
+    root = path.parent
+    relative = Path(os.path.relpath(ruleset.resolve(), root.resolve())).as_posix()
+    table = "[[tool.lsrules.projects]]" if path.name == PYPROJECT else "[[projects]]"
+    entry = f"{table}\nid = {project_id}\nruleset = {json.dumps(relative)}\n"
+    if project is None:
+        text = (f"[label-studio]\nurl = {json.dumps(url)}\n\n" if url else "") + entry
+    else:
+        text = path.read_text(encoding="utf-8")
+        text = text + ("" if text.endswith("\n") or not text else "\n") + "\n" + entry
+    read_project_file(path, text)
+    return path, text
+
+
+def require_unbound(project: ProjectFile | None, project_id: int) -> None:
+    bound = project.binding(project_id) if project is not None else None
+    if bound is not None:
+        raise LsrulesError(f"project {project_id} is bound already, to "
+                           f"{', '.join(bound.rulesets)}", bound.location)
 
 
 def _validate(document: dict, text: str, shown: str, prefix: tuple[str, ...],

@@ -36,8 +36,16 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, metavar="XML",
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="XML",
                         help="the project's Label Studio labeling config")
+    source.add_argument("--project", type=int, metavar="ID",
+                        help="read the labeling config of this Label Studio project through "
+                             "its API (token: LABEL_STUDIO_API_KEY) and bind the new ruleset "
+                             "to the project in the project file (needs the labelstudio "
+                             "extra)")
+    parser.add_argument("--ls-url", help="Label Studio's base URL, with --project (default: "
+                                         "LABEL_STUDIO_URL, else the project file's)")
     parser.add_argument("--output", "-o", metavar="FILE",
                         help="write the ruleset here instead of to standard output")
     parser.add_argument("--name", help="the ruleset's name (default: from the config's file name)")
@@ -45,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.project is not None:
+        return _init_project(args)
     config_path = Path(args.config)
     config = read_labeling_config(config_path)
     if not config.controls:
@@ -65,6 +75,47 @@ def run(args: argparse.Namespace) -> int:
     else:
         _write_atomically(output, text, overwrite=args.force)
         print(f"lsrules: wrote {output} ({len(config.controls)} controls)", file=sys.stderr)
+    return 0
+
+
+def _init_project(args: argparse.Namespace) -> int:
+    """Write `rulesets/NAME.xml` (the project's config, as Label Studio has it), the starter
+    `rulesets/NAME.yaml` beside it, and the project's `[[projects]]` entry in the project file
+    (a new `lsrules.toml` here when there is none). Nothing is written unless all can be."""
+    from lsrules.labelstudio.project_config import fetch_project
+    from lsrules.labelstudio.writeback import DEFAULT_LABEL_STUDIO_URL
+    from lsrules.project_file import require_unbound, with_binding
+    from lsrules.ruleset.labeling_config import parse_labeling_config
+
+    project = getattr(args, "_project", None)
+    require_unbound(project, args.project)  # before asking Label Studio anything
+    url = args.ls_url or os.environ.get("LABEL_STUDIO_URL") or DEFAULT_LABEL_STUDIO_URL
+    title, xml = fetch_project(url, args.project)
+    config = parse_labeling_config(xml, f"project {args.project}'s labeling config")
+    if not config.controls:
+        raise LsrulesError("the labeling config defines no control tags to write rules for",
+                           Location(f"project {args.project}"))
+    name = args.name or _kebab(title) or f"project-{args.project}"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise LsrulesError(f"ruleset name {name!r} must be letters, digits, '-', '_' and '.', "
+                           "starting with a letter or digit", "--name")
+    root = project.root if project is not None else Path.cwd()
+    ruleset_path = Path(args.output) if args.output else root / "rulesets" / f"{name}.yaml"
+    xml_path = ruleset_path.with_suffix(".xml")
+    project_path, project_text = with_binding(project, Path.cwd(), args.project, ruleset_path,
+                                              url)
+    for path in (ruleset_path, xml_path):
+        if path.exists() and not args.force:
+            raise LsrulesError(f"{path} exists; pass --force to overwrite it", Location(str(path)))
+    ruleset_path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(xml_path, xml if xml.endswith("\n") else xml + "\n", overwrite=args.force)
+    _write_atomically(ruleset_path, render_ruleset(config, name=name,
+                                                   labeling_config=xml_path.name),
+                      overwrite=args.force)
+    write_atomically(project_path, project_text)
+    print(f"lsrules: wrote {os.path.relpath(xml_path)}, {os.path.relpath(ruleset_path)} "
+          f"({len(config.controls)} controls) and project {args.project} in "
+          f"{os.path.relpath(project_path)}", file=sys.stderr)
     return 0
 
 

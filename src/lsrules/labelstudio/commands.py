@@ -16,10 +16,10 @@ from typing import Any
 
 from lsrules.errors import LsrulesError
 from lsrules.labelstudio.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_HEADER
+from lsrules.labelstudio.writeback import DEFAULT_LABEL_STUDIO_URL
 from lsrules.terminal import one_line
 
 DEFAULT_STORE = "lsrules.sqlite"
-DEFAULT_LABEL_STUDIO_URL = "http://127.0.0.1:8080"
 logger = logging.getLogger("lsrules.labelstudio")
 
 

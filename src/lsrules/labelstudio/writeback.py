@@ -37,6 +37,9 @@ class PermanentError(Exception):
     """Label Studio refused the write for good (e.g. 404: the task is gone)."""
 
 
+DEFAULT_LABEL_STUDIO_URL = "http://127.0.0.1:8080"
+
+
 def import_sdk() -> Any:
     try:
         import label_studio_sdk
@@ -100,6 +103,9 @@ class LabelStudio:
             raise PermanentError(f"HTTP {status}: {str(error.body)[:300]}") from error
         except (httpx.TransportError, OSError) as error:
             raise TransientError(f"{type(error).__name__}: {error}") from error
+
+    def project(self, project_id: int) -> dict[str, Any]:
+        return plain(self.call(self.client.projects.get, project_id))
 
     def annotation(self, annotation_id: int) -> dict[str, Any]:
         return plain(self.call(self.client.annotations.get, annotation_id))
