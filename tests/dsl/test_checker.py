@@ -73,6 +73,10 @@ CASES = [
     ("LSR123", ("  - id: a\n    when: true\ntests:\n  - name: t\n    task: {id: 1}\n"
                "    annotation: {id: 1, result: []}\n    expect: {route: reveiw}\n"),
      "name: t", ERROR, "review"),
+    # 3 x 4 iterations over list literals, more than the 10 `limits:` allows
+    ("LSR124", ("  - id: a\n    assert: count(count(a == b for b in [1, 2, 3, 4]) > 0 "
+                "for a in [1, 2, 3]) > 0\nlimits:\n  loop_product: 10\n"),
+     "count(count", ERROR, None),
 ]
 
 CONFIG_CASES = [

@@ -102,10 +102,7 @@ class Region(Record):
     def add(self, item: dict[str, Any]) -> None:
         """Another result item with this region's id (per-region choices, text, ...)."""
         self.items.append(item)
-        value = item.get("value")
-        from_name = item.get("from_name")
-        if not isinstance(from_name, (list, dict)):  # unhashable, and names no control
-            self.attrs[from_name] = value if value.__class__ is dict else {}
+        self.attrs.update(attributes_of([item]))
         self._set_labels()  # the labels may come from the other items' values
 
     @property
@@ -203,6 +200,18 @@ def region_contains(outer: Region, inner: Region) -> bool | None:
 
 REGION_GEOMETRY = {"area": region_area, "iou": region_iou, "overlaps": region_overlaps,
                    "contains": region_contains}
+
+
+def attributes_of(items: list[dict[str, Any]]) -> dict[Any, Any]:
+    """`region.attrs` of a region's other items: each value (an object) by its `from_name`;
+    a `from_name` that is a list or object is unhashable, and names no control: skipped."""
+    found: dict[Any, Any] = {}
+    for item in items:
+        from_name = item.get("from_name")
+        if not isinstance(from_name, (list, dict)):
+            value = item.get("value")
+            found[from_name] = value if value.__class__ is dict else {}
+    return found
 
 
 def _leaves(values: list[Any], key: str) -> list[Any]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsrules.version import __version__
+from lsrules.dsl.budget import BUDGET_RULE, BudgetExceeded
 from lsrules.engine.decision import Decision, Finding
 from lsrules.engine.evaluation import Evaluation
 from lsrules.errors import LsrulesError
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
     from lsrules.ruleset.model import Ruleset
     from lsrules.ruleset.selection import Selection
     from lsrules.suggest import Suggester
+
+ERROR_RULE = "lsrules-error"  # the finding of an annotation the engine failed on
+
+
+def _shortened(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def check_and_load(path: str | Path, config_path: str | Path | None = None,
@@ -81,6 +88,7 @@ class Engine:
         self.rules = ruleset.rules
         self.routes = dict(ruleset.routes)
         self.config = ruleset.config
+        self.limits = ruleset.limits
         # a dict with attributes (used_names, ...); every rule's functions compiled now
         self.namespace = compile_everything(ruleset, optimize)
         self._evaluate = self.namespace["evaluate"]
@@ -107,9 +115,28 @@ class Engine:
 
     def evaluate(self, task: dict[str, Any], annotation: dict[str, Any],
                  others: list[dict[str, Any]] | None = None) -> Decision:
+        """The decision on one annotation. Fails closed: an annotation the engine cannot
+        evaluate (a budget exceeded, an internal error) gets `review` and a finding that
+        says why, here, so that run, serve and explain agree."""
         started = time.perf_counter_ns()
         if task.__class__ is not dict or annotation.__class__ is not dict:
             raise LsrulesError("a task and an annotation must be JSON objects")
+        try:
+            return self._evaluate_annotation(task, annotation, others, started)
+        except BudgetExceeded as exceeded:
+            return self._unevaluated(task, annotation, started, BUDGET_RULE, str(exceeded))
+        except Exception as error:  # noqa: BLE001 - any failure on one annotation: review
+            return self._unevaluated(task, annotation, started, ERROR_RULE,
+                                     "the engine could not evaluate this annotation: "
+                                     f"{type(error).__name__}: {_shortened(str(error))}")
+
+    def _evaluate_annotation(self, task: dict[str, Any], annotation: dict[str, Any],
+                             others: list[dict[str, Any]] | None, started: int) -> Decision:
+        result = annotation.get("result")
+        if result.__class__ is list and len(result) > self.limits.regions:
+            raise BudgetExceeded("regions", self.limits.regions,
+                                 f"{len(result):,} result items: more than the budget of "
+                                 f"{self.limits.regions:,} (limits.regions)")
         state = Evaluation(self, task, annotation, others)
         findings = state.findings
         pack_findings = []
@@ -122,9 +149,23 @@ class Engine:
                 findings.append(finding)
                 state.fired.append(found.rule_id)
         self._evaluate(state)
+        if state.steps < 0:  # spent where an error was caught (a message): still spent
+            raise BudgetExceeded("steps", self.limits.steps)
         if pack_findings and state.patch:
             self._recheck_pack(state, task, pack_findings)
         return self._decide(state, task, annotation, started)
+
+    def _unevaluated(self, task: dict[str, Any], annotation: dict[str, Any],
+                     started: int, rule: str, message: str) -> Decision:
+        """The decision on an annotation the rules could not finish: `review`, one finding
+        that says why, and no patch (a fix half made is not made)."""
+        return Decision(
+            task_id=task.get("id"), annotation_id=annotation.get("id"), verdict="review",
+            findings=[Finding(rule, "warning", message)], patch=[], route=None,
+            suggestions=[], ruleset=self.name, version=self.version, sha256=self.sha256,
+            lsrules_version=__version__, rules=self.rule_ids, time=time.time(),
+            duration_us=(time.perf_counter_ns() - started) // 1000, annotation=annotation,
+            fired=[rule])
 
     def _recheck_pack(self, state: Evaluation, task: dict[str, Any],
                       pack_findings: list[Finding]) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+from lsrules.dsl.budget import BudgetExceeded
 from lsrules.engine.decision import Finding
 from lsrules.engine.patch import pointer
-from lsrules.dsl.regions import VALUE_FIELDS, Region, build_regions
+from lsrules.dsl.regions import VALUE_FIELDS, Region, attributes_of, build_regions
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -18,11 +19,12 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 class Evaluation:
     __slots__ = ("engine", "task", "annotation", "regions", "relations", "others", "config",
                  "findings", "patch", "task_patch", "route_requests", "copied", "fired",
-                 "patch_by_rule", "task_patch_by_rule", "_annotator", "_suggestion")
+                 "patch_by_rule", "task_patch_by_rule", "_annotator", "_suggestion", "steps")
 
     def __init__(self, engine: Any, task: dict[str, Any], annotation: dict[str, Any],
                  others: Any) -> None:
         self.engine = engine  # the Engine (not imported: its module imports this one)
+        self.steps = engine.limits.steps  # what is left of the budget (dsl/budget.py)
         self.task = task
         self.annotation = annotation
         self.regions, self.relations = build_regions(annotation.get("result"))
@@ -85,6 +87,8 @@ class Evaluation:
         namespace = self.engine.namespace
         try:
             message = namespace[f"message_{rule_index}"](self, region)
+        except BudgetExceeded:
+            raise
         except Exception:  # a message must never stop the evaluation
             message = rule.description or f"rule {rule.id} failed"
         finding = Finding(rule.id, rule.severity, message,
@@ -120,8 +124,7 @@ class Evaluation:
                 if value.__class__ is not dict:
                     value = region.item["value"] = {}
                 region.value = value
-                region.attrs = {item.get("from_name"): item.get("value") for item in region.items[1:]
-                                if isinstance(item.get("value"), dict)}
+                region.attrs = attributes_of(region.items[1:])
                 region.changed()  # after value and attrs: the labels are read from the copies
         self.annotation = annotation
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lsrules.diagnostics import TestResult
+from lsrules.dsl.budget import BUDGET_RULE
 from lsrules.engine.decision import Decision
+from lsrules.engine.engine import ERROR_RULE
 
 if TYPE_CHECKING:
     from lsrules.engine.engine import Engine
@@ -19,6 +21,13 @@ def run_inline_tests(engine: Engine) -> list[TestResult]:
         except Exception as error:  # a test case with unusable data is a test error
             result.status = "error"
             result.failures.append(f"{type(error).__name__}: {error}")
+            results.append(result)
+            continue
+        unevaluated = [finding.message for finding in decision.findings
+                       if finding.rule in (BUDGET_RULE, ERROR_RULE)]
+        if unevaluated:  # the test's data made the engine give up: an error, not a verdict
+            result.status = "error"
+            result.failures.extend(unevaluated)
             results.append(result)
             continue
         result.failures = compare(test.expect, decision)

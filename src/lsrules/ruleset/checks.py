@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from lsrules.diagnostics import ERROR, Diagnostic
+from lsrules.dsl.budget import worst_loop_product
 from lsrules.dsl.checker import ExpressionChecker, check_action, did_you_mean
 from lsrules.dsl.names import ROOT_NAMES
 from lsrules.ruleset.packs import PACKS
@@ -40,6 +41,7 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
                     yield from _check_expression(part, rule, ruleset.config, environment)
         for action in rule.fix:
             yield from check_action(action, rule, ruleset.config, environment)
+        yield from _check_loop_bound(rule, ruleset.limits)
     if "builtin:labeling-config" in ruleset.extends and ruleset.config is None:
         yield Diagnostic("LSR003", "`extends: [builtin:labeling-config]` needs a "
                          "`labeling_config:` (or --config)", ruleset.document.locate(("extends",)),
@@ -58,6 +60,22 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
         if isinstance(route, str) and route not in ruleset.routes:
             yield Diagnostic("LSR123", f'test "{test.name}" expects undeclared route "{route}"',
                              test.location, ERROR, None, did_you_mean(route, ruleset.routes))
+
+
+def _check_loop_bound(rule, limits) -> Iterator[Diagnostic]:
+    """LSR124: nested loops over list literals longer than `limits.loop_product`."""
+    expressions = [rule.where, rule.when, rule.assert_, *rule.fix]
+    if rule.message is not None:
+        expressions += [part for part in rule.message.parts if not isinstance(part, str)]
+    for expression in expressions:
+        if expression is None:
+            continue
+        worst = worst_loop_product(expression.node)
+        if worst > limits.loop_product:
+            yield Diagnostic("LSR124", f"these nested loops over list literals run {worst:,} "
+                             f"times, more than limits.loop_product ({limits.loop_product:,})",
+                             expression.location, ERROR, rule.id)
+            return
 
 
 def _pack_rule_ids(ruleset) -> set[str]:

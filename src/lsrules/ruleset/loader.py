@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
+from lsrules.dsl.budget import read_limits
 from lsrules.errors import ExpressionError, Location, LsrulesError
 from lsrules.ruleset import identifiers
 from lsrules.ruleset.cache import RulesetCache
@@ -136,6 +137,12 @@ class _Builder:
                                f'{", ".join(PACKS)})', self.document.locate(("extends", position)))
         if data.get("fixes") in ("apply", "suggest", "off"):
             ruleset.fixes = data["fixes"]
+        ruleset.limits, problems = read_limits(data.get("limits"))
+        reported = {d.location for d in self.diagnostics if d.code == "LSR001"}
+        for message, path in problems:  # the schema may have said it already
+            location = self.document.locate(("limits", *path))
+            if location not in reported:
+                self.error("LSR001", message, location)
         self.read_config(ruleset, data, config_path)
         rules = data.get("rules")
         if isinstance(rules, list):

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lsrules.dsl import nodes
+from lsrules.dsl.budget import DEFAULT_LIMITS, Limits
 from lsrules.errors import Location
 
 SEVERITIES = ("error", "warning", "info")
@@ -75,6 +76,7 @@ class Ruleset:
     suggester: dict | None = None
     extends: list[str] = field(default_factory=list)
     fixes: str = "apply"
+    limits: Limits = DEFAULT_LIMITS  # the compute budgets (`limits:`)
     rules: list[Rule] = field(default_factory=list)
     streams: list = field(default_factory=list)  # lsrules.ruleset.stream_model.StreamRule
     tests: list[InlineTest] = field(default_factory=list)

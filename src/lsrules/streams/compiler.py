@@ -34,6 +34,8 @@ class StreamCodeGenerator(ExpressionGenerator):
     """The DSL's expression generator plus the two stream functions; names map as for any
     rule (`events` -> `v_events`, `e` -> `v_e`)."""
 
+    budget = None  # no per-annotation evaluation here: a key's window bounds its events
+
     def visit_Comprehension(self, node: nodes.Comprehension, frame: Frame) -> str:
         assert isinstance(frame, StreamFrame)
         iterable = node.iterable

@@ -59,6 +59,8 @@ class Loop(NamedTuple):
 class ExpressionGenerator(NodeVisitor):
     """Writes Python text; `optimize=False` leaves out hoisting (see hoisting.py)."""
 
+    budget: str | None = "state"  # the evaluation that pays for each loop (dsl/budget.py)
+
     def __init__(self, optimize: bool = True) -> None:
         self.optimize = optimize
         self.lines: list[str] = []
@@ -68,6 +70,10 @@ class ExpressionGenerator(NodeVisitor):
     # -- output ---------------------------------------------------------------------------
     def write(self, line: str, indent: int) -> None:
         self.lines.append("    " * indent + line)
+
+    def charged(self, items: str) -> str:
+        """A loop's list, paid for (one step per item) before the loop starts."""
+        return f"_charge({self.budget}, {items})" if self.budget else items
 
     def temp(self) -> str:
         self.temporary += 1
@@ -244,7 +250,7 @@ class ExpressionGenerator(NodeVisitor):
             element = (self.truth(node.element, inner) if predicate
                        else self.visit(node.element, inner))
             condition = self.truth(node.condition, inner) if node.condition else ""
-            return Loop(bound, variable, iterable, condition, element, node.kind)
+            return Loop(bound, variable, self.charged(iterable), condition, element, node.kind)
         # the column: the items that pass the moved filters, each with its values
         column = self.temp()
         columns.append(column)
@@ -258,7 +264,7 @@ class ExpressionGenerator(NodeVisitor):
             target = f"{variable}, {', '.join(rows.values())}"
             inner = inner.hoisting(rows)
         bound.append((column, f"{column} if {column} is not None else "
-                              f"[{row} for {variable} in regions{test}]"))
+                              f"[{row} for {variable} in {self.charged('regions')}{test}]"))
         if plan.elements is None:
             element = (self.truth(node.element, inner) if predicate
                        else self.visit(node.element, inner))
@@ -266,7 +272,7 @@ class ExpressionGenerator(NodeVisitor):
             element = ("(" + " and ".join(self.truth(part, inner) for part in plan.elements)
                        + ")" if plan.elements else "True")
         condition = " and ".join(self.truth(part, inner) for part in plan.conditions)
-        return Loop(bound, target, column, condition, element, node.kind)
+        return Loop(bound, target, self.charged(column), condition, element, node.kind)
 
     def visit_Unary(self, node: nodes.Unary, frame: Frame) -> str:
         operand = self.visit(node.operand, frame)
@@ -287,10 +293,19 @@ class ExpressionGenerator(NodeVisitor):
         if _is_value(node.right) and not (isinstance(node.right, nodes.Literal)
                                           and node.right.value.__class__ is bool):
             return (f"(None if ({a} := {left}) is None or {a}.__class__ is bool "
-                    f"else {a} {operator} {right})")
+                    f"else {self._additive(node, a, right)})")
         return (f"(None if ({a} := {left}) is None or {a}.__class__ is bool "
                 f"or ({b} := {right}) is None or {b}.__class__ is bool "
-                f"else {a} {operator} {b})")
+                f"else {self._additive(node, a, b)})")
+
+    def _additive(self, node: nodes.Binary, a: str, b: str) -> str:
+        """`a + b` pays for a string or list it builds (dsl/budget.py); numbers do not."""
+        operator = _ADDITIVE[node.operator]
+        if operator == "-" or not self.budget or (isinstance(node.right, nodes.Literal)
+                                                  and node.right.value.__class__ in (int, float)):
+            return f"{a} {operator} {b}"
+        return (f"({a} + {b} if {a}.__class__ is _float or {a}.__class__ is _int "
+                f"else _concat({self.budget}, {a}, {b}))")
 
     def visit_Logical(self, node: nodes.Logical, frame: Frame) -> str:
         left, right = self.visit(node.left, frame), self.visit(node.right, frame)

@@ -9,7 +9,7 @@ import warnings
 from types import CodeType
 from typing import Any, Callable
 
-from lsrules.dsl import runtime
+from lsrules.dsl import budget, runtime
 from lsrules.dsl.builtins import BUILTINS
 from lsrules.dsl.compiler.rules import CheckedRule, CheckedRuleset, CodeGenerator
 from lsrules.dsl.geometry import iou_of_boxes
@@ -24,7 +24,8 @@ def module_globals() -> dict[str, Any]:
         "__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool,
                          "True": True, "False": False, "None": None},
         "_DATA_ERRORS": runtime.DATA_ERRORS, "_NO_REGION": (None,), "_ONCE": (None,),
-        "_str": str, "_list": list, "_int": int,
+        "_str": str, "_list": list, "_int": int, "_float": float,
+        "_charge": budget.charge, "_concat": budget.concat,
         "_get": runtime.get, "_path": runtime.path, "_has_path": runtime.has_path,
         "_index": runtime.index, "_multiply": runtime.multiply, "_divide": runtime.divide,
         "_modulo": runtime.modulo, "_as_list": runtime.as_list, "_sum_of": runtime.sum_of,

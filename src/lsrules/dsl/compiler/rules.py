@@ -104,7 +104,7 @@ class CodeGenerator(ExpressionGenerator):
         self.write(f"# rule {rule.index}: {rule.id!r}", 1)  # user text: only as a repr
         start = len(self.lines)
         if rule.scope == "region":
-            self.write("for region in regions:", 1)
+            self.write(f"for region in {self.charged('regions')}:", 1)
         else:
             self.write("for region in _NO_REGION:", 1)
         drops = any(isinstance(action.node, nodes.DropRegion) for action in rule.fix)

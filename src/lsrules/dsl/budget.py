@@ -1,0 +1,105 @@
+"""The compute budget: every evaluation of one annotation (or inline test) may take only so
+many steps, so a hostile ruleset or annotation costs a bounded time and memory.
+
+A step is one item of a loop the generated code runs (charged as a whole before the loop
+starts, so nested loops pay their real total) or one character or item of a string or list
+that `+` builds. Counting steps, not seconds, keeps decisions deterministic. `check` also
+bounds, statically, the worst case of a rule's nested loops where their sizes are known.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lsrules.dsl import nodes
+
+BUDGET_RULE = "lsrules-budget"  # the finding of an annotation that exceeded a budget
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The budgets of a ruleset (`limits:`); docs/security.md lists them with their defaults."""
+
+    steps: int = 10_000_000  # per annotation and per inline test
+    regions: int = 10_000  # result items per annotation
+    loop_product: int = 10_000_000  # static: one rule's nested loops over list literals
+
+
+DEFAULT_LIMITS = Limits()
+LIMIT_NAMES = ("steps", "regions", "loop_product")
+
+
+class BudgetExceeded(Exception):
+    """An evaluation ran out of its budget; not a data error (no rule may swallow it)."""
+
+    def __init__(self, budget: str, limit: int, message: str | None = None):
+        super().__init__(message or f"the evaluation exceeded its budget of {limit:,} "
+                         f"{budget} (limits.{budget})")
+        self.budget = budget
+        self.limit = limit
+
+
+def read_limits(value) -> tuple[Limits, list[tuple[str, tuple]]]:
+    """`limits:` of a ruleset -> (Limits, problems as (message, path below `limits`)).
+    The loader checks what it uses itself, whether or not the schema ran."""
+    if value is None:
+        return DEFAULT_LIMITS, []
+    if not isinstance(value, dict):
+        return DEFAULT_LIMITS, [("`limits` must be a mapping", ())]
+    problems = []
+    chosen = {}
+    for key, number in value.items():
+        if key not in LIMIT_NAMES:
+            problems.append((f"unknown limit {key!r} (known: {', '.join(LIMIT_NAMES)})",
+                             (key,)))
+        elif number.__class__ is not int or number < 1:
+            problems.append((f"limits.{key} must be a whole number of at least 1", (key,)))
+        else:
+            chosen[key] = number
+    return Limits(**chosen), problems
+
+
+# -- run time: what the generated code calls --------------------------------------------
+
+def charge(state, items):
+    """Before a loop over `items`: pay one step per item; returns `items`."""
+    left = state.steps - len(items)
+    state.steps = left
+    if left < 0:
+        raise BudgetExceeded("steps", state.engine.limits.steps)
+    return items
+
+
+def concat(state, left, right):
+    """`left + right` when it is not a number: a string or list built pays its length."""
+    result = left + right
+    if result.__class__ is str or result.__class__ is list:
+        charge(state, result)
+    return result
+
+
+# -- check time: the static bound ---------------------------------------------------------
+
+def worst_loop_product(node: nodes.Node) -> int:
+    """The most loop iterations `node` can need where the sizes are known before any data
+    is seen: a loop over a list literal counts its items; a loop over `regions` or a list
+    from the data counts as one (its real size is paid for at run time, in steps).
+    Iterative: an expression may nest deeper than Python's recursion limit."""
+    found = 1
+    stack = [(node, 1)]
+    while stack:
+        part, times = stack.pop()
+        found = max(found, times)
+        if isinstance(part, nodes.Comprehension):
+            inner = times * _known_size(part.iterable)
+            stack.append((part.iterable, times))
+            stack.extend((child, inner) for child in (part.element, part.condition)
+                         if child is not None)
+        else:
+            stack.extend((child, times) for child in part.children())
+    return found
+
+
+def _known_size(iterable: nodes.Node) -> int:
+    while isinstance(iterable, nodes.Comprehension):  # a list built by a loop: at most as long
+        iterable = iterable.iterable
+    return len(iterable.items) if isinstance(iterable, nodes.ListDisplay) else 1
