@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+ERROR_RULE = "lsrules-error"  # the finding of an annotation the engine failed on
+
 
 @dataclass(slots=True)
 class Finding:

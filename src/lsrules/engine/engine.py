@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsrules.version import __version__
 from lsrules.dsl.budget import BUDGET_RULE, BudgetExceeded
-from lsrules.engine.decision import Decision, Finding
+from lsrules.engine.decision import ERROR_RULE, Decision, Finding
 from lsrules.engine.evaluation import Evaluation
 from lsrules.errors import LsrulesError
 
@@ -23,9 +23,6 @@ if TYPE_CHECKING:
     from lsrules.ruleset.model import Ruleset
     from lsrules.ruleset.selection import Selection
     from lsrules.suggest import Suggester
-
-ERROR_RULE = "lsrules-error"  # the finding of an annotation the engine failed on
-
 
 def _shortened(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."

@@ -5,8 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsrules.diagnostics import TestResult
 from lsrules.dsl.budget import BUDGET_RULE
-from lsrules.engine.decision import Decision
-from lsrules.engine.engine import ERROR_RULE
+from lsrules.engine.decision import ERROR_RULE, Decision
 
 if TYPE_CHECKING:
     from lsrules.engine.engine import Engine

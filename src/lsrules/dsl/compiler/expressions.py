@@ -288,7 +288,6 @@ class ExpressionGenerator(NodeVisitor):
         if helper is not None:
             return f"{helper}({left}, {right})"
         # `+` and `-`: null operands give null; so do booleans (`true + 1` is not 2)
-        operator = _ADDITIVE[node.operator]
         a, b = self.temp(), self.temp()
         if _is_value(node.right) and not (isinstance(node.right, nodes.Literal)
                                           and node.right.value.__class__ is bool):

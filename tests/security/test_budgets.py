@@ -1,0 +1,131 @@
+"""Compute budgets: the hostile cases in `budget/` end, with a located error in `check` and a
+`review` decision with an `lsrules-budget` finding in `run` and the engine -- never a hang,
+never memory without bound. No timings: that these tests finish is what the budget buys."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import lsrules
+from lsrules import cli
+
+CASES = Path(__file__).parent / "budget"
+
+
+def _copy(name: str, directory: Path) -> Path:
+    target = directory / name
+    shutil.copyfile(CASES / name, target)
+    return target
+
+
+def _boxes(count: int) -> list[dict]:
+    """`count` small boxes on a grid, none overlapping."""
+    return [{"id": f"b{n}", "type": "rectanglelabels", "from_name": "label", "to_name": "image",
+             "value": {"x": (n % 100) * 1.0, "y": (n // 100) % 100 * 1.0, "width": 0.5,
+                       "height": 0.5, "rectanglelabels": ["Car"]}}
+            for n in range(count)]
+
+
+def _budget_findings(decision) -> list[str]:
+    return [finding.message for finding in decision.findings if finding.rule == "lsrules-budget"]
+
+
+@pytest.mark.parametrize("name", ["nested-count.yaml", "list-build.yaml"])
+def test_check_refuses_nested_loops_over_literals(name, tmp_path, capsys):
+    ruleset = _copy(name, tmp_path)
+    code = cli.main(["check", str(ruleset)])
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
+    assert f"{ruleset}:7:13: error LSR124" in out, out  # the assert
+    assert "3,375,000,000" in out and "limits.loop_product" in out, out
+
+
+def test_check_stops_an_inline_test_at_its_step_budget(tmp_path, capsys):
+    """Loops over the test's own data: no static bound sees their size; the budget does."""
+    ruleset = _copy("nested-count-data.yaml", tmp_path)
+    code = cli.main(["check", str(ruleset)])
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
+    assert f"{ruleset}:10:5:" in out, out  # the test
+    assert "limits.steps" in out, out
+
+
+def test_run_reviews_the_annotation_and_goes_on(tmp_path, capsys):
+    ruleset = _copy("nested-count-data.yaml", tmp_path)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([
+        {"id": 1, "data": {"n": [1] * 1500}, "annotations": [{"id": 10, "result": []}]},
+        {"id": 2, "data": {"n": [1, 2]}, "annotations": [{"id": 20, "result": []}]},
+    ]))
+    output = tmp_path / "decisions.jsonl"
+    code = cli.main(["run", str(ruleset), "--input", str(export), "--output", str(output),
+                     "--jobs", "1", "--fail-on", "never"])
+    assert code == 0, capsys.readouterr()
+    first, second = [json.loads(line) for line in output.read_text().splitlines()]
+    assert first["verdict"] == "review"
+    assert [finding["rule"] for finding in first["findings"]] == ["lsrules-budget"]
+    assert "limits.steps" in first["findings"][0]["message"]
+    assert first["patch"] == []
+    assert second["verdict"] == "accept"
+
+
+def test_sixteen_thousand_boxes_are_over_the_region_cap(tmp_path):
+    engine = lsrules.load(_copy("pairwise.yaml", tmp_path))
+    decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": _boxes(16_000)})
+    assert decision.verdict == "review"
+    assert decision.fired == ["lsrules-budget"]
+    (message,) = _budget_findings(decision)
+    assert "16,000 result items" in message and "limits.regions" in message
+
+
+def test_a_pairwise_rule_over_many_boxes_runs_out_of_steps(tmp_path):
+    engine = lsrules.load(_copy("pairwise.yaml", tmp_path))
+    # 4,000 boxes: under the region cap, 16 million pairs: over the 10 million steps
+    decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": _boxes(4_000)})
+    assert decision.verdict == "review"
+    (message,) = _budget_findings(decision)
+    assert "limits.steps" in message
+    # the same rule on an ordinary annotation decides as usual
+    decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": _boxes(50)})
+    assert decision.verdict == "accept" and decision.findings == []
+
+
+def test_strings_built_by_plus_pay_for_their_length(tmp_path):
+    engine = lsrules.load(_copy("text-growth.yaml", tmp_path))
+    task = {"id": 1, "data": {"text": "x" * 1_000_000}}
+    # per box, strings of 2, 3 and 4 million characters: 9 million; two boxes are too many
+    decision = engine.evaluate(task, {"id": 2, "result": _boxes(2)})
+    assert decision.verdict == "review"
+    assert "limits.steps" in _budget_findings(decision)[0]
+    decision = engine.evaluate(task, {"id": 2, "result": _boxes(1)})
+    assert decision.verdict == "accept"
+
+
+def test_the_limits_are_set_in_the_ruleset(tmp_path):
+    ruleset = tmp_path / "limits.yaml"
+    ruleset.write_text((CASES / "pairwise.yaml").read_text()
+                       + "limits:\n  steps: 100\n  regions: 20\n")
+    engine = lsrules.load(ruleset)
+    ten = engine.evaluate({"id": 1}, {"id": 2, "result": _boxes(10)})  # 10 + 100 steps
+    assert "limits.steps" in _budget_findings(ten)[0]
+    assert "100 steps" in _budget_findings(ten)[0]
+    many = engine.evaluate({"id": 1}, {"id": 2, "result": _boxes(21)})
+    assert "21 result items" in _budget_findings(many)[0]
+    assert engine.evaluate({"id": 1}, {"id": 2, "result": _boxes(9)}).verdict == "accept"
+
+
+@pytest.mark.parametrize("limits, expect", [
+    ("limits:\n  steps: 0\n", "steps"),
+    ("limits:\n  step: 10\n", "step"),
+    ("limits: 5\n", "limits"),
+])
+def test_a_bad_limit_is_a_located_error(limits, expect, tmp_path, capsys):
+    ruleset = tmp_path / "bad.yaml"
+    ruleset.write_text((CASES / "pairwise.yaml").read_text() + limits)
+    code = cli.main(["check", str(ruleset)])
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert f"{ruleset}:1" in out + err and expect in out + err, out + err
