@@ -270,6 +270,7 @@ class Evaluation:
 
 
 def _label_key_for(region: Region) -> str:
-    if region.type and (region.type.endswith("labels") or region.type in ("choices", "taxonomy")):
-        return cast(str, region.type)  # endswith: a string
+    kind = region.type
+    if kind.__class__ is str and (kind.endswith("labels") or kind in ("choices", "taxonomy")):
+        return cast(str, kind)
     return "labels"  # the generic key, as on a text span
