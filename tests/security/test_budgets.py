@@ -129,3 +129,17 @@ def test_a_bad_limit_is_a_located_error(limits, expect, tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 2, out + err
     assert f"{ruleset}:1" in out + err and expect in out + err, out + err
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_jsonl_line_over_the_limit_is_refused_before_it_is_read(jobs, tmp_path, capsys):
+    export = tmp_path / "export.jsonl"
+    task = {"id": 1, "data": {"text": "a" * 3000}, "annotations": [{"id": 1, "result": []}]}
+    export.write_text(json.dumps({"id": 0, "data": {}, "annotations": []}) + "\n"
+                      + json.dumps(task) + "\n")
+    argv = ["run", str(_copy("pairwise.yaml", tmp_path)), "--input", str(export), "--output",
+            str(tmp_path / "out.jsonl"), "--jobs", jobs]
+    assert cli.main(argv + ["--max-line-bytes", "1000"]) == 2
+    err = capsys.readouterr().err
+    assert f"{export}:2: task #1: a line longer than 1,000 bytes (--max-line-bytes)" in err, err
+    assert cli.main(argv) == 0  # the default (100 MiB) reads it

@@ -49,6 +49,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lenient", action="store_true",
                         help="pass result items without `value` to the rules instead of stopping")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--max-line-bytes", type=int, default=100 << 20, metavar="N",
+                        help="longest JSONL line (one task) read, in bytes (default 100 MiB)")
     add_verbosity_arguments(parser)
     parser.add_argument("--select", action="append", metavar="RULE",
                         help="evaluate only these rules: ids or tags, comma-separated, "
@@ -131,6 +133,10 @@ def _evaluate_texts(batch: list[tuple[int, str, int]], path: str, strict_items: 
 
 
 def run(args) -> int:
+    if args.max_line_bytes < 1:
+        from lsrules.errors import LsrulesError
+
+        raise LsrulesError("--max-line-bytes must be at least 1")
     if args.cluster:
         from lsrules.commands.cluster.driver import run_on_cluster
 
@@ -153,7 +159,8 @@ def run(args) -> int:
         streams = StreamRuntime(engine.ruleset)
     stream_counts: Counter = Counter()
     reader = iter_annotations(args.input, args.input_format, labeling_config=engine.config,
-                              strict_items=not args.lenient)
+                              strict_items=not args.lenient,
+                              max_line_bytes=args.max_line_bytes)
     tally = Tally()
     progress = Progress(reader, enabled=sys.stderr.isatty() and not args.no_progress
                         and not args.quiet)
@@ -220,7 +227,8 @@ def _run_texts(args, format, pool, ahead, output, fixed_writer, tally, progress)
     Pickling parsed tasks to the workers would cost more than their parsing them again."""
     from lsrules.exports.reader import ExportReader
 
-    with ExportReader(args.input, format, as_text=True) as texts:
+    with ExportReader(args.input, format, as_text=True,
+                      max_line_bytes=args.max_line_bytes) as texts:
         progress.reader = texts
         evaluate = functools.partial(_evaluate_texts, path=args.input,
                                      strict_items=not args.lenient,

@@ -51,6 +51,7 @@ LINE_SUFFIXES = (".jsonl", ".ndjson")
 # 50 MB string then takes a fraction of a second, not the seconds 64 KiB reads take.
 _FIRST_READ = 1 << 16
 _READ_SIZE = 1 << 20
+MAX_LINE_BYTES = 100 << 20  # a JSONL line, read whole before it is parsed (run --max-line-bytes)
 _SNIFF_SIZE = 1 << 16
 _UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\xfe\xff", b"\xff\xfe")
@@ -141,7 +142,8 @@ class ExportReader:
 
     def __init__(self, path: str | Path, format: str = "auto", *,
                  labeling_config: LabelingConfig | None = None, strict_items: bool = True,
-                 as_text: bool = False, stream: BinaryIO | None = None):
+                 as_text: bool = False, stream: BinaryIO | None = None,
+                 max_line_bytes: int = MAX_LINE_BYTES):
         if format not in FORMATS:
             raise InputError(f"unknown export format {format!r} (one of {', '.join(FORMATS)})",
                              str(path))
@@ -149,6 +151,7 @@ class ExportReader:
         self.labeling_config = labeling_config
         self.strict_items = strict_items
         self.as_text = as_text  # records are each task's JSON text, unparsed (see `texts`)
+        self.max_line_bytes = max_line_bytes  # a JSONL line (one task) is read whole
         self.stats = ReadStats()
         # called with each task that has no annotations, which yields no Item
         self.on_task_without_annotations: list[Callable[[TaskRecord], None]] = []
@@ -352,7 +355,13 @@ class ExportReader:
     def _line_records(self) -> Iterator[tuple[int, Any, int]]:
         index = 0
         lines = io.BufferedReader(_RawSource(self._source), buffer_size=_READ_SIZE)
-        for line_number, line in enumerate(lines, 1):
+        limit = self.max_line_bytes
+        line_number = 0
+        while line := lines.readline(limit + 1):  # never more than the limit in memory
+            line_number += 1
+            if len(line) > limit:
+                raise self._error(f"a line longer than {limit:,} bytes (--max-line-bytes)",
+                                  index, "", line_number)
             text = decode_line(line, self.path, index, line_number)
             del line  # a 50 MB line is then held once as text, not also as bytes
             if not text.strip():
@@ -439,7 +448,8 @@ def located_error(path: str, message: str, index: int, relative_path: str,
 
 def iter_annotations(path: str | Path, format: str = "auto", *,
                      labeling_config: LabelingConfig | None = None,
-                     strict_items: bool = True) -> ExportReader:
+                     strict_items: bool = True,
+                     max_line_bytes: int = MAX_LINE_BYTES) -> ExportReader:
     """Each annotation of an export with its task; the reader also keeps `stats`.
 
     `path` "-" reads standard input. `labeling_config` (anything with
@@ -448,7 +458,7 @@ def iter_annotations(path: str | Path, format: str = "auto", *,
     `InputError`; pass False to hand such items to the rules instead.
     """
     return ExportReader(path, format, labeling_config=labeling_config,
-                        strict_items=strict_items)
+                        strict_items=strict_items, max_line_bytes=max_line_bytes)
 
 
 def iter_tasks(path: str | Path, format: str = "auto", *,
