@@ -132,15 +132,35 @@ def string(value: Any) -> str | None:
 
 
 def unique(value: Any) -> list[Any] | None:
+    """In linear time (a list from the data may be long): items are compared by a key that
+    is equal exactly when the JSON values are (`true` is not `1`, `1` is `1.0`)."""
     if not isinstance(value, list):
         return None
-    seen: list[Any] = []
+    seen: set[Any] = set()
+    found: list[Any] = []
     for item in value:
-        # true and 1 (false and 0) are equal in Python but different values in JSON
-        if not any(item == other and (item.__class__ is bool) == (other.__class__ is bool)
-                   for other in seen):
-            seen.append(item)
-    return seen
+        key = _json_key(item)
+        if key not in seen:
+            seen.add(key)
+            found.append(item)
+    return found
+
+
+def _json_key(value: Any) -> Any:
+    """A hashable stand-in for a JSON value: booleans apart from numbers, `1` and `1.0`
+    alike, lists and objects by their items (a RecursionError on very deep data is null)."""
+    kind = value.__class__
+    if kind is bool:
+        return ("b", value)
+    if kind is int or kind is float:
+        return ("n", value) if value == value else ("nan", id(value))  # NaN equals nothing
+    if kind is list:
+        return ("l", tuple(_json_key(item) for item in value))
+    if kind is dict:
+        return ("d", tuple(sorted((key, _json_key(item)) for key, item in value.items())))
+    if kind is str or value is None:
+        return value
+    return ("other", id(value))
 
 
 BUILTINS: dict[str, Builtin] = {
