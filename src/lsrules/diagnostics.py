@@ -35,6 +35,7 @@ CODES: dict[str, Code] = {code.id: code for code in (
     Code("LSR003", "Labeling config missing or unreadable", unusable=True),
     Code("LSR004", "Unknown rule pack", unusable=True),
     Code("LSR005", "` #` starts a comment", severity=WARNING),
+    Code("LSR006", "File outside the project", unusable=True),
     Code("LSR100", "Syntax error", unusable=True),
     Code("LSR101", "Unknown `drop` target", unusable=True),
     Code("LSR102", "Expression too large", unusable=True),

@@ -1,4 +1,4 @@
-"""The one way lsrules writes a file: whole or not at all.
+"""The one way lsrules writes a file (whole or not at all), and reads one it was named.
 
 Outputs, new rulesets, suggester models and the ruleset cache all go through `AtomicFile`,
 so they share one behaviour: the text goes to a hidden temporary file beside the target
@@ -6,12 +6,17 @@ so they share one behaviour: the text goes to a hidden temporary file beside the
 target keeping its mode, or gets the mode a plain `open` would give (0666 less the umask);
 on any exception, KeyboardInterrupt included, the temporary file is deleted and the target
 is left as it was. `AtomicOutput` adds `-` for standard output and one-line errors.
+
+A file that a ruleset or a model names is read with `read_regular_file`: only a regular
+file (a FIFO would block forever, `/dev/zero` would fill memory), at most a byte cap
+(`LSRULES_MAX_FILE_BYTES`, default 10 MB), whatever a symlink points at.
 """
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
+import stat
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -120,3 +125,58 @@ def cannot_write(error: BaseException, path: object) -> LsrulesError:
     """The one-line error for a file that could not be written."""
     reason = getattr(error, "strerror", None) or str(error)
     return LsrulesError(f"cannot write: {reason}", str(path))
+
+
+DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def max_file_bytes() -> int:
+    """The byte cap of `read_regular_file`: `$LSRULES_MAX_FILE_BYTES`, else 10 MB."""
+    configured = os.environ.get("LSRULES_MAX_FILE_BYTES", "")
+    return int(configured) if configured.isdigit() and int(configured) > 0 else \
+        DEFAULT_MAX_FILE_BYTES
+
+
+def read_regular_file(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (default `max_file_bytes()`);
+    `LsrulesError` (at `path`) for anything else, never a hang on a FIFO or a device."""
+    limit = max_file_bytes() if limit is None else limit
+    where = str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | \
+        getattr(os, "O_CLOEXEC", 0)
+    try:
+        descriptor = os.open(path, flags)  # O_NONBLOCK: opening a FIFO does not wait
+    except FileNotFoundError:
+        raise LsrulesError("no such file", where) from None
+    except OSError as error:
+        raise LsrulesError(f"cannot read: {error.strerror or error}", where) from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise LsrulesError("is a directory, not a file", where)
+        if not stat.S_ISREG(mode):
+            raise LsrulesError(f"not a regular file (a {_file_kind(mode)})", where)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(descriptor, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise LsrulesError(f"cannot read: {error.strerror or error}", where) from None
+    finally:
+        os.close(descriptor)
+    if size > limit:
+        raise LsrulesError(f"file larger than {limit} bytes (LSRULES_MAX_FILE_BYTES)", where)
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"

@@ -13,9 +13,11 @@ from typing import Any
 
 from lsrules.errors import Location, LsrulesError
 
-# Options that are not defaults of a command: where the project file is, and the Label
-# Studio URL, whose home is the file's `[label-studio] url`.
-NOT_SETTABLE = frozenset({"help", "version", "project_file", "isolated", "ls_url"})
+# Options that are not defaults of a command: where the project file is, the Label Studio
+# URL, whose home is the file's `[label-studio] url`, and --allow-outside-root, which a
+# pull request could otherwise turn on by editing the project file.
+NOT_SETTABLE = frozenset({"help", "version", "project_file", "isolated", "ls_url",
+                          "allow_outside_root"})
 
 
 def settable_options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:

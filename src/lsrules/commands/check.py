@@ -11,6 +11,7 @@ import sys
 from lsrules.diagnostics import ERROR, UNUSABLE_CODES, CheckReport, Diagnostic, TestResult
 from lsrules.engine.compiling import COMPILE_ERRORS, rule_expressions, too_deep
 from lsrules.errors import Location, LsrulesError
+from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.terminal import add_verbosity_arguments
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
@@ -20,6 +21,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("rulesets", nargs="*", metavar="RULESET",
                         help="ruleset files or directories (default: the project file's)")
     parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
+    add_allow_outside_root_argument(parser)
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
     parser.add_argument("--no-tests", action="store_true", help="do not run inline tests")
@@ -38,8 +40,8 @@ def add_arguments(parser) -> None:
                         help="do not report these: rule ids, tags or diagnostic codes")
 
 
-def build_report(paths, config=None, run_tests=True, use_cache=True, selection=None
-                 ) -> tuple[CheckReport, bool]:
+def build_report(paths, config=None, run_tests=True, use_cache=True, selection=None,
+                 allow_outside_root=False) -> tuple[CheckReport, bool]:
     """The report for all files, and whether any input was unusable; with a `selection`,
     only the diagnostics it keeps (see `lsrules.ruleset.selection`)."""
     from lsrules.engine.compiling import compile_everything
@@ -51,7 +53,7 @@ def build_report(paths, config=None, run_tests=True, use_cache=True, selection=N
     for path in paths:
         report.files.append(str(path))
         try:
-            ruleset, diagnostics = check_and_load(path, config, use_cache)
+            ruleset, diagnostics = check_and_load(path, config, use_cache, allow_outside_root)
         except LsrulesError as error:
             location = error.location if isinstance(error.location, Location) else Location(str(path))
             report.diagnostics.append(Diagnostic("LSR000", error.message, location))
@@ -136,6 +138,7 @@ def run(args) -> int:
                               args.skip_other_yaml)
     report, unusable = build_report(paths, args.config, not args.no_tests,
                                     use_cache=not args.no_cache,
+                                    allow_outside_root=args.allow_outside_root,
                                     selection=Selection.from_options(args.select, args.ignore))
     if args.format == "text":
         from lsrules.report import format_text

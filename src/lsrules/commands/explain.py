@@ -5,6 +5,7 @@ import json
 
 from lsrules.dsl.runtime import to_text
 from lsrules.errors import LsrulesError
+from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.terminal import visible
 
 
@@ -14,6 +15,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--task", required=True, help="task id")
     parser.add_argument("--annotation", help="annotation id (default: every annotation)")
     parser.add_argument("--config")
+    add_allow_outside_root_argument(parser)
     parser.add_argument("--source", action="store_true", help="also print the generated Python")
 
 
@@ -22,7 +24,8 @@ def run(args) -> int:
     from lsrules.engine.evaluation import Evaluation
     from lsrules.exports.reader import iter_annotations
 
-    engine = lsrules.load(args.ruleset, config=args.config)
+    engine = lsrules.load(args.ruleset, config=args.config,
+                          allow_outside_root=args.allow_outside_root)
     found = 0
     with iter_annotations(args.input, labeling_config=engine.config, strict_items=False) as reader:
         for item in reader:

@@ -23,6 +23,7 @@ from contextlib import ExitStack
 from typing import Any, Callable
 
 from lsrules.commands.run_summary import FORMATS, Tally, annotator_of, exit_code, write_summary
+from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.terminal import add_verbosity_arguments
 
 BATCH = 256
@@ -44,6 +45,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--summary", metavar="FILE",
                         help="write the summary to FILE (default: standard error)")
     parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
+    add_allow_outside_root_argument(parser)
     parser.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: all cores)")
     parser.add_argument("--fail-on", choices=("error", "warning", "never"), default="error")
     parser.add_argument("--lenient", action="store_true",
@@ -68,7 +70,7 @@ def add_arguments(parser) -> None:
 _ENGINE: Any = None  # this process's Engine: a worker's (set by _init_worker) or run's
 
 
-def _init_worker(ruleset: str, config, selection=None) -> None:
+def _init_worker(ruleset: str, config, selection=None, allow_outside_root=False) -> None:
     global _ENGINE
     import signal
 
@@ -77,7 +79,8 @@ def _init_worker(ruleset: str, config, selection=None) -> None:
     # the pool stops its workers with SIGTERM: they end quietly (the main process cleans up)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    _ENGINE = lsrules.load(ruleset, config=config, selection=selection)
+    _ENGINE = lsrules.load(ruleset, config=config, selection=selection,
+                           allow_outside_root=allow_outside_root)
 
 
 def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
@@ -151,7 +154,8 @@ def run(args) -> int:
 
     jobs = _jobs(args.jobs)
     selection = Selection.from_options(args.select, args.ignore)
-    engine = lsrules.load(args.ruleset, config=args.config, selection=selection)
+    engine = lsrules.load(args.ruleset, config=args.config, selection=selection,
+                          allow_outside_root=args.allow_outside_root)
     streams = None
     if engine.ruleset.streams:  # before any output exists: no extra -> exit 2, nothing written
         from lsrules.streams.runtime import StreamRuntime
@@ -179,7 +183,8 @@ def run(args) -> int:
 
             pool = stack.enter_context(ProcessPoolExecutor(
                 jobs, mp_context=multiprocessing.get_context("fork"),
-                initializer=_init_worker, initargs=(args.ruleset, args.config, selection)))
+                initializer=_init_worker, initargs=(args.ruleset, args.config, selection,
+                                               args.allow_outside_root)))
             submit = lambda batch: pool.submit(_evaluate_batch, batch)  # noqa: E731
         else:
             global _ENGINE

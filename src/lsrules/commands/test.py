@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from lsrules.commands.check import build_report
+from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.terminal import Painter, add_verbosity_arguments, colour_enabled, one_line
 
 
@@ -11,6 +12,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("rulesets", nargs="*", metavar="RULESET",
                         help="ruleset files or directories (default: the project file's)")
     parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
+    add_allow_outside_root_argument(parser)
     add_verbosity_arguments(parser)
 
 
@@ -18,7 +20,8 @@ def run(args) -> int:
     from lsrules.ruleset.files import rulesets_to_check
 
     paths = rulesets_to_check(args.rulesets, getattr(args, "_project", None))
-    report, unusable = build_report(paths, args.config)
+    report, unusable = build_report(paths, args.config,
+                                    allow_outside_root=args.allow_outside_root)
     errors = [d for d in report.diagnostics if d.severity == "error"]
     for diagnostic in errors:
         print(one_line(diagnostic), file=sys.stderr)

@@ -29,23 +29,28 @@ def _shortened(text: str, limit: int = 200) -> str:
 
 
 def check_and_load(path: str | Path, config_path: str | Path | None = None,
-                   use_cache: bool = True) -> tuple[Ruleset, list[Diagnostic]]:
+                   use_cache: bool = True, allow_outside_root: bool = False,
+                   ) -> tuple[Ruleset, list[Diagnostic]]:
     """Load and statically check one ruleset: (ruleset, diagnostics)."""
     from lsrules.ruleset.checks import check_ruleset
     from lsrules.ruleset.loader import load_ruleset
 
-    ruleset, diagnostics = load_ruleset(path, config_path, use_cache=use_cache)
+    ruleset, diagnostics = load_ruleset(path, config_path, use_cache=use_cache,
+                                        allow_outside_root=allow_outside_root)
     diagnostics.extend(check_ruleset(ruleset))
     return ruleset, diagnostics
 
 
 def load_engine(*paths: str | Path, config: str | Path | None = None,
                 suggester: Suggester | None = None,
-                selection: Selection | None = None, optimize: bool = True) -> Engine:
-    """`selection` (a `lsrules.ruleset.selection.Selection`) keeps only some rules."""
+                selection: Selection | None = None, optimize: bool = True,
+                allow_outside_root: bool = False) -> Engine:
+    """`selection` (a `lsrules.ruleset.selection.Selection`) keeps only some rules;
+    `allow_outside_root` lets the ruleset name files outside its project root."""
     if len(paths) != 1:
         raise LsrulesError("lsrules.load takes one ruleset file")
-    ruleset, diagnostics = check_and_load(paths[0], config)
+    ruleset, diagnostics = check_and_load(paths[0], config,
+                                          allow_outside_root=allow_outside_root)
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         first = errors[0]

@@ -17,6 +17,7 @@ from typing import Any
 from lsrules.errors import LsrulesError
 from lsrules.labelstudio.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_HEADER
 from lsrules.labelstudio.writeback import DEFAULT_LABEL_STUDIO_URL
+from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.terminal import one_line
 
 DEFAULT_STORE = "lsrules.sqlite"
@@ -44,16 +45,17 @@ def _secret(header: str) -> str:
     return secret
 
 
-def _load_engine(rulesets: list[str]) -> Any:
+def _load_engine(rulesets: list[str], args: argparse.Namespace) -> Any:
     import lsrules
 
-    return lsrules.load(*rulesets)
+    return lsrules.load(*rulesets, allow_outside_root=args.allow_outside_root)
 
 
 # serve -----------------------------------------------------------------------------------
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("rulesets", nargs="+", metavar="RULESET")
+    add_allow_outside_root_argument(parser)
     _label_studio_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8089)
@@ -89,7 +91,7 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
     from lsrules.labelstudio.writeback import LabelStudio
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    engine = _load_engine(args.rulesets)
+    engine = _load_engine(args.rulesets, args)
     store = open_store(args.store)
     label_studio = LabelStudio(args.ls_url)
     worker = Worker(engine, store, label_studio, RetryPolicy(args.retry_base, args.retry_max))
@@ -183,6 +185,7 @@ def _sync_all(label_studio: Any, store: Any, projects: list[int], wake: Any) -> 
 
 def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ruleset", metavar="RULESET")
+    add_allow_outside_root_argument(parser)
     parser.add_argument("--project", type=int, required=True)
     parser.add_argument("--hook-url", required=True,
                         help="where Label Studio reaches `lsrules serve`, ending in /webhook")
@@ -195,7 +198,7 @@ def run_connect(args: argparse.Namespace) -> int:
     from lsrules.labelstudio.writeback import LabelStudio, PermanentError, TransientError
 
     secret = _secret(args.secret_header)
-    engine = _load_engine([args.ruleset])
+    engine = _load_engine([args.ruleset], args)
     try:
         with LabelStudio(args.ls_url) as label_studio:
             report = connect_project(label_studio, args.project, args.hook_url,
@@ -214,6 +217,7 @@ def run_connect(args: argparse.Namespace) -> int:
 
 def add_sync_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ruleset", metavar="RULESET")
+    add_allow_outside_root_argument(parser)
     parser.add_argument("--project", type=int, required=True)
     _label_studio_arguments(parser)
     _store_argument(parser)
@@ -228,7 +232,7 @@ def run_sync(args: argparse.Namespace) -> int:
     from lsrules.labelstudio.worker import Worker
     from lsrules.labelstudio.writeback import LabelStudio, PermanentError, TransientError
 
-    engine = _load_engine([args.ruleset])
+    engine = _load_engine([args.ruleset], args)
     store = open_store(args.store)
     label_studio = LabelStudio(args.ls_url)
     try:

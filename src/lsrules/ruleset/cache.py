@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 
 from lsrules.dsl import nodes
+from lsrules.errors import LsrulesError
+from lsrules.files import read_regular_file
 from lsrules.files import write_atomically
 
 _FORMAT = 1
@@ -70,9 +72,9 @@ class RulesetCache:
             return
         self.file = directory / "rulesets" / (hashlib.sha256(where.encode()).hexdigest()[:32]
                                               + ".json")
-        try:
-            entry = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
+        try:  # a regular file, bounded: a FIFO planted here must not hang the load
+            entry = json.loads(read_regular_file(self.file).decode("utf-8"))
+        except (LsrulesError, ValueError, RecursionError):
             return
         if isinstance(entry, dict) and entry.get("fingerprint") == fingerprint():
             self.previous = entry

@@ -123,11 +123,16 @@ class LabelingConfig:
 
 def read_labeling_config(path: str | Path) -> LabelingConfig:
     """Read a labeling config file; a missing or malformed file raises `LsrulesError`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise LsrulesError(f"cannot read labeling config: {reason}", Location(str(path))) from None
+    from lsrules.files import read_regular_file
+
+    try:  # a regular file, bounded: never a FIFO or a device (see lsrules.files)
+        text = read_regular_file(path).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LsrulesError(f"cannot read labeling config: not UTF-8 ({error.reason})",
+                           Location(str(path))) from None
+    except LsrulesError as error:
+        raise LsrulesError(f"cannot read labeling config: {error.message}",
+                           Location(str(path))) from None
     return parse_labeling_config(text, source=str(path))
 
 

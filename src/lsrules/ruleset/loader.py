@@ -17,27 +17,23 @@ from lsrules.dsl.budget import read_limits
 from lsrules.errors import ExpressionError, Location, LsrulesError
 from lsrules.ruleset import identifiers
 from lsrules.ruleset.cache import RulesetCache
+from lsrules.ruleset.containment import check_inside, named_path, ruleset_root
+from lsrules.ruleset.schema import format_path
 from lsrules.ruleset.model import Expression, InlineTest, Message, Rule, Ruleset
 from lsrules.ruleset.packs import PACKS
 from lsrules.ruleset.yaml_source import SourceText, YamlDocument, load_yaml
 
-MAX_RULESET_BYTES = 10 * 1024 * 1024
 _SCOPE = re.compile(r"^\s*(annotation|region)\s*(?:\bwhere\b(.*))?$", re.DOTALL)
 
 
-def read_text(path: str | Path) -> str:
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_RULESET_BYTES:
-            raise LsrulesError(f"file larger than {MAX_RULESET_BYTES // (1024 * 1024)} MB",
-                               str(path))
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise LsrulesError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise LsrulesError("is a directory, not a ruleset file", str(path)) from None
-    except OSError as error:
-        raise LsrulesError(f"cannot read: {error.strerror}", str(path)) from None
+def read_text(path: str | Path, allow_outside_root: bool = False) -> str:
+    """A ruleset file's text: a regular file of at most `max_file_bytes()`, inside its
+    project root once symlinks are followed (see `containment`) unless allowed not to be."""
+    from lsrules.files import read_regular_file
+
+    if not allow_outside_root:
+        check_inside(path, ruleset_root(path), "the ruleset", str(path))
+    data = read_regular_file(path)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -46,12 +42,13 @@ def read_text(path: str | Path) -> str:
 
 def load_ruleset(path: str | Path, config_path: str | Path | None = None,
                  text: str | None = None, use_cache: bool = True,
-                 ) -> tuple[Ruleset, list[Diagnostic]]:
+                 allow_outside_root: bool = False) -> tuple[Ruleset, list[Diagnostic]]:
     """Read, validate and parse one ruleset; what is wrong with it is in the diagnostics
     (a file that is no YAML mapping raises). `use_cache=False` neither reads nor writes the
-    parse cache."""
+    parse cache; `allow_outside_root` lets the ruleset and the files it names lie outside
+    its project root (see `containment`)."""
     file = str(path)
-    text = read_text(path) if text is None else text
+    text = read_text(path, allow_outside_root) if text is None else text
     document = load_yaml(text, file)
     diagnostics = [Diagnostic("LSR002", message, location)
                    for message, location in document.problems]
@@ -68,7 +65,7 @@ def load_ruleset(path: str | Path, config_path: str | Path | None = None,
         found = list(validate_document(data, document.locate))
         diagnostics.extend(found)
         schema_clean = not found
-    builder = _Builder(document, diagnostics, cache)
+    builder = _Builder(document, diagnostics, cache, allow_outside_root)
     ruleset = builder.build(data, sha256, config_path)
     cache.save(sha256, schema_clean)
     return ruleset, diagnostics
@@ -76,9 +73,10 @@ def load_ruleset(path: str | Path, config_path: str | Path | None = None,
 
 class _Builder:
     def __init__(self, document: YamlDocument, diagnostics: list[Diagnostic],
-                 cache: RulesetCache):
+                 cache: RulesetCache, allow_outside_root: bool = False):
         self.document = document
         self.diagnostics = diagnostics
+        self.allow_outside_root = allow_outside_root
         self.cache = cache
 
     def error(self, code: str, message: str, location: Location, rule_id=None,
@@ -94,8 +92,6 @@ class _Builder:
             return True
         location = self.document.locate(path)
         if not any(d.code == "LSR001" and d.location == location for d in self.diagnostics):
-            from lsrules.ruleset.schema import format_path
-
             shown = json.dumps(value, ensure_ascii=True) if isinstance(value, str) else \
                 type(value).__name__
             self.error("LSR001", f"{format_path(path)}: {shown[:80]} is not valid; "
@@ -126,7 +122,15 @@ class _Builder:
                 priority = settings.get("priority", 0) if isinstance(settings, dict) else 0
                 ruleset.routes[route_name] = priority if isinstance(priority, int) else 0
         if isinstance(data.get("suggester"), dict):
-            ruleset.suggester = data["suggester"]
+            ruleset.suggester = dict(data["suggester"])
+            model = ruleset.suggester.get("model")
+            if isinstance(model, str) and model:
+                try:  # the model is read (and written by `suggest fit`) here, nowhere else
+                    ruleset.suggester["model"] = str(self.named(model, ("suggester", "model")))
+                except LsrulesError as error:
+                    self.error("LSR006", error.message,
+                               self.document.locate(("suggester", "model")))
+                    ruleset.suggester["model"] = None
         extends = data.get("extends")
         if isinstance(extends, list):
             for position, pack in enumerate(extends):
@@ -170,7 +174,11 @@ class _Builder:
     def read_config(self, ruleset: Ruleset, data: dict, config_path) -> None:
         configured = data.get("labeling_config")
         if config_path is None and isinstance(configured, str):
-            config_path = Path(self.document.file).parent / configured
+            try:
+                config_path = self.named(configured, ("labeling_config",))
+            except LsrulesError as error:
+                self.error("LSR006", error.message, self.document.locate(("labeling_config",)))
+                return
         if config_path is None:
             return
         from lsrules.ruleset.labeling_config import read_labeling_config
@@ -182,6 +190,11 @@ class _Builder:
             where = self.document.locate(("labeling_config",))
             self.error("LSR003", f"cannot read the labeling config {config_path}: "
                        f"{error.message} ({error.location})", where)
+
+    def named(self, named: str, path: tuple) -> Path:
+        """A file this ruleset names, inside its project root (see `containment`)."""
+        return named_path(self.document.file, named, format_path(path),
+                          self.document.locate(path), self.allow_outside_root)
 
     # -- rules --------------------------------------------------------------------------
 

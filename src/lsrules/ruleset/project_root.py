@@ -21,12 +21,20 @@ def find_project_file(start: str | Path | None = None) -> Path | None:
     if not directory.is_dir():
         directory = directory.parent
     for candidate in (directory, *directory.parents):
-        own = candidate / PROJECT_FILE
-        if own.is_file():
-            return own
-        pyproject = candidate / PYPROJECT
-        if pyproject.is_file() and has_tool_table(pyproject):
-            return pyproject
+        found = project_file_in(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def project_file_in(directory: Path) -> Path | None:
+    """The project file in `directory` itself, or None."""
+    own = directory / PROJECT_FILE
+    if own.is_file():
+        return own
+    pyproject = directory / PYPROJECT
+    if pyproject.is_file() and has_tool_table(pyproject):
+        return pyproject
     return None
 
 
@@ -38,9 +46,12 @@ def project_root(start: str | Path | None = None) -> Path | None:
 
 def has_tool_table(pyproject: Path) -> bool:
     """Whether a pyproject.toml has a `[tool.lsrules]` table (read as TOML when it may)."""
-    try:
-        text = pyproject.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    from lsrules.errors import LsrulesError
+    from lsrules.files import read_regular_file
+
+    try:  # a FIFO or a huge file planted as pyproject.toml is passed over
+        text = read_regular_file(pyproject).decode("utf-8")
+    except (LsrulesError, UnicodeDecodeError):
         return False
     if "lsrules" not in text:  # the common case, without parsing
         return False

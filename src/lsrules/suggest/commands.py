@@ -11,6 +11,7 @@ import sys
 from typing import cast
 
 from lsrules.errors import LsrulesError
+from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.suggest.export_items import labelled_items, read_suggester_settings
 from lsrules.suggest.suggester import Suggester
 
@@ -34,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ruleset", metavar="RULESET")
+    add_allow_outside_root_argument(parser)
     parser.add_argument("--input", required=True, metavar="EXPORT",
                         help="Label Studio export (JSON or JSONL)")
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     action = getattr(args, "suggest_action", None)
     if action is None:
         raise LsrulesError("say what to do: lsrules suggest fit|eval|audit RULESET --input EXPORT")
-    settings = read_suggester_settings(args.ruleset)
+    settings = read_suggester_settings(args.ruleset, args.allow_outside_root)
     return {"fit": _fit, "eval": _evaluate, "audit": _audit}[action](args, settings)
 
 

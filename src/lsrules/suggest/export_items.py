@@ -26,18 +26,25 @@ class LabelledItem:
     label: str | None  # the first choice, None for annotations without one (spans, boxes)
 
 
-def read_suggester_settings(ruleset_path: str) -> dict:
+def read_suggester_settings(ruleset_path: str, allow_outside_root: bool = False) -> dict:
     """The ruleset's `suggester:` mapping (empty when absent), read by the ruleset's own
-    reader (so a bad file is the same located one-line error as for `check`)."""
+    reader (so a bad file is the same located one-line error as for `check`); its `model`
+    is the model file's path, inside the ruleset's project root unless allowed not to be."""
+    from lsrules.ruleset.containment import named_path
     from lsrules.ruleset.loader import read_text
     from lsrules.ruleset.yaml_source import load_yaml
 
-    document = load_yaml(read_text(ruleset_path), ruleset_path).data
+    loaded = load_yaml(read_text(ruleset_path, allow_outside_root), ruleset_path)
+    document = loaded.data
     if not isinstance(document, dict):
         raise LsrulesError("a ruleset must be a YAML mapping", ruleset_path)
     settings = document.get("suggester") or {}
     if not isinstance(settings, dict):
         raise LsrulesError("`suggester:` must be a mapping", ruleset_path)
+    if isinstance(settings.get("model"), str) and settings["model"]:
+        settings = dict(settings, model=str(named_path(
+            ruleset_path, settings["model"], "suggester.model",
+            loaded.locate(("suggester", "model")), allow_outside_root)))
     return settings
 
 

@@ -13,6 +13,7 @@ import json
 import os
 
 from lsrules import files
+from lsrules.errors import LsrulesError
 from lsrules.suggest.store.validation import ModelFileError
 
 FORMAT_NAME = "lsrules-suggester"
@@ -42,14 +43,10 @@ def read_document(path: str | os.PathLike) -> dict:
     recurses into values of unexpected shape, so nesting cannot exhaust the stack.
     """
     where = str(path)
-    try:
-        size = os.path.getsize(path)
-        if size > MAXIMUM_FILE_BYTES:
-            raise ModelFileError(f"{where}: model file is larger than {MAXIMUM_FILE_BYTES} bytes")
-        with open(path, "rb") as stream:
-            raw = stream.read()
-    except OSError as error:
-        raise ModelFileError(f"{where}: cannot read model file: {error.strerror or error}")
+    try:  # a regular file, bounded: never a FIFO or a device
+        raw = files.read_regular_file(path, MAXIMUM_FILE_BYTES)
+    except LsrulesError as error:
+        raise ModelFileError(f"{where}: cannot read model file: {error.message}") from None
     return parse_document(raw, where)
 
 
