@@ -21,7 +21,9 @@ SCHEMA = json.loads((ROOT / "schemas" / "ruleset.schema.json").read_text())
 
 @pytest.fixture
 def project(tmp_path):
-    """A project directory with its labeling configs copied into `configs/`."""
+    """A project directory (its project file makes it the root the rulesets' files are held
+    to) with its labeling configs copied into `configs/`."""
+    (tmp_path / "lsrules.toml").write_text("")
     (tmp_path / "configs").mkdir()
     for name in CONFIG_FILES:
         (tmp_path / "configs" / name).write_text((CONFIGS / name).read_text())
@@ -173,3 +175,13 @@ def test_unwritable_output_exits_2_and_leaves_nothing(project, capsys):
     assert code == 2
     assert "cannot write" in capsys.readouterr().err
     assert not output.parent.exists()
+
+
+def test_init_says_when_the_config_lies_outside_the_rulesets_project(tmp_path, capsys):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "c.xml").write_text((CONFIGS / CONFIG_FILES[0]).read_text())
+    output = tmp_path / "rules" / "r.yaml"
+    output.parent.mkdir()
+    assert main(["init", "--config", str(tmp_path / "configs" / "c.xml"), "-o", str(output)]) == 0
+    assert "outside the ruleset's project root" in capsys.readouterr().err
+    assert main(["check", "--allow-outside-root", str(output)]) == 0

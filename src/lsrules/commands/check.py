@@ -5,11 +5,9 @@ inline test, 2 when an input is unusable (broken YAML, schema violation, syntax 
 """
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 from lsrules.diagnostics import ERROR, UNUSABLE_CODES, CheckReport, Diagnostic, TestResult
-from lsrules.engine.compiling import COMPILE_ERRORS, rule_expressions, too_deep
 from lsrules.errors import Location, LsrulesError
 from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.terminal import add_verbosity_arguments
@@ -83,7 +81,9 @@ def build_report(paths, config=None, run_tests=True, use_cache=True, selection=N
             else:
                 compile_everything(ruleset)
             if ruleset.streams:
-                compile_streams_located(ruleset)
+                from lsrules.streams.compiler import compile_streams
+
+                compile_streams(ruleset)
         except LsrulesError as error:
             where = error.location if isinstance(error.location, Location) else \
                 Location(str(path))
@@ -110,22 +110,6 @@ def build_report(paths, config=None, run_tests=True, use_cache=True, selection=N
 
         selection.require_known(names | {rule.id for rule in LABELING_CONFIG_RULES}, codes=True)
     return report, unusable
-
-
-def compile_streams_located(ruleset) -> None:
-    """Compile the stream rules; `UncompilableError` at the stream rule that does not."""
-    from lsrules.streams.compiler import compile_streams
-
-    try:
-        compile_streams(ruleset)
-        return
-    except COMPILE_ERRORS:
-        pass
-    for rule in ruleset.streams:
-        try:
-            compile_streams(dataclasses.replace(ruleset, streams=[rule]))
-        except COMPILE_ERRORS as error:
-            raise too_deep(rule.id, rule_expressions(rule), rule.location, error) from None
 
 
 def run(args) -> int:

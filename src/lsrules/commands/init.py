@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         _write_atomically(output, text, overwrite=args.force)
         print(f"lsrules: wrote {output} ({len(config.controls)} controls)", file=sys.stderr)
+        _note_outside_root(output, config_path)
     return 0
 
 
@@ -117,6 +118,17 @@ def _init_project(args: argparse.Namespace) -> int:
           f"({len(config.controls)} controls) and project {args.project} in "
           f"{os.path.relpath(project_path)}", file=sys.stderr)
     return 0
+
+
+def _note_outside_root(output: Path, config_path: Path) -> None:
+    """`check` holds the config to the ruleset's project root: say so now, not in CI."""
+    from lsrules.ruleset.containment import ruleset_root
+
+    root = ruleset_root(output)
+    if root not in config_path.resolve().parents:
+        print(f"lsrules: note: {config_path} is outside the ruleset's project root {root}; "
+              "put an lsrules.toml in a directory holding both (or check with "
+              "--allow-outside-root)", file=sys.stderr)
 
 
 def render_ruleset(config: LabelingConfig, name: str, labeling_config: str) -> str:

@@ -113,7 +113,23 @@ def _uses_events(rule: StreamRule) -> bool:
 
 
 def compile_streams(ruleset: Any) -> list[CompiledStreamRule]:
-    """Compile every stream rule of a checked ruleset (checked: window/last take literals)."""
+    """Compile every stream rule of a checked ruleset (checked: window/last take literals);
+    `UncompilableError` at the stream rule whose code Python cannot compile."""
+    from lsrules.engine.compiling import COMPILE_ERRORS, rule_expressions, too_deep
+
+    try:
+        return _compile_streams(ruleset)
+    except COMPILE_ERRORS as error:
+        failure = error
+    for rule in ruleset.streams:  # which one? each compiled alone
+        try:
+            _compile_streams(dataclasses.replace(ruleset, streams=[rule]))
+        except COMPILE_ERRORS as error:
+            raise too_deep(rule.id, rule_expressions(rule), rule.location, error) from None
+    raise failure
+
+
+def _compile_streams(ruleset: Any) -> list[CompiledStreamRule]:
     namespace = module_globals()  # the helpers the DSL's generated code calls
     namespace.update({"_window": windows.window, "_last": windows.last,
                       "_every": windows.every})
