@@ -54,8 +54,10 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def create_app(store: Store, settings: WebhookSettings,
                wake_worker: Callable[[], None] = lambda: None,
-               health: Callable[[], dict] = dict) -> Starlette:
-    """The ASGI app; `wake_worker` is called after an event is stored."""
+               health: Callable[[], dict] = dict,
+               accepts_project: Callable[[int | None], bool] | None = None) -> Starlette:
+    """The ASGI app; `wake_worker` is called after an event is stored; an event from a
+    project `accepts_project` refuses is answered 404 and not stored."""
     expected_secret = settings.secret.encode("utf-8")
 
     async def webhook(request: Request) -> JSONResponse:
@@ -75,6 +77,9 @@ def create_app(store: Store, settings: WebhookSettings,
             return _error(400, f"not a Label Studio webhook event: {error}")
         if summary.action not in HANDLED_ACTIONS:
             return JSONResponse({"status": "ignored", "action": summary.action})
+        if accepts_project is not None and not accepts_project(summary.project_id):
+            return _error(404, f"project {summary.project_id} is bound to no ruleset this "
+                               "service runs")
         event_id = store.add_event(summary.action, summary.project_id, summary.task_id,
                                    summary.annotation_id, raw.decode("utf-8"),
                                    summary.dedupe_key)

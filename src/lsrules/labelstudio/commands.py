@@ -54,7 +54,9 @@ def _load_engine(rulesets: list[str], args: argparse.Namespace) -> Any:
 # serve -----------------------------------------------------------------------------------
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rulesets", nargs="+", metavar="RULESET")
+    parser.add_argument("rulesets", nargs="*", metavar="RULESET",
+                        help="the ruleset (default: the one the project file binds); with a "
+                             "project file, only the projects bound to it are served")
     add_allow_outside_root_argument(parser)
     _label_studio_arguments(parser)
     parser.add_argument("--host", default="127.0.0.1")
@@ -85,23 +87,26 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
     import uvicorn
 
     from lsrules.labelstudio.app import WebhookSettings, create_app
+    from lsrules.labelstudio.bindings import served
     from lsrules.labelstudio.store import open_store
     from lsrules.labelstudio.streams import enable_streams
     from lsrules.labelstudio.worker import RetryPolicy, Worker
     from lsrules.labelstudio.writeback import LabelStudio
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    engine = _load_engine(args.rulesets, args)
+    rulesets, accepted = served(args.rulesets, getattr(args, "_project", None))
+    engine = _load_engine(rulesets, args)
     store = open_store(args.store)
     label_studio = LabelStudio(args.ls_url)
     worker = Worker(engine, store, label_studio, RetryPolicy(args.retry_base, args.retry_max))
     enable_streams(worker)
-    state = {"startup_sync": "running"}
+    state: dict[str, Any] = {"startup_sync": "running", "refused_unbound_project": 0}
 
     def start_up_sync() -> None:
         # The socket listens already (`_listen`): an annotation saved before that is found by
         # this sync, one saved after waits in the socket's queue for the hook.
-        projects = sorted(set(args.project) | set(store.checkpointed_projects()))
+        projects = sorted(set(args.project) | {p for p in store.checkpointed_projects()
+                                               if accepted is None or p in accepted})
         attempts = 0
         while True:  # Label Studio may be down at start-up: catch up once it is back
             outcome = _sync_all(label_studio, store, projects, worker.wake)
@@ -114,8 +119,14 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
     def health() -> dict:
         return {**state, **(store.counts() if hasattr(store, "counts") else {})}
 
+    def accepts_project(project_id: int | None) -> bool:
+        if accepted is None or project_id in accepted:
+            return True
+        state["refused_unbound_project"] += 1
+        return False
+
     app = create_app(store, WebhookSettings(secret, args.secret_header, args.max_body_bytes),
-                     worker.wake, health)
+                     worker.wake, health, accepts_project)
     worker.start()
     threading.Thread(target=start_up_sync, name="lsrules-sync", daemon=True).start()
     try:
