@@ -9,6 +9,7 @@ bounds, statically, the worst case of a rule's nested loops where their sizes ar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Sized, TypeVar
 
 from lsrules.dsl import nodes
 
@@ -38,15 +39,15 @@ class BudgetExceeded(Exception):
         self.limit = limit
 
 
-def read_limits(value) -> tuple[Limits, list[tuple[str, tuple]]]:
+def read_limits(value: Any) -> tuple[Limits, list[tuple[str, tuple[Any, ...]]]]:
     """`limits:` of a ruleset -> (Limits, problems as (message, path below `limits`)).
     The loader checks what it uses itself, whether or not the schema ran."""
     if value is None:
         return DEFAULT_LIMITS, []
     if not isinstance(value, dict):
         return DEFAULT_LIMITS, [("`limits` must be a mapping", ())]
-    problems = []
-    chosen = {}
+    problems: list[tuple[str, tuple[Any, ...]]] = []
+    chosen: dict[str, int] = {}
     for key, number in value.items():
         if key not in LIMIT_NAMES:
             problems.append((f"unknown limit {key!r} (known: {', '.join(LIMIT_NAMES)})",
@@ -60,7 +61,11 @@ def read_limits(value) -> tuple[Limits, list[tuple[str, tuple]]]:
 
 # -- run time: what the generated code calls --------------------------------------------
 
-def charge(state, items):
+_Items = TypeVar("_Items", bound=Sized)
+
+
+# `state` is the engine's Evaluation (a layer above): it has `steps` and `engine.limits`
+def charge(state: Any, items: _Items) -> _Items:
     """Before a loop over `items`: pay one step per item; returns `items`."""
     left = state.steps - len(items)
     state.steps = left
@@ -69,7 +74,7 @@ def charge(state, items):
     return items
 
 
-def concat(state, left, right):
+def concat(state: Any, left: Any, right: Any) -> Any:
     """`left + right` when it is not a number: a string or list built pays its length."""
     result = left + right
     if result.__class__ is str or result.__class__ is list:

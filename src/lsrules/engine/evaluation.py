@@ -6,7 +6,7 @@ items, so the caller's input is never mutated and annotations without fixes cost
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 from lsrules.dsl.budget import BudgetExceeded
 from lsrules.engine.decision import Finding
@@ -272,5 +272,5 @@ class Evaluation:
 def _label_key_for(region: Region) -> str:
     kind = region.type
     if kind.__class__ is str and (kind.endswith("labels") or kind in ("choices", "taxonomy")):
-        return cast(str, kind)
+        return kind
     return "labels"  # the generic key, as on a text span
