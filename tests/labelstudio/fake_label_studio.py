@@ -23,7 +23,7 @@ class FakeLabelStudio:
     def annotation(self, annotation_id):
         self._check("annotation")
         if annotation_id not in self.annotations:
-            raise PermanentError("HTTP 404")
+            raise PermanentError("HTTP 404", 404)
         return copy.deepcopy(self.annotations[annotation_id])
 
     def task(self, task_id):

@@ -47,7 +47,9 @@ def choice(label: str) -> list[dict]:
 
 
 def health(server) -> dict:
-    return httpx.get(f"{server.url}/health", timeout=5).json()
+    """The counters, which `/health` shows to a caller with the webhook secret."""
+    return httpx.get(f"{server.url}/health", timeout=5,
+                     headers={"X-Webhook-Secret": server.secret}).json()
 
 
 def settled(server) -> bool:

@@ -27,6 +27,7 @@ class StandInEngine:
     sha256: str = "0" * 64
     routes: dict[str, int] = field(default_factory=lambda: {"review": 10})
     fixes: str = "apply"
+    uses_others: bool = False
     evaluated: list[tuple[Any, Any]] = field(default_factory=list)
     learned: list[Any] = field(default_factory=list)
 

@@ -8,6 +8,9 @@ import pytest
 from lsrules.cli import main
 from lsrules.errors import LsrulesError
 from lsrules.labelstudio.store import (
+    SCHEMA_1,
+    SCHEMA_VERSION,
+    ClaimLost,
     NewWriteback,
     Outcome,
     Processed,
@@ -15,6 +18,9 @@ from lsrules.labelstudio.store import (
     next_retry_time,
     open_store,
 )
+
+NOW = 1000.0
+LEASE = 60.0
 
 
 @pytest.fixture
@@ -35,26 +41,162 @@ def test_events_come_back_in_order_and_once(store):
     assert [event.payload["n"] for event in store.pending_events()] == ["a", "b", "c"]
 
 
+def finish(store, outcome, token="t", now=NOW):
+    """Claim the outcome's event and finish it, as a worker does."""
+    claimed = store.claim_event(token, now, LEASE, 5)
+    assert claimed is not None and claimed.id == outcome.event_id
+    return store.finish_event(token, [outcome], now)
+
+
 def test_an_outcome_is_all_or_nothing(store):
     event_id = add(store, "a")
     writeback = NewWriteback("summary", "summary:1", 1, 10, 1, {"summary": {}})
     bad = Outcome(event_id, {"verdict": "accept", "task_id": 10, "annotation_id": 1},
                   Processed(1, 10, "h", None, "t", None), [writeback, None])  # None breaks it
     with pytest.raises(AttributeError):
-        store.finish_event(bad)
+        finish(store, bad)
     assert store.processed(1) is None
     assert store.pending_writeback_count() == 0
     assert len(store.pending_events()) == 1
 
 
+def claim_all_writebacks(store, token="t", now=NOW):
+    claimed = []
+    while (writeback := store.claim_writeback(token, now, LEASE)) is not None:
+        claimed.append(writeback)
+    return claimed
+
+
 def test_a_newer_writeback_supersedes_a_pending_one(store):
     for number in range(3):
         event_id = add(store, f"e{number}")
-        store.finish_event(Outcome(event_id, None, None, [
+        finish(store, Outcome(event_id, None, None, [
             NewWriteback("summary", "summary:1", 1, 10, 1, {"number": number})]))
-    due = store.due_writebacks(now=0)
-    assert [writeback.body["number"] for writeback in due] == [2]
+    assert [writeback.body["number"] for writeback in claim_all_writebacks(store)] == [2]
     assert store.pending_event_count() == 0
+
+
+def test_a_writeback_being_applied_is_not_superseded_and_the_newer_one_waits(store):
+    """Superseding a write-back a worker is applying would let a second worker apply its
+    successor at the same time: two writes of one correction."""
+    finish(store, Outcome(add(store, "e1"), None, None, [
+        NewWriteback("correction", "correction:1", 1, 10, 1, {"number": 1})]))
+    first = store.claim_writeback("serve", NOW, LEASE)
+    finish(store, Outcome(add(store, "e2"), None, None, [
+        NewWriteback("correction", "correction:1", 1, 10, 1, {"number": 2})]))
+    assert store.claim_writeback("sync", NOW, LEASE) is None
+    store.finish_writeback(first.id, "serve", "applied")
+    assert store.claim_writeback("sync", NOW, LEASE).body == {"number": 2}
+
+
+def test_one_writeback_per_task_at_a_time(store):
+    """Summaries are read-merge-write of the task's meta: two at once would lose one."""
+    finish(store, Outcome(add(store, "e1"), None, None, [
+        NewWriteback("summary", "summary:1", 1, 10, 1, {}),
+        NewWriteback("summary", "summary:2", 1, 10, 2, {}),
+        NewWriteback("summary", "summary:3", 1, 11, 3, {})]))
+    first = store.claim_writeback("serve", NOW, LEASE)
+    other = store.claim_writeback("sync", NOW, LEASE)
+    assert (first.annotation_id, other.annotation_id) == (1, 3)
+    assert store.claim_writeback("sync", NOW, LEASE) is None
+
+
+def test_each_event_is_claimed_by_one_worker(store):
+    ids = [add(store, key, annotation_id=n) for n, key in enumerate("abc", start=1)]
+    first = store.claim_event("serve", NOW, LEASE, 5)
+    second = store.claim_event("sync", NOW, LEASE, 5)
+    assert (first.id, second.id) == (ids[0], ids[1])
+    assert first.attempts == 1
+    with pytest.raises(ClaimLost):
+        store.finish_event("sync", [Outcome(first.id, None, None, [])], NOW)
+    assert store.finish_event("serve", [Outcome(first.id, None, None, [])], NOW) == [None]
+
+
+def test_an_annotations_events_wait_for_the_one_in_hand(store):
+    first, second = add(store, "a", annotation_id=7), add(store, "b", annotation_id=7)
+    other = add(store, "c", annotation_id=8)
+    assert store.claim_event("serve", NOW, LEASE, 5).id == first
+    assert store.claim_event("sync", NOW, LEASE, 5).id == other  # not `second`
+    assert store.claim_event("sync", NOW, LEASE, 5) is None
+    store.finish_event("serve", [Outcome(first, None, None, [])], NOW)
+    assert store.claim_event("sync", NOW, LEASE, 5).id == second
+
+
+def test_an_expired_lease_returns_the_row_and_the_late_result_is_dropped(store):
+    event_id = add(store, "a")
+    assert store.claim_event("killed", NOW, LEASE, 5).id == event_id
+    assert store.claim_event("other", NOW + LEASE / 2, LEASE, 5) is None
+    taken = store.claim_event("other", NOW + LEASE + 1, LEASE, 5)
+    assert (taken.id, taken.attempts) == (event_id, 2)
+    with pytest.raises(ClaimLost):
+        store.finish_event("killed", [Outcome(event_id, {"verdict": "accept"}, None, [])], NOW)
+    assert store.counts()["decisions"] == 0
+
+
+def test_an_event_that_kills_its_worker_every_time_is_failed_at_the_cap(store):
+    event_id = add(store, "poison")
+    now = NOW
+    for _ in range(3):
+        assert store.claim_event(f"w{now}", now, LEASE, 3).id == event_id
+        now += LEASE + 1  # the worker died: its lease runs out
+    assert store.claim_event("next", now, LEASE, 3) is None
+    record = next(r for r in store.audit_records() if r["kind"].startswith("event"))
+    assert record["status"] == "failed" and "gave up" in record["detail"]["note"]
+    assert record["detail"]["attempts"] == 3
+    assert store.counts()["events_failed"] == 1
+
+
+def test_a_failed_event_waits_for_its_retry_time_and_the_rest_flow_on(store):
+    poison, good = add(store, "poison", annotation_id=1), add(store, "good", annotation_id=2)
+    assert store.claim_event("w", NOW, LEASE, 5).id == poison
+    store.fail_event(poison, "w", "ValueError: \ud800 bad", NOW + 10)
+    assert store.claim_event("w", NOW, LEASE, 5).id == good
+    assert store.claim_event("w", NOW + 9, LEASE, 5) is None
+    assert store.counts()["events_retrying"] == 1
+    assert store.claim_event("w", NOW + 10, LEASE, 5).id == poison
+
+
+def test_release_gives_back_what_a_worker_holds(store):
+    finish(store, Outcome(add(store, "b"), None, None, [
+        NewWriteback("summary", "summary:1", 1, 10, 1, {})]))
+    add(store, "a")
+    store.claim_event("stopping", NOW, LEASE, 5)
+    store.claim_writeback("stopping", NOW, LEASE)
+    store.release_claims("stopping")
+    assert store.claim_event("other", NOW, LEASE, 5) is not None
+    assert store.claim_writeback("other", NOW, LEASE) is not None
+
+
+def test_a_store_from_before_schema_versions_is_migrated(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    connection = sqlite3.connect(path)
+    connection.executescript(SCHEMA_1)
+    connection.execute("INSERT INTO events (received_at, action, payload, dedupe_key, "
+                       "annotation_id) VALUES ('t', 'ANNOTATION_CREATED', '{}', 'k', 5)")
+    connection.commit()
+    connection.close()
+    store = SQLiteStore(path)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.claim_event("w", NOW, LEASE, 5).annotation_id == 5
+    finally:
+        store.close()
+    reopened = SQLiteStore(path)  # migrations are not run twice
+    assert reopened.schema_version() == SCHEMA_VERSION
+    reopened.close()
+
+
+def test_a_store_from_a_newer_lsrules_is_refused(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "new.sqlite"
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.close()
+    with pytest.raises(LsrulesError, match="upgrade lsrules"):
+        SQLiteStore(path)
 
 
 def test_checkpoints_only_move_forward(store):
@@ -78,7 +220,7 @@ def test_postgres_is_named_not_yet_supported():
 def record_decisions(store):
     for annotation_id, task_id, verdict in ((1, 10, "accept"), (2, 10, "reject"), (3, 11, "fixed")):
         event_id = add(store, f"k{annotation_id}", annotation_id, task_id)
-        store.finish_event(Outcome(
+        finish(store, Outcome(
             event_id, {"task_id": task_id, "annotation_id": annotation_id, "verdict": verdict},
             Processed(annotation_id, task_id, "h", None, "t", None),
             [NewWriteback("summary", f"summary:{annotation_id}", 1, task_id, annotation_id, {})]))

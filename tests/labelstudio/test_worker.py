@@ -169,6 +169,7 @@ def test_deleted_annotations_leave_meta(harness):
     harness.settle()
     assert set(harness.label_studio.tasks[3]["meta"]["lsrules"]) == {"7", "8"}
     assert harness.label_studio.tasks[3]["meta"]["lsrules_route"] == "review"
+    del harness.label_studio.annotations[7]
     harness.deliver({"action": "ANNOTATIONS_DELETED", "project": {"id": 1},
                      "annotations": [{"id": 7}]})
     harness.settle()
@@ -213,8 +214,9 @@ def test_an_engine_failure_does_not_stop_the_queue(harness):
 
     harness.engine.evaluate = broken
     harness.deliver(annotation_event("Neutral"))
-    for _ in range(3):
+    for _ in range(5):
         harness.worker.run_events()
+        harness.clock_now += 100  # past the backoff
     statuses = [r["status"] for r in harness.store.audit_records() if r["kind"].startswith("event")]
     assert statuses == ["failed"]
 
@@ -231,11 +233,21 @@ def test_feedback_hook(harness, ground_truth, label, learned):
     assert harness.engine.learned == ([7] if learned else [])
 
 
-def test_feedback_hook_is_a_no_op_without_learn():
-    class NoLearning:
-        pass
+def test_the_worker_engine_protocol_is_what_the_engine_offers():
+    """The worker calls what its `Engine` protocol declares, and the real engine has all of
+    it (no `getattr` probes for optional parts)."""
+    from pathlib import Path
 
-    assert learn_from(NoLearning(), {}, {"ground_truth": True}, {"verdict": "accept"}) is False
+    import lsrules
+    from lsrules.labelstudio.worker import Engine
+
+    engine = lsrules.load(Path(__file__).resolve().parents[2] / "rulesets" / "sentiment.yaml")
+    declared = {name for name in vars(Engine) if not name.startswith("_")} | set(
+        Engine.__annotations__)
+    assert {"evaluate", "learn", "uses_others", "name", "version"} <= declared
+    for name in declared:
+        assert hasattr(engine, name), name
+    assert learn_from(engine, {}, {"ground_truth": True}, {"verdict": "accept"}) is True
 
 
 @pytest.mark.parametrize("suggestions, expected", [

@@ -3,6 +3,10 @@
 Label Studio calls the hook synchronously inside the annotator's save, with a 1 s timeout
 and no retry; so the handler does the least that makes the event safe (one SQLite insert)
 and leaves evaluation to the worker, which it wakes up.
+
+`/health` answers anyone with up or down (200 or 503); its counters (queues, failures, the
+start-up sync) only to a caller that sends the webhook secret header, or to everyone when
+the service runs with `--health-details`: they say how busy the service is and what fails.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ class WebhookSettings:
     secret: str
     secret_header: str = DEFAULT_SECRET_HEADER
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    health_details: bool = False  # counters in `/health` for callers without the secret
 
 
 class BodyTooLarge(Exception):
@@ -54,15 +59,19 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def create_app(store: Store, settings: WebhookSettings,
                wake_worker: Callable[[], None] = lambda: None,
-               health: Callable[[], dict] = dict,
+               health: Callable[[], dict] = lambda: {"status": "UP"},
                accepts_project: Callable[[int | None], bool] | None = None) -> Starlette:
     """The ASGI app; `wake_worker` is called after an event is stored; an event from a
-    project `accepts_project` refuses is answered 404 and not stored."""
+    project `accepts_project` refuses is answered 404 and not stored; `health` returns the
+    service's state with `status` "UP" or "DOWN" and its counters."""
     expected_secret = settings.secret.encode("utf-8")
 
-    async def webhook(request: Request) -> JSONResponse:
+    def authenticated(request: Request) -> bool:
         given = request.headers.get(settings.secret_header, "").encode("utf-8")
-        if not hmac.compare_digest(given, expected_secret):
+        return hmac.compare_digest(given, expected_secret)
+
+    async def webhook(request: Request) -> JSONResponse:
+        if not authenticated(request):
             return _error(401, f"missing or wrong {settings.secret_header} header")
         try:
             raw = await read_limited_body(request, settings.max_body_bytes)
@@ -89,7 +98,15 @@ def create_app(store: Store, settings: WebhookSettings,
         return JSONResponse({"status": "queued", "event_id": event_id})
 
     async def health_check(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "UP", **health()})
+        try:
+            state = dict(health())
+        except Exception:  # the store cannot be read: that is down
+            state = {"status": "DOWN"}
+        state.setdefault("status", "UP")
+        code = 200 if state["status"] == "UP" else 503
+        if not (settings.health_details or authenticated(request)):
+            state = {"status": state["status"]}
+        return JSONResponse(state, status_code=code)
 
     return Starlette(routes=[
         Route("/webhook", webhook, methods=["POST"]),

@@ -71,6 +71,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="first delay, in seconds, before retrying a write-back")
     parser.add_argument("--retry-max", type=float, default=60.0,
                         help="longest delay, in seconds, between write-back retries")
+    parser.add_argument("--health-details", action="store_true",
+                        help="show /health's counters to every caller (by default only to "
+                             "one sending the webhook secret header; others see UP or DOWN)")
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -117,7 +120,7 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
             attempts += 1
 
     def health() -> dict:
-        return {**state, **(store.counts() if hasattr(store, "counts") else {})}
+        return {"status": "UP" if worker.alive() else "DOWN", **state, **store.counts()}
 
     def accepts_project(project_id: int | None) -> bool:
         if accepted is None or project_id in accepted:
@@ -125,7 +128,8 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
         state["refused_unbound_project"] += 1
         return False
 
-    app = create_app(store, WebhookSettings(secret, args.secret_header, args.max_body_bytes),
+    app = create_app(store, WebhookSettings(secret, args.secret_header, args.max_body_bytes,
+                                            args.health_details),
                      worker.wake, health, accepts_project)
     worker.start()
     threading.Thread(target=start_up_sync, name="lsrules-sync", daemon=True).start()
@@ -180,8 +184,8 @@ def _sync_all(label_studio: Any, store: Any, projects: list[int], wake: Any) -> 
     for project_id in projects:
         try:
             report = sync_project(label_studio, store, project_id)
-            logger.info("sync of project %s: %s annotations seen, %s queued", project_id,
-                        report.seen, report.queued)
+            logger.info("sync of project %s: %s annotations seen, %s queued, %s skipped",
+                        project_id, report.seen, report.queued, report.skipped)
             wake()
         except (TransientError, PermanentError) as error:
             logger.warning("sync of project %s failed: %s", project_id, error)
@@ -246,16 +250,22 @@ def run_sync(args: argparse.Namespace) -> int:
     engine = _load_engine([args.ruleset], args)
     store = open_store(args.store)
     label_studio = LabelStudio(args.ls_url)
+    worker = Worker(engine, store, label_studio)
+    enable_streams(worker)
     try:
         report = sync_project(label_studio, store, args.project)
-        worker = Worker(engine, store, label_studio)
-        enable_streams(worker)
         finished = worker.run_until_idle(args.timeout)
     except (TransientError, PermanentError) as error:
         raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
     finally:
+        worker.release()
         label_studio.close()
-    print(f"project {args.project}: {report.seen} annotations seen, {report.queued} evaluated; "
+    # A `serve` on the same store may take some of the queued events: each is handled by
+    # one of them, and this line says what this run did.
+    tally = worker.tally
+    print(f"project {args.project}: {report.seen} annotations seen, {report.queued} queued, "
+          f"{report.skipped} skipped (evaluated before); this run evaluated "
+          f"{tally['evaluated']}, skipped {tally['skipped']}, failed {tally['failed']}; "
           f"checkpoint {report.checkpoint}; "
           f"{'all written back' if finished else 'write-backs still pending'}")
     store.close()

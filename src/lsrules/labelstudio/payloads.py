@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +38,9 @@ def canonical_json(value: Any) -> str:
 
 
 def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # `surrogatepass`: a lone surrogate (valid JSON: "\ud800") hashes instead of raising, so
+    # such an event is queued and judged like any other
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def content_hash(annotation: dict[str, Any], result: list[Any] | None = None) -> str:
@@ -51,15 +54,29 @@ def content_hash(annotation: dict[str, Any], result: list[Any] | None = None) ->
     }))
 
 
+MAX_IDENTIFIER = 2**63 - 1  # SQLite's INTEGER; Label Studio's ids are positive bigints
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def identifier(value: Any) -> int | None:
+    """A Label Studio id as an int, or None for anything else.
+
+    Ids come from request bodies and from Label Studio's answers, and go into SQL and URL
+    paths: only a positive integer (or a string of ASCII digits) in SQLite's range passes;
+    floats, booleans, `"7/../x"`, control characters and 20-digit numbers do not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        value = int(value)
+    if isinstance(value, int) and 0 < value <= MAX_IDENTIFIER:
+        return value
+    return None
+
+
 def _identifier(value: Any) -> int | None:
     if isinstance(value, dict):
         value = value.get("id")
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return identifier(value)
 
 
 def summarize(body: Any, raw: bytes) -> EventSummary:

@@ -5,10 +5,18 @@ the webhook is answered; everything after that (evaluation, write-back) can cras
 resume. The trail of decisions is append-only: rows are added, never changed. The queue
 tables (`events`, `writebacks`) change status as work is done.
 
+Several workers may share one store (`serve`, and a `sync` run beside it): each row is
+*claimed* before it is worked on, by one atomic UPDATE that sets a claim token and a lease
+on a pending row nobody holds. Finishing checks the token, so work whose lease ran out (and
+was taken over) is not recorded twice; a lease that expires returns the row to the queue, so
+a killed worker loses nothing. Attempts are counted when a row is claimed: a row that kills
+its worker every time still reaches the attempt cap and is marked failed.
+
 `Store` is the interface the service uses; `SQLiteStore` is the default (one file, WAL mode
-so the webhook's insert does not wait for the worker's reads). A PostgreSQL store for
-several replicas would implement the same methods, with `SELECT ... FOR UPDATE SKIP LOCKED`
-where this one relies on a single worker thread.
+so the webhook's insert does not wait for the worker's reads). The schema carries a version
+(`PRAGMA user_version`) and the migrations to reach the current one run when a store is
+opened. A PostgreSQL store would implement the same methods, claiming with
+`SELECT ... FOR UPDATE SKIP LOCKED`.
 """
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +34,7 @@ from typing import Any
 
 from lsrules.errors import LsrulesError
 
-SCHEMA = """
+SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     received_at TEXT NOT NULL,
@@ -83,10 +92,45 @@ CREATE TABLE IF NOT EXISTS processed (
     decision_id INTEGER
 );
 """
+# Claims and event retries: a claim token and lease on both queues; events wait for their
+# next try like write-backs do.
+SCHEMA_2 = """
+ALTER TABLE events ADD COLUMN next_try_at REAL NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN claim_token TEXT;
+ALTER TABLE events ADD COLUMN claimed_until REAL;
+ALTER TABLE writebacks ADD COLUMN claim_token TEXT;
+ALTER TABLE writebacks ADD COLUMN claimed_until REAL;
+CREATE INDEX events_claimed ON events (claimed_until);
+CREATE INDEX events_annotation ON events (annotation_id, status, id);
+CREATE INDEX writebacks_claimed ON writebacks (claimed_until);
+CREATE INDEX writebacks_task ON writebacks (task_id, status);
+"""
+# MIGRATIONS[n] takes a store from version n to n + 1. Version 0 is a new file or a store
+# written before versions existed (its tables match SCHEMA_1, hence IF NOT EXISTS there).
+MIGRATIONS = (SCHEMA_1, SCHEMA_2)
+SCHEMA_VERSION = len(MIGRATIONS)
 
-# Statuses, spelled once.
+# Statuses, spelled once. A write-back is `refused` when Label Studio contradicts what the
+# event said (the annotation is in another task, or was not deleted).
 PENDING, DONE, SKIPPED, FAILED = "pending", "done", "skipped", "failed"
-APPLIED, SUPERSEDED = "applied", "superseded"
+APPLIED, SUPERSEDED, REFUSED = "applied", "superseded", "refused"
+MAX_NOTE_CHARACTERS = 1000
+
+
+class ClaimLost(Exception):
+    """The row's lease ran out and another worker holds it now: this worker's result is
+    dropped (the other one records its own)."""
+
+
+def new_claim_token() -> str:
+    return uuid.uuid4().hex
+
+
+def safe_note(text: str) -> str:
+    """An error message fit for a TEXT column and a log line: bounded, and valid UTF-8 (a
+    message may quote a lone surrogate from the event, which SQLite refuses to store)."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= MAX_NOTE_CHARACTERS else text[:MAX_NOTE_CHARACTERS] + "..."
 
 
 def utc_now() -> str:
@@ -111,7 +155,7 @@ class Writeback:
     kind: str
     project_id: int | None
     task_id: int | None
-    annotation_id: int | None
+    annotation_id: int | str | None  # a stream finding's meta entry is named by a string
     body: dict[str, Any]
     attempts: int
 
@@ -154,7 +198,14 @@ class Outcome:
 
 
 class Store(ABC):
-    """What the service needs from durable storage."""
+    """What the service needs from durable storage.
+
+    `token` names one worker's claims (`new_claim_token()`); `now` is that worker's clock, in
+    seconds since the epoch, so that leases and retry times compare on one clock."""
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The version of the schema the store holds (`SCHEMA_VERSION` once opened)."""
 
     @abstractmethod
     def add_event(self, action: str, project_id: int | None, task_id: int | None,
@@ -163,30 +214,57 @@ class Store(ABC):
 
     @abstractmethod
     def pending_events(self, limit: int = 100) -> list[Event]:
-        """The oldest pending events, in arrival order."""
+        """The oldest pending events, in arrival order, claimed or not (for inspection)."""
 
     @abstractmethod
-    def finish_event(self, outcome: Outcome) -> int | None:
-        """Record the decision, the processed mark, the write-backs and the event's status
-        atomically; returns the decision id."""
+    def claim_event(self, token: str, now: float, lease_seconds: float,
+                    max_attempts: int) -> Event | None:
+        """The oldest pending event that is due and free, claimed until `now + lease`; None
+        when there is none. An event waits while an earlier event for the same annotation
+        is pending or any event for it is claimed, so one annotation's events are handled
+        one at a time and in order. Expired claims that reached `max_attempts` are marked
+        failed first."""
 
     @abstractmethod
-    def fail_event(self, event_id: int, note: str, give_up: bool) -> None: ...
+    def finish_event(self, token: str, outcomes: list[Outcome], now: float) -> list[int | None]:
+        """Record the decisions, the processed marks, the write-backs and the event's status
+        atomically, if `token` still holds the event (else `ClaimLost`); returns the decision
+        ids. A new write-back supersedes a pending one with its key that nobody holds."""
+
+    @abstractmethod
+    def fail_event(self, event_id: int, token: str, note: str, retry_at: float | None) -> None:
+        """Release a claimed event after a failure: pending again from `retry_at`, or failed
+        for good when `retry_at` is None."""
 
     @abstractmethod
     def processed(self, annotation_id: int) -> Processed | None: ...
 
     @abstractmethod
-    def due_writebacks(self, now: float, limit: int = 100) -> list[Writeback]: ...
+    def claim_writeback(self, token: str, now: float, lease_seconds: float) -> Writeback | None:
+        """The oldest due write-back nobody holds, claimed; None when there is none. One
+        write-back per task at a time (a summary is read-merge-write of the task's meta)."""
 
     @abstractmethod
-    def finish_writeback(self, writeback_id: int, status: str, note: str | None = None) -> None: ...
+    def finish_writeback(self, writeback_id: int, token: str, status: str,
+                         note: str | None = None) -> None: ...
 
     @abstractmethod
-    def retry_writeback(self, writeback_id: int, error: str, next_try_at: float) -> None: ...
+    def retry_writeback(self, writeback_id: int, token: str, error: str,
+                        next_try_at: float) -> None: ...
+
+    @abstractmethod
+    def release_claims(self, token: str) -> None:
+        """Give back every row `token` holds (a worker stopping cleanly)."""
+
+    @abstractmethod
+    def pending_event_count(self) -> int: ...
 
     @abstractmethod
     def pending_writeback_count(self) -> int: ...
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Counters for `/health`: rows per queue and status, retries, decisions."""
 
     @abstractmethod
     def checkpoint(self, project_id: int) -> str | None: ...
@@ -219,7 +297,7 @@ class SQLiteStore(Store):
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         try:
-            self._connection().executescript(SCHEMA)
+            self._migrate()
         except sqlite3.Error as error:
             raise LsrulesError(f"cannot open the store: {error}", self.path) from error
 
@@ -240,6 +318,26 @@ class SQLiteStore(Store):
     def _transaction(self) -> _Transaction:
         return _Transaction(self._connection())
 
+    def _migrate(self) -> None:
+        """Bring the file to SCHEMA_VERSION, one migration per transaction (SQLite's DDL is
+        transactional, and BEGIN IMMEDIATE keeps two processes from migrating at once)."""
+        while True:
+            with self._transaction() as connection:
+                version = connection.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise LsrulesError(
+                        f"the store has schema version {version}; this lsrules knows up to "
+                        f"{SCHEMA_VERSION}: upgrade lsrules", self.path)
+                if version == SCHEMA_VERSION:
+                    return
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {version + 1}")
+
+    def schema_version(self):
+        return self._connection().execute("PRAGMA user_version").fetchone()[0]
+
     def add_event(self, action, project_id, task_id, annotation_id, payload, dedupe_key):
         cursor = self._connection().execute(
             "INSERT OR IGNORE INTO events (received_at, action, project_id, task_id, "
@@ -250,51 +348,90 @@ class SQLiteStore(Store):
     def pending_events(self, limit=100):
         rows = self._connection().execute(
             "SELECT * FROM events WHERE status = ? ORDER BY id LIMIT ?", (PENDING, limit))
-        return [Event(row["id"], row["received_at"], row["action"], row["project_id"],
-                      row["task_id"], row["annotation_id"], json.loads(row["payload"]),
-                      row["attempts"]) for row in rows]
+        return [_event(row) for row in rows]
 
-    def finish_event(self, outcome):
-        decision_id = None
+    def claim_event(self, token, now, lease_seconds, max_attempts):
         with self._transaction() as connection:
-            if outcome.decision is not None:
-                decision = outcome.decision
-                route = (decision.get("route") or {}).get("name")
-                cursor = connection.execute(
-                    "INSERT INTO decisions (event_id, recorded_at, project_id, task_id, "
-                    "annotation_id, verdict, route, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (outcome.event_id, utc_now(), outcome.project_id,
-                     decision.get("task_id"), decision.get("annotation_id"),
-                     decision.get("verdict"), route, json.dumps(decision, sort_keys=True)))
-                decision_id = cursor.lastrowid
-            if outcome.processed is not None:
-                mark = outcome.processed
-                connection.execute(
-                    "INSERT OR REPLACE INTO processed (annotation_id, task_id, project_id, "
-                    "content_hash, written_hash, updated_at, decision_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (mark.annotation_id, mark.task_id, None, mark.content_hash,
-                     mark.written_hash, mark.updated_at, mark.decision_id or decision_id))
-            for writeback in outcome.writebacks:
-                connection.execute(
-                    "UPDATE writebacks SET status = ?, finished_at = ? "
-                    "WHERE supersede_key = ? AND status = ?",
-                    (SUPERSEDED, utc_now(), writeback.supersede_key, PENDING))
-                connection.execute(
-                    "INSERT INTO writebacks (created_at, kind, supersede_key, project_id, "
-                    "task_id, annotation_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (utc_now(), writeback.kind, writeback.supersede_key, writeback.project_id,
-                     writeback.task_id, writeback.annotation_id,
-                     json.dumps(writeback.body, sort_keys=True)))
             connection.execute(
-                "UPDATE events SET status = ?, note = ?, attempts = attempts + 1 WHERE id = ?",
-                (outcome.status, outcome.note, outcome.event_id))
+                "UPDATE events SET status = ?, note = ?, claim_token = NULL, "
+                "claimed_until = NULL WHERE status = ? AND attempts >= ? "
+                "AND claimed_until < ?",
+                (FAILED, f"gave up: claimed {max_attempts} times without finishing", PENDING,
+                 max_attempts, now))
+            row = connection.execute(
+                "UPDATE events SET claim_token = ?, claimed_until = ?, attempts = attempts + 1 "
+                "WHERE id = (SELECT e.id FROM events e WHERE e.status = ? "
+                "AND e.next_try_at <= ? AND (e.claimed_until IS NULL OR e.claimed_until < ?) "
+                "AND (e.annotation_id IS NULL OR NOT EXISTS (SELECT 1 FROM events o "
+                "WHERE o.annotation_id = e.annotation_id AND o.status = ? AND o.id != e.id "
+                "AND (o.id < e.id OR o.claimed_until >= ?))) "
+                "ORDER BY e.id LIMIT 1) RETURNING *",
+                (token, now + lease_seconds, PENDING, now, now, PENDING, now)).fetchone()
+        return None if row is None else _event(row)
+
+    def finish_event(self, token, outcomes, now):
+        decision_ids: list[int | None] = []
+        if not outcomes:
+            raise ValueError("an event finishes with at least one outcome")
+        event_id = outcomes[0].event_id
+        status = DONE if any(outcome.status == DONE for outcome in outcomes) else \
+            outcomes[-1].status
+        notes = [outcome.note for outcome in outcomes if outcome.note]
+        with self._transaction() as connection:
+            held = connection.execute(
+                "UPDATE events SET status = ?, note = ?, claim_token = NULL, "
+                "claimed_until = NULL WHERE id = ? AND claim_token = ? AND status = ?",
+                (status, safe_note("; ".join(notes)) if notes else None, event_id, token,
+                 PENDING))
+            if held.rowcount != 1:
+                raise ClaimLost(f"event {event_id}")
+            for outcome in outcomes:
+                decision_ids.append(self._record(connection, outcome, now))
+        return decision_ids
+
+    def _record(self, connection: sqlite3.Connection, outcome: Outcome,
+                now: float) -> int | None:
+        decision_id = None
+        if outcome.decision is not None:
+            decision = outcome.decision
+            route = (decision.get("route") or {}).get("name")
+            cursor = connection.execute(
+                "INSERT INTO decisions (event_id, recorded_at, project_id, task_id, "
+                "annotation_id, verdict, route, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (outcome.event_id, utc_now(), outcome.project_id,
+                 decision.get("task_id"), decision.get("annotation_id"),
+                 decision.get("verdict"), route, json.dumps(decision, sort_keys=True)))
+            decision_id = cursor.lastrowid
+        if outcome.processed is not None:
+            mark = outcome.processed
+            connection.execute(
+                "INSERT OR REPLACE INTO processed (annotation_id, task_id, project_id, "
+                "content_hash, written_hash, updated_at, decision_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (mark.annotation_id, mark.task_id, None, mark.content_hash,
+                 mark.written_hash, mark.updated_at, mark.decision_id or decision_id))
+        for writeback in outcome.writebacks:
+            # a pending write-back that a worker is applying right now is not superseded:
+            # the new one waits for it (see `claim_writeback`)
+            connection.execute(
+                "UPDATE writebacks SET status = ?, finished_at = ? "
+                "WHERE supersede_key = ? AND status = ? "
+                "AND (claimed_until IS NULL OR claimed_until < ?)",
+                (SUPERSEDED, utc_now(), writeback.supersede_key, PENDING, now))
+            connection.execute(
+                "INSERT INTO writebacks (created_at, kind, supersede_key, project_id, "
+                "task_id, annotation_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (utc_now(), writeback.kind, writeback.supersede_key, writeback.project_id,
+                 writeback.task_id, writeback.annotation_id,
+                 json.dumps(writeback.body, sort_keys=True)))
         return decision_id
 
-    def fail_event(self, event_id, note, give_up):
+    def fail_event(self, event_id, token, note, retry_at):
         self._connection().execute(
-            "UPDATE events SET attempts = attempts + 1, note = ?, status = ? WHERE id = ?",
-            (note, FAILED if give_up else PENDING, event_id))
+            "UPDATE events SET note = ?, status = ?, next_try_at = ?, claim_token = NULL, "
+            "claimed_until = NULL WHERE id = ? AND claim_token = ?",
+            (safe_note(note), FAILED if retry_at is None else PENDING, retry_at or 0,
+             event_id, token))
 
     def processed(self, annotation_id):
         row = self._connection().execute(
@@ -304,29 +441,47 @@ class SQLiteStore(Store):
         return Processed(row["annotation_id"], row["task_id"], row["content_hash"],
                          row["written_hash"], row["updated_at"], row["decision_id"])
 
-    def due_writebacks(self, now, limit=100):
-        rows = self._connection().execute(
-            "SELECT * FROM writebacks WHERE status = ? AND next_try_at <= ? ORDER BY id LIMIT ?",
-            (PENDING, now, limit))
-        return [Writeback(row["id"], row["kind"], row["project_id"], row["task_id"],
-                          row["annotation_id"], json.loads(row["body"]), row["attempts"])
-                for row in rows]
+    def claim_writeback(self, token, now, lease_seconds):
+        with self._transaction() as connection:
+            row = connection.execute(
+                "UPDATE writebacks SET claim_token = ?, claimed_until = ?, "
+                "attempts = attempts + 1 WHERE id = (SELECT w.id FROM writebacks w "
+                "WHERE w.status = ? AND w.next_try_at <= ? "
+                "AND (w.claimed_until IS NULL OR w.claimed_until < ?) "
+                "AND NOT EXISTS (SELECT 1 FROM writebacks o WHERE o.claimed_until >= ? "
+                "AND o.status = ? AND o.id != w.id "
+                "AND (o.task_id = w.task_id OR o.supersede_key = w.supersede_key)) "
+                "ORDER BY w.id LIMIT 1) RETURNING *",
+                (token, now + lease_seconds, PENDING, now, now, now, PENDING)).fetchone()
+        if row is None:
+            return None
+        return Writeback(row["id"], row["kind"], row["project_id"], row["task_id"],
+                         row["annotation_id"], json.loads(row["body"]), row["attempts"])
 
-    def finish_writeback(self, writeback_id, status, note=None):
+    def finish_writeback(self, writeback_id, token, status, note=None):
         self._connection().execute(
-            "UPDATE writebacks SET status = ?, attempts = attempts + 1, last_error = ?, "
-            "finished_at = ? WHERE id = ?", (status, note, utc_now(), writeback_id))
+            "UPDATE writebacks SET status = ?, last_error = ?, finished_at = ?, "
+            "claim_token = NULL, claimed_until = NULL WHERE id = ? AND claim_token = ?",
+            (status, None if note is None else safe_note(note), utc_now(), writeback_id,
+             token))
 
-    def retry_writeback(self, writeback_id, error, next_try_at):
+    def retry_writeback(self, writeback_id, token, error, next_try_at):
         self._connection().execute(
-            "UPDATE writebacks SET attempts = attempts + 1, last_error = ?, next_try_at = ? "
-            "WHERE id = ?", (error, next_try_at, writeback_id))
+            "UPDATE writebacks SET last_error = ?, next_try_at = ?, claim_token = NULL, "
+            "claimed_until = NULL WHERE id = ? AND claim_token = ?",
+            (safe_note(error), next_try_at, writeback_id, token))
+
+    def release_claims(self, token):
+        with self._transaction() as connection:
+            for table in ("events", "writebacks"):
+                connection.execute(f"UPDATE {table} SET claim_token = NULL, "
+                                   "claimed_until = NULL WHERE claim_token = ?", (token,))
 
     def pending_writeback_count(self):
         return self._connection().execute(
             "SELECT count(*) FROM writebacks WHERE status = ?", (PENDING,)).fetchone()[0]
 
-    def pending_event_count(self) -> int:
+    def pending_event_count(self):
         return self._connection().execute(
             "SELECT count(*) FROM events WHERE status = ?", (PENDING,)).fetchone()[0]
 
@@ -362,7 +517,8 @@ class SQLiteStore(Store):
              " 'finished_at', finished_at, 'body', json(body)) AS detail FROM writebacks",
              "created_at"),
             ("SELECT 'event:' || action AS kind, received_at AS time, project_id, task_id, "
-             "annotation_id, status, json_object('note', note) AS detail FROM events "
+             "annotation_id, status, json_object('note', note, 'attempts', attempts) AS detail "
+             "FROM events "
              "WHERE status != 'done' OR action = 'ANNOTATIONS_DELETED'", "received_at"),
         ]
         parts = []
@@ -383,14 +539,17 @@ class SQLiteStore(Store):
             record["detail"] = json.loads(record["detail"]) if record["detail"] else None
             yield record
 
-    def counts(self) -> dict[str, int]:
-        """Row counts per table and status, for `/health` and the tests."""
+    def counts(self):
         connection = self._connection()
         result = {"decisions": connection.execute("SELECT count(*) FROM decisions").fetchone()[0]}
         for table in ("events", "writebacks"):
             for status, count in connection.execute(
                     f"SELECT status, count(*) FROM {table} GROUP BY status"):
                 result[f"{table}_{status}"] = count
+            # pending after at least one failed try (the claim counts the attempt)
+            result[f"{table}_retrying"] = connection.execute(
+                f"SELECT count(*) FROM {table} WHERE status = ? AND attempts > 0 "
+                "AND claim_token IS NULL", (PENDING,)).fetchone()[0]
         return result
 
     def close(self):
@@ -416,6 +575,12 @@ class _Transaction:
 
     def __exit__(self, error_type, error, traceback) -> None:
         self.connection.execute("ROLLBACK" if error_type else "COMMIT")
+
+
+def _event(row: sqlite3.Row) -> Event:
+    return Event(row["id"], row["received_at"], row["action"], row["project_id"],
+                 row["task_id"], row["annotation_id"], json.loads(row["payload"]),
+                 row["attempts"])
 
 
 def open_store(location: str | Path) -> Store:

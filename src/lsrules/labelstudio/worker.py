@@ -1,8 +1,9 @@
 """The worker: turns stored events into decisions and write-backs, then applies write-backs.
 
-One thread, so events are handled in arrival order and write-backs in the order they were
-planned. Idempotency rests on the `processed` table (annotation id -> content hash of what
-was evaluated and of what we wrote):
+One thread per worker; each event and write-back is claimed in the store before it is
+worked on, so `serve` and a `sync` beside it never handle the same row, and one
+annotation's events are handled one at a time, in arrival order. Idempotency rests on the
+`processed` table (annotation id -> content hash of what was evaluated and of what we wrote):
 - a redelivered or replayed event, or one `sync` also found, has a content already
   evaluated: skipped;
 - the ANNOTATION_UPDATED that our own correction causes carries exactly the result we
@@ -11,29 +12,39 @@ was evaluated and of what we wrote):
   out-of-order deliveries end with the latest version.
 The decision, the processed mark, the write-backs and the event's status are committed in
 one transaction: a crash anywhere before it re-evaluates the event once, after it never.
+
+Whatever an event or a write-back holds, a failure is that row's alone: it is retried with
+backoff up to an attempt cap, then marked failed (counted in `/health`, listed by `lsrules
+audit`), and the queue moves on. Payloads are untrusted: ids are checked before they reach
+SQL or a URL, and shapes before they are read.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lsrules.engine.patch import apply_patch
 from lsrules.errors import LsrulesError
-from lsrules.labelstudio.payloads import ANNOTATION_ACTIONS, content_hash
+from lsrules.labelstudio.payloads import ANNOTATION_ACTIONS, content_hash, identifier
 from lsrules.labelstudio.store import (
     DONE,
     FAILED,
     SKIPPED,
+    ClaimLost,
     Event,
     NewWriteback,
     Outcome,
     Processed,
     Store,
+    Writeback,
+    new_claim_token,
     next_retry_time,
+    safe_note,
 )
 from lsrules.labelstudio.writeback import (
     CORRECTION,
@@ -45,7 +56,6 @@ from lsrules.labelstudio.writeback import (
 )
 
 logger = logging.getLogger("lsrules.labelstudio")
-MAX_EVENT_ATTEMPTS = 3
 
 
 class Engine(Protocol):
@@ -53,17 +63,27 @@ class Engine(Protocol):
 
     name: str
     version: str
+    uses_others: bool  # read the task's other annotations from Label Studio for `others`
 
     def evaluate(self, task: dict, annotation: dict, others: list[dict] | None = None) -> Any: ...
+
+    def learn(self, task: dict, annotation: dict) -> Any: ...
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Backoff for write-backs while Label Studio is unreachable."""
+    """Retries: backoff (base, doubled per attempt, capped) and attempt caps.
+
+    A write-back waits out an unreachable Label Studio for up to `maximum_attempts` tries;
+    an event, or a write-back failing for any other reason, gets `failure_attempts` tries.
+    A claim lasts `lease_seconds`: longer than handling one row takes (HTTP calls time out
+    after 10 s), short enough that a killed worker's row comes back soon."""
 
     base_seconds: float = 0.5
     maximum_seconds: float = 60.0
     maximum_attempts: int = 1000
+    failure_attempts: int = 5
+    lease_seconds: float = 60.0
 
 
 def decision_summary(decision: dict[str, Any], engine: Engine) -> dict[str, Any]:
@@ -74,7 +94,7 @@ def decision_summary(decision: dict[str, Any], engine: Engine) -> dict[str, Any]
         "route": {"name": route["name"], "priority": route.get("priority")} if route else None,
         "findings": len(decision.get("findings") or []),
         "rules": sorted({finding["rule"] for finding in decision.get("findings") or []}),
-        "ruleset": f"{getattr(engine, 'name', '')}@{getattr(engine, 'version', '')}",
+        "ruleset": f"{engine.name}@{engine.version}",
         "time": (decision.get("audit") or {}).get("time"),
     }
 
@@ -82,15 +102,19 @@ def decision_summary(decision: dict[str, Any], engine: Engine) -> dict[str, Any]
 def suggestion_results(suggestions: list[dict[str, Any]],
                        parsed_config: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Annotation-level suggestions as Label Studio `choices` results, using the project's
-    parsed config to find the control that offers each label."""
+    parsed config (from the event: any shape) to find the control that offers each label."""
     results = []
     for suggestion in suggestions:
         label = suggestion.get("label")
-        if label is None or suggestion.get("region_id") is not None:
+        if not isinstance(label, str) or suggestion.get("region_id") is not None:
             continue
         for name, control in (parsed_config or {}).items():
-            if control.get("type") == "Choices" and label in (control.get("labels") or []):
-                results.append({"from_name": name, "to_name": (control.get("to_name") or [""])[0],
+            if not isinstance(control, dict) or control.get("type") != "Choices":
+                continue
+            labels, to_names = control.get("labels"), control.get("to_name")
+            if isinstance(labels, list) and label in labels:
+                to_name = to_names[0] if isinstance(to_names, list) and to_names else ""
+                results.append({"from_name": name, "to_name": to_name,
                                 "type": "choices", "value": {"choices": [label]}})
                 break
     return results
@@ -108,15 +132,21 @@ class EventProcessor:
         self.others_of = others_of
 
     def process(self, event: Event) -> list[Outcome]:
-        payload = event.payload
+        payload = event.payload if isinstance(event.payload, dict) else {}
         if event.action in ANNOTATION_ACTIONS:
-            return [self._annotation(event.id, event.project_id, payload.get("task") or {},
-                                     payload.get("annotation") or {})]
+            return [self._annotation(event.id, event.project_id, payload.get("task"),
+                                     payload.get("annotation"))]
         if event.action == "ANNOTATIONS_CREATED":
-            tasks = {task.get("id"): task for task in _as_list(payload.get("task"))}
-            outcomes = [self._annotation(event.id, event.project_id,
-                                         tasks.get(annotation.get("task"), {}), annotation)
-                        for annotation in _as_list(payload.get("annotation"))]
+            tasks = {}
+            for task in _as_list(payload.get("task")):
+                if isinstance(task, dict) and identifier(task.get("id")) is not None:
+                    tasks[identifier(task.get("id"))] = task
+            outcomes = []
+            for annotation in _as_list(payload.get("annotation")):
+                task_id = identifier(annotation.get("task")) if isinstance(annotation, dict) \
+                    else None
+                outcomes.append(self._annotation(event.id, event.project_id,
+                                                 tasks.get(task_id), annotation))
             return _merge(event.id, outcomes, event.project_id)
         if event.action == "ANNOTATIONS_DELETED":
             return [self._deleted(event, payload)]
@@ -124,13 +154,29 @@ class EventProcessor:
             return [self._tasks_created(event, payload)]
         return [Outcome(event.id, None, None, [], SKIPPED, "action not handled")]
 
-    def _annotation(self, event_id: int, project_id: int | None, task: dict,
-                    annotation: dict) -> Outcome:
-        annotation_id = annotation.get("id")
+    def _annotation(self, event_id: int, project_id: int | None, task: Any,
+                    annotation: Any) -> Outcome:
+        if not isinstance(annotation, dict):
+            return Outcome(event_id, None, None, [], SKIPPED, "the annotation is not an object")
+        task = task if isinstance(task, dict) else {}
+        annotation_id = identifier(annotation.get("id"))
         if annotation_id is None:
-            return Outcome(event_id, None, None, [], SKIPPED, "no annotation id")
-        task_id = task.get("id") or annotation.get("task")
+            return Outcome(event_id, None, None, [], SKIPPED,
+                           f"annotation id {_shown(annotation.get('id'))} is not a positive "
+                           "integer")
+        task_id = identifier(task.get("id"))
+        claimed_task = annotation.get("task")
+        if task_id is None:
+            task_id = identifier(claimed_task)
+        elif claimed_task is not None and identifier(claimed_task) != task_id:
+            return Outcome(event_id, None, None, [], SKIPPED,
+                           f"annotation {annotation_id} names task {_shown(claimed_task)}, "
+                           f"the event task {task_id}")
+        if task_id is None:
+            return Outcome(event_id, None, None, [], SKIPPED,
+                           f"annotation {annotation_id}: no valid task id")
         task = dict(task, id=task_id)
+        annotation = dict(annotation, id=annotation_id)
         updated_at = str(annotation.get("updated_at") or "")
         this_hash = content_hash(annotation)
         previous = self.store.processed(annotation_id)
@@ -145,7 +191,7 @@ class EventProcessor:
                 why = "our own correction" if this_hash == previous.written_hash else "same content"
                 return Outcome(event_id, None, seen, [], SKIPPED, f"already evaluated: {why}")
         others = None
-        if self.others_of is not None and getattr(self.engine, "uses_others", False):
+        if self.others_of is not None and self.engine.uses_others:
             others = self.others_of(task_id, annotation_id)
         evaluated = self.engine.evaluate(task, annotation, others)
         decision = evaluated.to_dict()
@@ -174,26 +220,44 @@ class EventProcessor:
         return Outcome(event_id, decision, mark, writebacks, DONE, None, project_id)
 
     def _deleted(self, event: Event, payload: dict) -> Outcome:
+        """Meta entries to remove. Where the entry lives comes from our own record of the
+        annotation, else from the payload; the write-back checks with Label Studio that the
+        annotation is really gone before it erases anything."""
         writebacks = []
+        ignored = 0
         for item in _as_list(payload.get("annotations")):
-            annotation_id = item.get("id") if isinstance(item, dict) else item
-            previous = self.store.processed(annotation_id) if annotation_id is not None else None
-            task_id = (item.get("task") if isinstance(item, dict) else None) or (
-                previous.task_id if previous else None)
+            annotation_id = identifier(item.get("id") if isinstance(item, dict) else item)
+            if annotation_id is None:
+                ignored += 1
+                continue
+            previous = self.store.processed(annotation_id)
+            task_id = previous.task_id if previous is not None else None
+            if task_id is None and isinstance(item, dict):
+                task_id = identifier(item.get("task"))
             if task_id is None:
                 continue
             writebacks.append(NewWriteback(SUMMARY, f"summary:{annotation_id}", event.project_id,
                                            task_id, annotation_id, {"summary": None}))
-        return Outcome(event.id, None, None, writebacks, DONE,
-                       f"{len(writebacks)} meta entries to remove", event.project_id)
+        note = f"{len(writebacks)} meta entries to remove"
+        if ignored:
+            note += f"; {ignored} entries without a valid annotation id ignored"
+        return Outcome(event.id, None, None, writebacks, DONE, note, event.project_id)
 
     def _tasks_created(self, event: Event, payload: dict) -> Outcome:
-        parsed_config = (payload.get("project") or {}).get("parsed_label_config")
+        project = payload.get("project")
+        parsed_config = project.get("parsed_label_config") if isinstance(project, dict) else None
+        if not isinstance(parsed_config, dict):
+            parsed_config = None
         writebacks = []
         for task in _as_list(payload.get("tasks")):
-            decision = self.engine.evaluate(task, {"id": None, "task": task.get("id"),
+            task_id = identifier(task.get("id")) if isinstance(task, dict) else None
+            if task_id is None:
+                continue
+            task = dict(task, id=task_id)
+            decision = self.engine.evaluate(task, {"id": None, "task": task_id,
                                                    "result": []}).to_dict()
-            suggestions = decision.get("suggestions") or []
+            suggestions = [suggestion for suggestion in decision.get("suggestions") or []
+                           if isinstance(suggestion, dict)]
             results = suggestion_results(suggestions, parsed_config)
             if not results:
                 continue
@@ -202,11 +266,17 @@ class EventProcessor:
             model_version = next((s.get("model_version") for s in suggestions
                                   if s.get("model_version")), None) or "lsrules"
             writebacks.append(NewWriteback(
-                PREDICTION, f"prediction:{task.get('id')}:{model_version}", event.project_id,
-                task.get("id"), None,
+                PREDICTION, f"prediction:{task_id}:{model_version}", event.project_id,
+                task_id, None,
                 {"result": results, "score": score, "model_version": model_version}))
         return Outcome(event.id, None, None, writebacks, DONE,
                        f"{len(writebacks)} predictions to write", event.project_id)
+
+
+def _shown(value: Any) -> str:
+    """A value from a payload, quoted short for a note."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def _as_list(value: Any) -> list:
@@ -226,14 +296,13 @@ def learn_from(engine: Engine, task: dict, annotation: dict, decision: dict | No
     """The feedback loop: a person's label the process approved teaches the suggester.
 
     Approved means marked ground truth, or accepted by the rules with no finding at all.
-    A no-op for an engine without `learn` (the suggester is optional)."""
-    learn = getattr(engine, "learn", None)
-    if learn is None or decision is None:
+    (`Engine.learn` is a no-op for a ruleset without a suggester.)"""
+    if decision is None:
         return False
     approved = bool(annotation.get("ground_truth")) or (
         decision.get("verdict") == "accept" and not decision.get("findings"))
     if approved and not annotation.get("was_cancelled"):
-        learn(task, annotation)
+        engine.learn(task, annotation)
         return True
     return False
 
@@ -248,7 +317,10 @@ class Worker:
         self.label_studio = label_studio
         self.retry = retry
         self.clock = clock
+        self.token = new_claim_token()
         self.processor = EventProcessor(engine, store, self.others_of)
+        # what this worker did, by outcome: `sync` reports it
+        self.tally: Counter[str] = Counter()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -270,60 +342,113 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
+    def alive(self) -> bool:
+        """The background thread runs (for `/health`)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def run_events(self, limit: int = 100) -> int:
-        """Handle pending events in order; returns how many were handled."""
-        events = self.store.pending_events(limit)
-        for event in events:
+        """Claim and handle due events one at a time; returns how many were handled."""
+        handled = 0
+        while handled < limit:
+            event = self.store.claim_event(self.token, self.clock(), self.retry.lease_seconds,
+                                           self.retry.failure_attempts)
+            if event is None:
+                break
             self._handle(event)
-        return len(events)
+            handled += 1
+        return handled
 
     def _handle(self, event: Event) -> None:
         try:
             outcomes = self.processor.process(event)
-        except Exception as error:  # an engine bug must not stop the queue
-            give_up = event.attempts + 1 >= MAX_EVENT_ATTEMPTS
-            logger.exception("event %s (%s) failed", event.id, event.action)
-            self.store.fail_event(event.id, f"{type(error).__name__}: {error}", give_up)
+            self.store.finish_event(self.token, outcomes, self.clock())
+        except ClaimLost:
+            logger.warning("event %s: claim expired and taken over; result dropped", event.id)
+            self.tally["lost"] += 1
             return
+        except Exception as error:  # anything: this event fails alone, the queue goes on
+            self._fail_event(event, error)
+            return
+        self.tally["evaluated" if any(o.decision is not None and o.status == DONE
+                                      for o in outcomes) else outcomes[-1].status] += 1
         for outcome in outcomes:
-            self.store.finish_event(outcome)
             if outcome.decision is not None:
                 self._feedback(event, outcome)
 
-    def _feedback(self, event: Event, outcome: Outcome) -> None:
-        payload = event.payload
-        annotation = payload.get("annotation")
-        task = payload.get("task")
-        if isinstance(annotation, list):  # ANNOTATIONS_CREATED
-            wanted = outcome.decision.get("annotation_id")
-            annotation = next((item for item in annotation if item.get("id") == wanted), {})
-            task = next((item for item in _as_list(task)
-                         if item.get("id") == annotation.get("task")), {})
+    def _fail_event(self, event: Event, error: Exception) -> None:
+        give_up = event.attempts >= self.retry.failure_attempts
+        note = f"{type(error).__name__}: {error}"
+        logger.error("event %s (%s) failed, attempt %s of %s: %s", event.id, event.action,
+                     event.attempts, self.retry.failure_attempts, safe_note(note),
+                     exc_info=not isinstance(error, LsrulesError))
+        retry_at = None if give_up else self._retry_time(event.attempts)
         try:
-            learn_from(self.engine, task or {}, annotation or {}, outcome.decision)
+            self.store.fail_event(event.id, self.token, note, retry_at)
+        except Exception:  # the store itself: the lease returns the event, the cap still holds
+            logger.exception("event %s: could not record the failure", event.id)
+        self.tally["failed" if give_up else "retrying"] += 1
+
+    def _retry_time(self, attempts: int) -> float:
+        return next_retry_time(attempts - 1, self.retry.base_seconds, self.retry.maximum_seconds,
+                               self.clock())
+
+    def _feedback(self, event: Event, outcome: Outcome) -> None:
+        try:
+            payload = event.payload
+            annotation = payload.get("annotation")
+            task = payload.get("task")
+            if isinstance(annotation, list):  # ANNOTATIONS_CREATED
+                wanted = outcome.decision.get("annotation_id")
+                annotation = next((item for item in annotation if isinstance(item, dict)
+                                   and identifier(item.get("id")) == wanted), {})
+                task = next((item for item in _as_list(task) if isinstance(item, dict)
+                             and item.get("id") == annotation.get("task")), {})
+            learn_from(self.engine, task if isinstance(task, dict) else {},
+                       annotation if isinstance(annotation, dict) else {}, outcome.decision)
         except Exception:
             logger.exception("the suggester could not learn from event %s", event.id)
 
     def run_writebacks(self, limit: int = 100) -> int:
-        """Apply the write-backs that are due; returns how many were tried."""
-        writebacks = self.store.due_writebacks(self.clock(), limit)
-        for writeback in writebacks:
-            try:
-                status, note = apply_writeback(self.label_studio, writeback)
-                self.store.finish_writeback(writeback.id, status, note)
-            except TransientError as error:
-                if writeback.attempts + 1 >= self.retry.maximum_attempts:
-                    self.store.finish_writeback(writeback.id, FAILED, str(error))
-                    continue
-                self.store.retry_writeback(writeback.id, str(error), next_retry_time(
-                    writeback.attempts, self.retry.base_seconds, self.retry.maximum_seconds,
-                    self.clock()))
-                # Label Studio is down: the rest would fail the same way; try again later.
+        """Claim and apply due write-backs one at a time; returns how many were tried."""
+        tried = 0
+        while tried < limit:
+            writeback = self.store.claim_writeback(self.token, self.clock(),
+                                                   self.retry.lease_seconds)
+            if writeback is None:
                 break
-            except PermanentError as error:
-                logger.warning("write-back %s failed for good: %s", writeback.id, error)
-                self.store.finish_writeback(writeback.id, FAILED, str(error))
-        return len(writebacks)
+            tried += 1
+            if not self._apply(writeback):
+                break  # Label Studio is down: the rest would fail the same way
+        return tried
+
+    def _apply(self, writeback: Writeback) -> bool:
+        """Apply one claimed write-back; False when Label Studio could not be reached."""
+        try:
+            status, note = apply_writeback(self.label_studio, writeback)
+        except TransientError as error:
+            self._retry_writeback(writeback, error, self.retry.maximum_attempts)
+            return False
+        except PermanentError as error:
+            logger.warning("write-back %s failed for good: %s", writeback.id, error)
+            self.store.finish_writeback(writeback.id, self.token, FAILED, str(error))
+            return True
+        except Exception as error:  # anything else: this write-back fails alone
+            logger.error("write-back %s (%s) failed, attempt %s of %s", writeback.id,
+                         writeback.kind, writeback.attempts, self.retry.failure_attempts,
+                         exc_info=True)
+            self._retry_writeback(writeback, error, self.retry.failure_attempts)
+            return True
+        self.store.finish_writeback(writeback.id, self.token, status, note)
+        return True
+
+    def _retry_writeback(self, writeback: Writeback, error: Exception, cap: int) -> None:
+        note = str(error) if isinstance(error, TransientError) else \
+            f"{type(error).__name__}: {error}"
+        if writeback.attempts >= cap:
+            self.store.finish_writeback(writeback.id, self.token, FAILED, note)
+        else:
+            self.store.retry_writeback(writeback.id, self.token, note,
+                                       self._retry_time(writeback.attempts))
 
     def run_until_idle(self, timeout: float = 60) -> bool:
         """Drain events and due write-backs (used by `sync` and the tests)."""
@@ -346,13 +471,21 @@ class Worker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self.release()
+
+    def release(self) -> None:
+        """Give back what this worker holds, so another need not wait for the lease."""
+        try:
+            self.store.release_claims(self.token)
+        except Exception:
+            logger.exception("could not release the worker's claims")
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 handled = self.run_events()
                 self.run_writebacks()
-            except Exception:
+            except Exception:  # the store itself failed (disk full, locked): try again soon
                 logger.exception("worker loop")
                 handled = 0
             if not handled:

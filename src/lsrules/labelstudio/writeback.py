@@ -10,15 +10,25 @@ worker while Label Studio is unreachable. Each is safe to apply twice:
 - the decision summary is merged into the task's current meta, read just before the write,
   since `tasks.update(meta=...)` replaces the whole meta;
 - a prediction carries a key in its model version and is not created twice.
+
+What an event claims is checked with Label Studio before anything is written or erased: the
+annotation belongs to the task (and the task to the project) the write-back names, and an
+annotation whose entry is to be removed is really gone; otherwise the write-back is
+`refused`. What Label Studio holds in a task's meta is data anyone with access may have
+written: a shape we do not expect is ignored or replaced with a logged reason.
 """
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
+from urllib.parse import quote
 
 from lsrules.errors import LsrulesError
-from lsrules.labelstudio.payloads import content_hash
-from lsrules.labelstudio.store import APPLIED, SUPERSEDED, Writeback
+from lsrules.labelstudio.payloads import content_hash, identifier
+from lsrules.labelstudio.store import APPLIED, REFUSED, SUPERSEDED, Writeback
+
+logger = logging.getLogger("lsrules.labelstudio")
 
 META_KEY = "lsrules"
 ROUTE_KEY = "lsrules_route"
@@ -35,6 +45,27 @@ class TransientError(Exception):
 
 class PermanentError(Exception):
     """Label Studio refused the write for good (e.g. 404: the task is gone)."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def path_id(value: Any) -> str:
+    """An id for a URL path: a positive integer, percent-encoded (a no-op for digits, and
+    the rule for anything that ever reaches a path); anything else fails this write alone."""
+    number = identifier(value)
+    if number is None:
+        text = repr(value)
+        raise PermanentError(f"not a Label Studio id: {text[:60]}")
+    return quote(str(number), safe="")
+
+
+def query_id(value: Any) -> int:
+    number = identifier(value)
+    if number is None:
+        raise PermanentError(f"not a Label Studio id: {repr(value)[:60]}")
+    return number
 
 
 DEFAULT_LABEL_STUDIO_URL = "http://127.0.0.1:8080"
@@ -100,7 +131,7 @@ class LabelStudio:
             status = error.status_code or 0
             if status >= 500 or status in (408, 429):
                 raise TransientError(f"HTTP {status}") from error
-            raise PermanentError(f"HTTP {status}: {str(error.body)[:300]}") from error
+            raise PermanentError(f"HTTP {status}: {str(error.body)[:300]}", status) from error
         except (httpx.TransportError, OSError) as error:
             raise TransientError(f"{type(error).__name__}: {error}") from error
 
@@ -108,24 +139,25 @@ class LabelStudio:
         return plain(self.call(self.client.projects.get, project_id))
 
     def annotation(self, annotation_id: int) -> dict[str, Any]:
-        return plain(self.call(self.client.annotations.get, annotation_id))
+        return plain(self.call(self.client.annotations.get, path_id(annotation_id)))
 
     def task(self, task_id: int) -> dict[str, Any]:
-        return plain(self.call(self.client.tasks.get, str(task_id)))
+        return plain(self.call(self.client.tasks.get, path_id(task_id)))
 
     def update_result(self, annotation_id: int, result: list[Any]) -> None:
-        self.call(self.client.annotations.update, annotation_id, result=result)
+        self.call(self.client.annotations.update, path_id(annotation_id), result=result)
 
     def update_meta(self, task_id: int, meta: dict[str, Any]) -> None:
-        self.call(self.client.tasks.update, str(task_id), meta=meta)
+        self.call(self.client.tasks.update, path_id(task_id), meta=meta)
 
     def predictions(self, task_id: int) -> list[dict[str, Any]]:
-        return [plain(item) for item in self.call(self.client.predictions.list, task=task_id)]
+        return [plain(item) for item in self.call(self.client.predictions.list,
+                                                  task=query_id(task_id))]
 
     def create_prediction(self, task_id: int, result: list[Any], score: float | None,
                           model_version: str) -> None:
         keywords = {"score": score} if score is not None else {}
-        self.call(self.client.predictions.create, task=task_id, result=result,
+        self.call(self.client.predictions.create, task=query_id(task_id), result=result,
                   model_version=model_version, **keywords)
 
 
@@ -134,7 +166,7 @@ def merge_summary(meta: dict[str, Any] | None, annotation_id: int,
     """`meta` with the annotation's entry set (or removed when `summary` is None), and the
     task-level route and verdict recomputed over all entries, for Data Manager filters."""
     merged = dict(meta or {})
-    entries = dict(merged.get(META_KEY) or {})
+    entries = _our_entries(merged.get(META_KEY))
     if summary is None:
         entries.pop(str(annotation_id), None)
     else:
@@ -144,16 +176,41 @@ def merge_summary(meta: dict[str, Any] | None, annotation_id: int,
             merged.pop(key, None)
         return merged
     merged[META_KEY] = entries
-    verdict = max((entry.get("verdict") or "accept" for entry in entries.values()),
-                  key=lambda name: VERDICT_SEVERITY.get(name, 0))
-    routes = [entry["route"] for entry in entries.values() if entry.get("route")]
+    verdict = max((entry.get("verdict") for entry in entries.values()
+                   if entry.get("verdict") in VERDICT_SEVERITY),
+                  key=VERDICT_SEVERITY.__getitem__, default="accept")
+    routes = [entry["route"] for entry in entries.values()
+              if isinstance(entry.get("route"), dict)
+              and isinstance(entry["route"].get("name"), str)]
     merged[VERDICT_KEY] = verdict
     if routes:
-        best = max(routes, key=lambda route: route.get("priority") or 0)
+        best = max(routes, key=lambda route: _priority(route.get("priority")))
         merged[ROUTE_KEY] = best["name"]
     else:
         merged.pop(ROUTE_KEY, None)
     return merged
+
+
+def _our_entries(value: Any) -> dict[str, dict[str, Any]]:
+    """`meta.lsrules` as read from Label Studio: entries that are objects; the rest is
+    dropped (and said in the log), since lsrules owns that key and rewrites it."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        logger.warning("meta.%s is a %s, not an object: replaced", META_KEY,
+                       type(value).__name__)
+        return {}
+    entries = {key: entry for key, entry in value.items() if isinstance(entry, dict)}
+    if len(entries) != len(value):
+        logger.warning("meta.%s: %s entries that are not objects dropped", META_KEY,
+                       len(value) - len(entries))
+    return entries
+
+
+def _priority(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return 0
+    return value
 
 
 def merge_task_patch(meta: dict[str, Any], operations: list[dict[str, Any]]) -> dict[str, Any]:
@@ -182,6 +239,9 @@ def apply_writeback(label_studio: LabelStudio, writeback: Writeback) -> tuple[st
     body = writeback.body
     if writeback.kind == CORRECTION:
         current = label_studio.annotation(writeback.annotation_id)
+        contradiction = _contradiction(current, writeback)
+        if contradiction:
+            return REFUSED, contradiction
         current_hash = content_hash(current)
         if current_hash == body["written_hash"]:
             return APPLIED, "already holds the corrected result"
@@ -190,14 +250,31 @@ def apply_writeback(label_studio: LabelStudio, writeback: Writeback) -> tuple[st
         label_studio.update_result(writeback.annotation_id, body["result"])
         return APPLIED, None
     if writeback.kind == SUMMARY:
+        summary = body.get("summary")
+        if identifier(writeback.annotation_id) is not None:  # else a stream rule's entry
+            verdict = _check_annotation(label_studio, writeback, removing=summary is None)
+            if verdict is not None:
+                return verdict
         task = label_studio.task(writeback.task_id)
-        meta = merge_summary(task.get("meta"), writeback.annotation_id, body.get("summary"))
+        contradiction = _project_contradiction(task, writeback, "task")
+        if contradiction:
+            return REFUSED, contradiction
+        held = task.get("meta")
+        if held is not None and not isinstance(held, dict):
+            logger.warning("task %s: meta is a %s, not an object: left as it is",
+                           writeback.task_id, type(held).__name__)
+            return REFUSED, f"the task's meta is a {type(held).__name__}, not an object"
+        meta = merge_summary(held, writeback.annotation_id, summary)
         if body.get("task_patch"):
             meta = merge_task_patch(meta, body["task_patch"])
-        if meta != (task.get("meta") or {}):
+        if meta != (held or {}):
             label_studio.update_meta(writeback.task_id, meta)
         return APPLIED, None
     if writeback.kind == PREDICTION:
+        task = label_studio.task(writeback.task_id)
+        contradiction = _project_contradiction(task, writeback, "task")
+        if contradiction:
+            return REFUSED, contradiction
         model_version = body["model_version"]
         existing = label_studio.predictions(writeback.task_id)
         if any(item.get("model_version") == model_version for item in existing):
@@ -206,3 +283,41 @@ def apply_writeback(label_studio: LabelStudio, writeback: Writeback) -> tuple[st
                                        model_version)
         return APPLIED, None
     raise PermanentError(f"unknown write-back kind {writeback.kind!r}")
+
+
+def _check_annotation(label_studio: LabelStudio, writeback: Writeback,
+                      removing: bool) -> tuple[str, str] | None:
+    """What Label Studio says of the annotation a summary is about: None to go ahead, else
+    the (status, note) to finish with. An entry is removed only for an annotation that is
+    gone; one is written only for an annotation that exists, in that task."""
+    try:
+        current = label_studio.annotation(writeback.annotation_id)
+    except PermanentError as error:
+        if error.status != 404:
+            raise
+        if removing:
+            return None
+        return SUPERSEDED, "the annotation no longer exists"
+    if removing:
+        return REFUSED, (f"annotation {writeback.annotation_id} still exists: its entry is "
+                         "kept")
+    contradiction = _contradiction(current, writeback)
+    return (REFUSED, contradiction) if contradiction else None
+
+
+def _contradiction(annotation: dict[str, Any], writeback: Writeback) -> str | None:
+    """Why Label Studio's annotation is not the one the write-back names, or None."""
+    task_id = identifier(annotation.get("task"))
+    if task_id != writeback.task_id:
+        return (f"annotation {writeback.annotation_id} belongs to task {task_id}, not "
+                f"{writeback.task_id}")
+    return _project_contradiction(annotation, writeback, "annotation")
+
+
+def _project_contradiction(record: dict[str, Any], writeback: Writeback,
+                           what: str) -> str | None:
+    project_id = identifier(record.get("project"))
+    if writeback.project_id is not None and project_id is not None \
+            and project_id != writeback.project_id:
+        return f"the {what} belongs to project {project_id}, not {writeback.project_id}"
+    return None
