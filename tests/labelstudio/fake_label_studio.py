@@ -27,8 +27,13 @@ class FakeLabelStudio:
         return copy.deepcopy(self.annotations[annotation_id])
 
     def task(self, task_id):
+        """As Label Studio answers: the task with its annotations (unless a test set them)."""
         self._check("task")
-        return copy.deepcopy(self.tasks.setdefault(task_id, {"id": task_id, "meta": {}}))
+        task = copy.deepcopy(self.tasks.setdefault(task_id, {"id": task_id, "meta": {}}))
+        task.setdefault("annotations", [copy.deepcopy(annotation)
+                                        for annotation in self.annotations.values()
+                                        if annotation.get("task") == task_id])
+        return task
 
     def update_result(self, annotation_id, result):
         self._check("update_result")

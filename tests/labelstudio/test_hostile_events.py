@@ -154,15 +154,19 @@ def writeback(kind, body, task_id=3, annotation_id=7, project_id=1):
 
 
 @pytest.mark.parametrize("held, write, status, note", [
+    # the task is in project 2, the event came for project 1
+    ({"id": 7, "task": 3, "result": []}, writeback("summary", {"summary": {"verdict": "accept"}},
+                                                   project_id=2), "refused", "project 1"),
     # the event said annotation 7 is in task 3; Label Studio says task 4
     ({"id": 7, "task": 4, "result": []}, writeback("summary", {"summary": {"verdict": "accept"}}),
      "refused", "belongs to task 4"),
     ({"id": 7, "task": 4, "result": []},
      writeback("correction", {"result": [], "expected_hash": "h", "written_hash": "w"}),
      "refused", "belongs to task 4"),
-    # ... or project 2 while the event came for project 1
+    # ... or the annotation is in project 2
     ({"id": 7, "task": 3, "project": 2, "result": []},
-     writeback("summary", {"summary": {"verdict": "accept"}}), "refused", "project 2"),
+     writeback("correction", {"result": [], "expected_hash": "h", "written_hash": "w"}),
+     "refused", "project 2"),
     # the event said annotation 7 was deleted; it is still there
     ({"id": 7, "task": 3, "result": []}, writeback("summary", {"summary": None}),
      "refused", "still exists"),
@@ -172,7 +176,8 @@ def writeback(kind, body, task_id=3, annotation_id=7, project_id=1):
 ])
 def test_what_an_event_claims_is_checked_with_label_studio_first(held, write, status, note):
     label_studio = FakeLabelStudio()
-    label_studio.tasks[3] = {"id": 3, "meta": {"lsrules": {"7": {"verdict": "review"}}}}
+    label_studio.tasks[3] = {"id": 3, "project": 1,
+                             "meta": {"lsrules": {"7": {"verdict": "review"}}}}
     if held is not None:
         label_studio.annotations[7] = held
     assert apply_writeback(label_studio, write)[0] == status

@@ -251,14 +251,14 @@ def apply_writeback(label_studio: LabelStudio, writeback: Writeback) -> tuple[st
         return APPLIED, None
     if writeback.kind == SUMMARY:
         summary = body.get("summary")
-        if identifier(writeback.annotation_id) is not None:  # else a stream rule's entry
-            verdict = _check_annotation(label_studio, writeback, removing=summary is None)
-            if verdict is not None:
-                return verdict
         task = label_studio.task(writeback.task_id)
         contradiction = _project_contradiction(task, writeback, "task")
         if contradiction:
             return REFUSED, contradiction
+        if identifier(writeback.annotation_id) is not None:  # else a stream rule's entry
+            verdict = _check_annotation(label_studio, writeback, task, removing=summary is None)
+            if verdict is not None:
+                return verdict
         held = task.get("meta")
         if held is not None and not isinstance(held, dict):
             logger.warning("task %s: meta is a %s, not an object: left as it is",
@@ -285,24 +285,33 @@ def apply_writeback(label_studio: LabelStudio, writeback: Writeback) -> tuple[st
     raise PermanentError(f"unknown write-back kind {writeback.kind!r}")
 
 
-def _check_annotation(label_studio: LabelStudio, writeback: Writeback,
+def _check_annotation(label_studio: LabelStudio, writeback: Writeback, task: dict[str, Any],
                       removing: bool) -> tuple[str, str] | None:
     """What Label Studio says of the annotation a summary is about: None to go ahead, else
-    the (status, note) to finish with. An entry is removed only for an annotation that is
-    gone; one is written only for an annotation that exists, in that task."""
+    the (status, note) to finish with. An entry is written only for an annotation of that
+    task, and removed only for one the task no longer holds. The task as read lists its
+    annotations; the annotation itself is asked for only when it is not among them."""
+    listed = task.get("annotations")
+    if isinstance(listed, list):
+        held = writeback.annotation_id in {identifier(item.get("id")) for item in listed
+                                           if isinstance(item, dict)}
+        if removing:
+            return (REFUSED, f"annotation {writeback.annotation_id} still exists: its entry "
+                             "is kept") if held else None
+        if held:
+            return None
     try:
         current = label_studio.annotation(writeback.annotation_id)
     except PermanentError as error:
         if error.status != 404:
             raise
-        if removing:
-            return None
-        return SUPERSEDED, "the annotation no longer exists"
-    if removing:
-        return REFUSED, (f"annotation {writeback.annotation_id} still exists: its entry is "
-                         "kept")
+        return None if removing else (SUPERSEDED, "the annotation no longer exists")
     contradiction = _contradiction(current, writeback)
-    return (REFUSED, contradiction) if contradiction else None
+    if contradiction:
+        return REFUSED, contradiction
+    if removing:
+        return REFUSED, f"annotation {writeback.annotation_id} still exists: its entry is kept"
+    return None
 
 
 def _contradiction(annotation: dict[str, Any], writeback: Writeback) -> str | None:
