@@ -77,3 +77,21 @@ def test_a_webhook_from_an_unbound_project_is_refused_and_not_stored(tmp_path):
         store.close()
 
 
+
+
+def test_connect_targets_come_from_the_arguments_or_the_project_file(project):
+    from lsrules.labelstudio.bindings import connect_targets
+
+    assert connect_targets("rules/x.yaml", [7], project) == [(("rules/x.yaml",), 7)]
+    assert connect_targets("rules/a.yaml", [], project) == [(("rules/a.yaml",), 3),
+                                                            (("rules/a.yaml",), 4)]
+    assert connect_targets(None, [], project) == [(("rules/a.yaml",), 3),
+                                                  (("rules/a.yaml",), 4),
+                                                  (("rules/b.yaml",), 5)]
+    assert connect_targets(None, [5], project) == [(("rules/b.yaml",), 5)]
+    with pytest.raises(LsrulesError, match="project 6 is bound to no ruleset"):
+        connect_targets(None, [6], project)
+    with pytest.raises(LsrulesError, match="give --project"):
+        connect_targets("rules/x.yaml", [], project)
+    with pytest.raises(LsrulesError, match="no RULESET given"):
+        connect_targets(None, [3], None)

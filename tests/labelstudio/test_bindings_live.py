@@ -1,5 +1,5 @@
-"""One `serve` and the project file, against a real Label Studio: the bound project's
-annotations are judged, an unbound project's webhooks are refused with 404 (nothing
+"""One `serve` and the project file, against a real Label Studio: `connect` registers the
+bound project's webhook and views, the bound project's annotations are judged, an unbound project's webhooks are refused with 404 (nothing
 evaluated or written) and counted in /health."""
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from tests.labelstudio.live_helpers import (
 )
 from tests.labelstudio.server import LsrulesServer
 
+from lsrules.cli import main
+
 pytestmark = pytest.mark.labelstudio
 RULESET = FIXTURES / "sentiment.yaml"
 
@@ -33,10 +35,16 @@ def test_serve_judges_the_bound_project_and_refuses_another(client, live_environ
     server = LsrulesServer([], live_environment.url, live_environment.token, webhook_secret,
                            tmp_path / "store.sqlite", [],
                            extra_arguments=["--project-file", str(project_file)])
-    server.start()
     try:
-        for project_id in (bound, unbound):
-            connect(RULESET, project_id, server.hook_url, live_environment.url, capsys)
+        server.start()
+        # connect without RULESET or --project: every project the file binds
+        assert main(["connect", "--hook-url", server.hook_url, "--ls-url",
+                     live_environment.url, "--project-file", str(project_file)]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"project {bound}: webhook ") and out.count("\n") == 1
+        assert "lsrules: review" in out  # the views of the bound ruleset's routes
+        # the unbound project's webhook points at the same service
+        connect(RULESET, unbound, server.hook_url, live_environment.url, capsys)
         other_task = client.tasks.create(project=unbound, data={"text": "elsewhere"})
         client.annotations.create(id=other_task.id, result=choice("positive"), lead_time=3.0)
         wait_for(lambda: health(server).get("refused_unbound_project", 0) >= 1,

@@ -39,3 +39,28 @@ def served(arguments: Sequence[str], project) -> tuple[list[str], frozenset[int]
 
 def _same(paths: Sequence[str]) -> tuple[str, ...]:
     return tuple(os.path.realpath(path) for path in paths)
+
+
+def connect_targets(ruleset: str | None, projects: Sequence[int], project
+                    ) -> list[tuple[tuple[str, ...], int]]:
+    """(ruleset files, project id) pairs for `connect`: those given, else the project file's.
+
+    RULESET with --project: those projects; RULESET alone: the projects bound to it;
+    --project alone: each project with the ruleset it is bound to; neither: every binding."""
+    bindings = list(project.projects) if project is not None else []
+    if ruleset is not None:
+        if projects:
+            return [((ruleset,), project_id) for project_id in projects]
+        _, accepted = served([ruleset], project)
+        if not accepted:
+            raise LsrulesError(f"give --project: no project file binds a project to {ruleset}")
+        return [((ruleset,), project_id) for project_id in sorted(accepted)]
+    if not bindings:
+        raise LsrulesError("no RULESET given, and no project file binds a project to one "
+                           "([[projects]] id, ruleset in lsrules.toml)")
+    chosen = [binding for binding in bindings if not projects or binding.project in projects]
+    unbound = sorted(set(projects) - {binding.project for binding in bindings})
+    if unbound:
+        raise LsrulesError(f"project {unbound[0]} is bound to no ruleset in the project file; "
+                           "give the RULESET", Location(os.path.relpath(project.path)))
+    return [(tuple(binding.rulesets), binding.project) for binding in chosen]

@@ -199,9 +199,13 @@ def _sync_all(label_studio: Any, store: Any, projects: list[int], wake: Any) -> 
 # connect ---------------------------------------------------------------------------------
 
 def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("ruleset", metavar="RULESET")
+    parser.add_argument("ruleset", nargs="?", metavar="RULESET",
+                        help="the ruleset whose routes become views (default: each project's "
+                             "ruleset in the project file)")
     add_allow_outside_root_argument(parser)
-    parser.add_argument("--project", type=int, required=True)
+    parser.add_argument("--project", type=int, action="append", default=[],
+                        help="the Label Studio project (repeatable; default: the projects the "
+                             "project file binds, to RULESET when one is given)")
     parser.add_argument("--hook-url", required=True,
                         help="where Label Studio reaches `lsrules serve`, ending in /webhook")
     _label_studio_arguments(parser)
@@ -209,22 +213,26 @@ def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_connect(args: argparse.Namespace) -> int:
+    from lsrules.labelstudio.bindings import connect_targets
     from lsrules.labelstudio.connect import connect_project
     from lsrules.labelstudio.writeback import LabelStudio, PermanentError, TransientError
 
     secret = _secret(args.secret_header)
-    engine = _load_engine([args.ruleset], args)
+    targets = connect_targets(args.ruleset, args.project, getattr(args, "_project", None))
+    engines = {rulesets: _load_engine(list(rulesets), args)  # all load before any change
+               for rulesets in dict.fromkeys(rulesets for rulesets, _ in targets)}
     try:
         with LabelStudio(args.ls_url) as label_studio:
-            report = connect_project(label_studio, args.project, args.hook_url,
-                                     args.secret_header, secret,
-                                     dict(getattr(engine, "routes", {}) or {}))
+            for rulesets, project_id in targets:
+                report = connect_project(label_studio, project_id, args.hook_url,
+                                         args.secret_header, secret,
+                                         dict(getattr(engines[rulesets], "routes", {}) or {}))
+                print(f"project {project_id}: webhook {report.webhook_id} "
+                      f"{'created' if report.webhook_created else 'already registered'}; "
+                      f"views created: {', '.join(report.views_created) or 'none'}; "
+                      f"already there: {', '.join(report.views_existing) or 'none'}")
     except (TransientError, PermanentError) as error:
         raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
-    print(f"webhook {report.webhook_id} "
-          f"{'created' if report.webhook_created else 'already registered'}; "
-          f"views created: {', '.join(report.views_created) or 'none'}; "
-          f"already there: {', '.join(report.views_existing) or 'none'}")
     return 0
 
 
