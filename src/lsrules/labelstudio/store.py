@@ -180,7 +180,7 @@ class NewWriteback:
     supersede_key: str
     project_id: int | None
     task_id: int | None
-    annotation_id: int | None
+    annotation_id: int | str | None  # a stream finding's meta entry is named by a string
     body: dict[str, Any]
 
 

@@ -210,7 +210,7 @@ class EventProcessor:
                     CORRECTION, f"correction:{annotation_id}", project_id, task_id,
                     annotation_id, {"result": corrected, "expected_hash": this_hash,
                                     "written_hash": written_hash}))
-        summary = {"summary": decision_summary(decision, self.engine)}
+        summary: dict[str, Any] = {"summary": decision_summary(decision, self.engine)}
         task_patch = list(getattr(evaluated, "task_patch_to_apply", None) or [])
         if task_patch:  # `set task.meta.x = ...` fixes, written with the summary
             summary["task_patch"] = task_patch
@@ -373,7 +373,7 @@ class Worker:
                                       for o in outcomes) else outcomes[-1].status] += 1
         for outcome in outcomes:
             if outcome.decision is not None:
-                self._feedback(event, outcome)
+                self._feedback(event, outcome.decision)
 
     def _fail_event(self, event: Event, error: Exception) -> None:
         give_up = event.attempts >= self.retry.failure_attempts
@@ -392,19 +392,19 @@ class Worker:
         return next_retry_time(attempts - 1, self.retry.base_seconds, self.retry.maximum_seconds,
                                self.clock())
 
-    def _feedback(self, event: Event, outcome: Outcome) -> None:
+    def _feedback(self, event: Event, decision: dict[str, Any]) -> None:
         try:
             payload = event.payload
             annotation = payload.get("annotation")
             task = payload.get("task")
             if isinstance(annotation, list):  # ANNOTATIONS_CREATED
-                wanted = outcome.decision.get("annotation_id")
+                wanted = decision.get("annotation_id")
                 annotation = next((item for item in annotation if isinstance(item, dict)
                                    and identifier(item.get("id")) == wanted), {})
                 task = next((item for item in _as_list(task) if isinstance(item, dict)
                              and item.get("id") == annotation.get("task")), {})
             learn_from(self.engine, task if isinstance(task, dict) else {},
-                       annotation if isinstance(annotation, dict) else {}, outcome.decision)
+                       annotation if isinstance(annotation, dict) else {}, decision)
         except Exception:
             logger.exception("the suggester could not learn from event %s", event.id)
 

@@ -98,7 +98,9 @@ def api_key_from_environment() -> str:
 
 
 class LabelStudio:
-    """A thin wrapper over the SDK client that speaks plain dicts and two kinds of error."""
+    """A thin wrapper over the SDK client that speaks plain dicts and two kinds of error.
+    Ids are taken as they come: `path_id`/`query_id` refuse any that is not a Label
+    Studio id (that write fails alone)."""
 
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 10):
         sdk = import_sdk()
@@ -138,30 +140,30 @@ class LabelStudio:
     def project(self, project_id: int) -> dict[str, Any]:
         return plain(self.call(self.client.projects.get, project_id))
 
-    def annotation(self, annotation_id: int) -> dict[str, Any]:
+    def annotation(self, annotation_id: object) -> dict[str, Any]:
         return plain(self.call(self.client.annotations.get, path_id(annotation_id)))
 
-    def task(self, task_id: int) -> dict[str, Any]:
+    def task(self, task_id: object) -> dict[str, Any]:
         return plain(self.call(self.client.tasks.get, path_id(task_id)))
 
-    def update_result(self, annotation_id: int, result: list[Any]) -> None:
+    def update_result(self, annotation_id: object, result: list[Any]) -> None:
         self.call(self.client.annotations.update, path_id(annotation_id), result=result)
 
-    def update_meta(self, task_id: int, meta: dict[str, Any]) -> None:
+    def update_meta(self, task_id: object, meta: dict[str, Any]) -> None:
         self.call(self.client.tasks.update, path_id(task_id), meta=meta)
 
-    def predictions(self, task_id: int) -> list[dict[str, Any]]:
+    def predictions(self, task_id: object) -> list[dict[str, Any]]:
         return [plain(item) for item in self.call(self.client.predictions.list,
                                                   task=query_id(task_id))]
 
-    def create_prediction(self, task_id: int, result: list[Any], score: float | None,
+    def create_prediction(self, task_id: object, result: list[Any], score: float | None,
                           model_version: str) -> None:
         keywords = {"score": score} if score is not None else {}
         self.call(self.client.predictions.create, task=query_id(task_id), result=result,
                   model_version=model_version, **keywords)
 
 
-def merge_summary(meta: dict[str, Any] | None, annotation_id: int,
+def merge_summary(meta: dict[str, Any] | None, annotation_id: int | str | None,
                   summary: dict[str, Any] | None) -> dict[str, Any]:
     """`meta` with the annotation's entry set (or removed when `summary` is None), and the
     task-level route and verdict recomputed over all entries, for Data Manager filters."""
@@ -176,7 +178,7 @@ def merge_summary(meta: dict[str, Any] | None, annotation_id: int,
             merged.pop(key, None)
         return merged
     merged[META_KEY] = entries
-    verdict = max((entry.get("verdict") for entry in entries.values()
+    verdict = max((entry["verdict"] for entry in entries.values()
                    if entry.get("verdict") in VERDICT_SEVERITY),
                   key=VERDICT_SEVERITY.__getitem__, default="accept")
     routes = [entry["route"] for entry in entries.values()
