@@ -150,6 +150,56 @@ def test_explain_traces_every_rule(capsys):
         assert f"rule {rule_id}" in out
 
 
+def test_explain_says_fires_exactly_where_the_decision_has_a_finding(tmp_path, capsys):
+    """An earlier rule drops a region a later rule would flag: no finding, so no FIRES; a
+    finding on a region a later rule drops is fixed; a fix's new problem is shown."""
+    ruleset = tmp_path / "r.yaml"
+    ruleset.write_text("""ruleset: t
+version: "1"
+rules:
+  - id: tiny
+    severity: info
+    for: region
+    assert: region.value.height > 1
+    fix: drop region
+  - id: wide
+    for: region
+    assert: region.value.width < 50
+  - id: late-drop
+    severity: info
+    for: region where region.value.width > 70
+    assert: false
+    fix: drop region
+  - id: inside
+    for: region
+    assert: region.value.x <= 90
+  - id: shift
+    severity: info
+    for: region where region.value.x == 1
+    assert: false
+    fix: set region.value.x = 95
+""")
+    def item(region_id, x, width, height):
+        return {"id": region_id, "type": "rectanglelabels", "from_name": "l", "to_name": "i",
+                "value": {"x": x, "y": 0, "width": width, "height": height,
+                          "rectanglelabels": ["A"]}}
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([{"id": 1, "data": {}, "annotations": [{"id": 2, "result": [
+        item("dropped-first", 5, 60, 0.5), item("dropped-later", 5, 80, 5),
+        item("shifted", 1, 5, 5)]}]}]))
+    assert main(["explain", str(ruleset), "--input", str(export), "--task", "1"]) == 0
+    out = capsys.readouterr().out
+    wide = out.split("rule wide")[1].split("rule late-drop")[0]
+    assert "region dropped-first" in wide and "FIRES" not in wide.split("dropped-later")[0]
+    assert "(a fix dropped the region)" in wide
+    assert "region dropped-later (rectanglelabels, A): assert=false -> FIRES (fixed)" in wide
+    inside = out.split("rule inside")[1].split("rule shift")[0]
+    assert "region shifted (rectanglelabels, A): assert=true -> FIRES (introduced by the fix " \
+        "of tiny, late-drop, shift)" in inside
+    assert "verdict: reject" in out
+    assert "finding inside [error]" in out and "(introduced by the fix of tiny," in out
+
+
 def test_explain_unknown_task_exits_2(capsys):
     assert main(["explain", VEHICLES, "--input", str(VEHICLES_EXPORT), "--task", "999"]) == 2
     assert "no annotation of task 999" in capsys.readouterr().err

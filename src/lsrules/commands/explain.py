@@ -44,17 +44,25 @@ def run(args) -> int:
 
 
 def explain_one(engine, item, evaluation_class) -> None:
+    """Each rule on each region: its where/when/assert on the input, and what the decision
+    holds for it (the same decision `run` and `serve` make: fixes validated, see
+    engine/second_pass.py), so a line says FIRES exactly when the decision has that finding."""
     task, annotation = item.task, item.annotation
     _say(f"task {task.get('id')} · annotation {annotation.get('id')} · "
           f"annotator {annotation.get('completed_by')}")
+    decision = engine.evaluate(task, annotation, item.others)
+    held: dict[tuple[str, str], list] = {}
+    for finding in decision.findings:
+        held.setdefault((finding.rule, repr(finding.region_id)), []).append(finding)
+    remaining_ids = _region_ids(annotation, decision)
     state = evaluation_class(engine, task, annotation, item.others)
     trace = engine.namespace
+    _say("  (where, when, assert: their values on the input; after the arrow: the decision)")
     for rule in engine.rules:
         _say(f"  rule {rule.id} [{rule.severity}] for: {rule.scope}")
         items = state.regions if rule.scope == "region" else [None]
         for region in items:
             where, when, assertion = trace[f"trace_{rule.index}"](state, region)
-            fires = trace[f"check_{rule.index}"](state, region)
             label = f"region {region.id} ({region.type}, {region.label})" if region else "annotation"
             parts = []
             if where != "-":
@@ -63,12 +71,15 @@ def explain_one(engine, item, evaluation_class) -> None:
                 parts.append(f"when={_show(when)}")
             if assertion != "-":
                 parts.append(f"assert={_show(assertion)}")
-            _say(f"    {label}: {' '.join(parts)} -> {'FIRES' if fires else 'ok'}")
-    decision = engine.evaluate(task, annotation, item.others)
+            found = held.get((rule.id, repr(region.id if region else None)))
+            outcome = _outcome(found.pop(0)) if found else "ok"
+            if not found and region is not None and repr(region.id) not in remaining_ids:
+                outcome += " (a fix dropped the region)"
+            _say(f"    {label}: {' '.join(parts)} -> {outcome}")
     _say(f"  verdict: {decision.verdict}")
     for finding in decision.findings:
         _say(f"    finding {finding.rule} [{finding.severity}] {finding.message}"
-              f"{' (fixed)' if finding.fixed else ''}")
+              f"{_marks(finding)}")
     if decision.patch:
         _say("  patch:")
         for operation in decision.patch:
@@ -76,6 +87,26 @@ def explain_one(engine, item, evaluation_class) -> None:
     if decision.route:
         _say(f"  route: {decision.route['name']} (priority {decision.route['priority']}, "
               f"by {', '.join(decision.route['rules'])})")
+
+
+def _outcome(finding) -> str:
+    return "FIRES" + _marks(finding)
+
+
+def _marks(finding) -> str:
+    if finding.introduced_by_fix:
+        return f" (introduced by the fix of {', '.join(finding.introduced_by_fix)})"
+    return " (fixed)" if finding.fixed else ""
+
+
+def _region_ids(annotation, decision) -> set[str]:
+    """The region ids (as reprs) of the corrected annotation."""
+    from lsrules.engine.patch import apply_patch
+
+    corrected = apply_patch(annotation, decision.patch) if decision.patch else annotation
+    result = corrected.get("result")
+    return {repr(item.get("id")) for item in result if isinstance(item, dict)} \
+        if isinstance(result, list) else set()
 
 
 def _say(line: str) -> None:

@@ -1,6 +1,6 @@
 """A checked ruleset compiled whole, when it is loaded, with failures located in the file.
 
-The code generator writes a rule's message, fix, re-check and trace functions when they are
+The code generator writes a rule's message, fix, second-pass and trace functions when they are
 first looked up. Compiling them all here means that what loads (and what `check` accepts)
 always compiles: an expression the checker allows but Python's compiler does not (nested
 deeper than its parser goes, such as 150 `not` in a list) is one located error now, not an
@@ -52,7 +52,7 @@ def _compile_all(ruleset: Ruleset, optimize: bool) -> Any:
 
     namespace = compile_ruleset(ruleset, optimize)
     for rule in ruleset.rules:
-        namespace[f"message_{rule.index}"]  # compiles the rule's message, fix, re-check, trace
+        namespace[f"message_{rule.index}"]  # compiles the rule's message, fix, second pass, trace
     return namespace
 
 

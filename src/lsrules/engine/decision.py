@@ -17,10 +17,15 @@ class Finding:
     message: str
     region_id: object = None
     fixed: bool = False
+    # the rules whose fixes ran, on a finding only the corrected annotation has
+    introduced_by_fix: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "severity": self.severity, "message": self.message,
-                "region_id": self.region_id, "fixed": self.fixed}
+        record = {"rule": self.rule, "severity": self.severity, "message": self.message,
+                  "region_id": self.region_id, "fixed": self.fixed}
+        if self.introduced_by_fix:
+            record["introduced_by_fix"] = list(self.introduced_by_fix)
+        return record
 
 
 @dataclass(slots=True)

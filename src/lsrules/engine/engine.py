@@ -15,6 +15,7 @@ from lsrules.version import __version__
 from lsrules.dsl.budget import BUDGET_RULE, BudgetExceeded
 from lsrules.engine.decision import ERROR_RULE, Decision, Finding
 from lsrules.engine.evaluation import Evaluation
+from lsrules.engine.second_pass import validate_fixes
 from lsrules.errors import LsrulesError
 
 if TYPE_CHECKING:
@@ -102,6 +103,10 @@ class Engine:
         self.pack_rules: frozenset[str] | None = None  # None: all (else a selection's)
         self.rule_ids = ([*self.pack.RULES] if self.pack else []) + [r.id for r in self.rules]
         self.policies = [ruleset.fix_policy(rule) for rule in self.rules]
+        self.rule_index = {rule.id: position for position, rule in enumerate(self.rules)}
+        self.affected = _affected_rules(self.rules)
+        # False: the second pass runs every rule again (the tests compare the two)
+        self.second_pass_shortcut = True
         self.suggester = suggester
         if suggester is None and ruleset.suggester is not None:
             self.suggester = _open_suggester(ruleset)
@@ -153,8 +158,7 @@ class Engine:
         self._evaluate(state)
         if state.steps < 0:  # spent where an error was caught (a message): still spent
             raise BudgetExceeded("steps", self.limits.steps)
-        if pack_findings and state.patch:
-            self._recheck_pack(state, task, pack_findings)
+        validate_fixes(self, state, pack_findings)
         return self._decide(state, task, annotation, started)
 
     def _unevaluated(self, task: dict[str, Any], annotation: dict[str, Any],
@@ -168,21 +172,6 @@ class Engine:
             lsrules_version=__version__, rules=self.rule_ids, time=time.time(),
             duration_us=(time.perf_counter_ns() - started) // 1000, annotation=annotation,
             fired=[rule])
-
-    def _recheck_pack(self, state: Evaluation, task: dict[str, Any],
-                      pack_findings: list[Finding]) -> None:
-        """Like a rule after its fix: a pack finding that the corrections removed is fixed."""
-        assert self.pack is not None  # only pack findings are checked again
-        remaining: dict[tuple[str, object], int] = {}
-        for found in self.pack.check(task, state.annotation):
-            key: tuple[str, object] = (found.rule_id, found.region_id)
-            remaining[key] = remaining.get(key, 0) + 1
-        for finding in pack_findings:
-            key = (finding.rule, finding.region_id)
-            if remaining.get(key, 0) > 0:
-                remaining[key] -= 1
-            else:
-                finding.fixed = True
 
     def _decide(self, state: Evaluation, task: dict[str, Any], annotation: dict[str, Any],
                 started: int) -> Decision:
@@ -242,6 +231,20 @@ class Engine:
         if self.suggester is None:
             return False
         return bool(self.suggester.learn(task, annotation, approved_by))
+
+
+def _affected_rules(rules: list[Any]) -> list[tuple[int, ...]]:
+    """Per rule, the rules that read what its fix writes (itself included, if so)."""
+    from lsrules.dsl.compiler.effects import any_meets, fix_writes, rule_reads
+
+    reads = [rule_reads([part.node for part in (rule.where, rule.when, rule.assert_)
+                         if part is not None], rule.scope) for rule in rules]
+    affected = []
+    for rule in rules:
+        writes = fix_writes(action.node for action in rule.fix)
+        affected.append(tuple(index for index, read in enumerate(reads)
+                              if writes and any_meets(read, writes)))
+    return affected
 
 
 def _open_suggester(ruleset: Ruleset) -> Suggester:

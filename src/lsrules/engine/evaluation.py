@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from lsrules.dsl.budget import BudgetExceeded
+from lsrules.dsl.compiler.effects import GEOMETRY_KEYS
 from lsrules.engine.decision import Finding
 from lsrules.engine.patch import pointer
 from lsrules.dsl.regions import VALUE_FIELDS, Region, attributes_of, build_regions
@@ -19,7 +20,8 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 class Evaluation:
     __slots__ = ("engine", "task", "annotation", "regions", "relations", "others", "config",
                  "findings", "patch", "task_patch", "route_requests", "copied", "fired",
-                 "patch_by_rule", "task_patch_by_rule", "_annotator", "_suggestion", "steps")
+                 "patch_by_rule", "task_patch_by_rule", "_annotator", "_suggestion", "steps",
+                 "finding_regions", "again", "unsure")
 
     def __init__(self, engine: Any, task: dict[str, Any], annotation: dict[str, Any],
                  others: Any) -> None:
@@ -38,6 +40,9 @@ class Evaluation:
         self.copied = False
         self.fired: list[str] = []
         self.patch_by_rule: list[tuple[int, dict[str, Any]]] = []
+        self.finding_regions: list[Region | None] = []  # the region of each rule finding
+        self.again: list[tuple[int, Region | None]] = []  # the second pass: what fires
+        self.unsure = False  # a write the read/write analysis cannot follow (effects.py)
         self._annotator: dict[str, Any] | None = None
         self._suggestion: dict[str, Any] | None = None
         if engine.uses_suggester:
@@ -94,16 +99,16 @@ class Evaluation:
         finding = Finding(rule.id, rule.severity, message,
                           region.id if region is not None else None)
         self.findings.append(finding)
+        self.finding_regions.append(region)
         self.fired.append(rule.id)
-        if rule.fix:
-            before = len(self.patch) + len(self.task_patch)
+        if rule.fix:  # whether the finding is fixed, the second pass says (engine.py)
             namespace[f"fix_{rule_index}"](self, region)
-            changed = len(self.patch) + len(self.task_patch) > before
-            if changed:
-                dropped = region is not None and region.dropped
-                finding.fixed = dropped or not namespace[f"check_{rule_index}"](self, region)
         if rule.route is not None:
             self.route_requests.append(rule_index)
+
+    def found(self, rule_index: int, region: Region | None) -> None:
+        """The second pass: the rule fires on this item of the corrected annotation."""
+        self.again.append((rule_index, region))
 
     def _copy(self) -> None:
         """First write: copy the annotation and its result items; rebind regions to copies."""
@@ -142,7 +147,15 @@ class Evaluation:
                   rule_index: int) -> None:
         self._set_value(region, target, value, rule_index)
         if region is not None:
+            self._writing(region)
             region.changed()  # after the write: its labels are read again
+
+    def _writing(self, region: Region) -> None:
+        """A region typed like a geometry key may keep its labels there: a write on it
+        could change what any rule reads (see dsl/compiler/effects.py)."""
+        kind = region.type
+        if kind.__class__ is str and kind in GEOMETRY_KEYS:
+            self.unsure = True
 
     def _set_value(self, region: Region | None, target: tuple[Any, ...], value: Any,
                    rule_index: int) -> None:
@@ -239,6 +252,7 @@ class Evaluation:
         if label in labels:
             return
         self._copy()
+        self._writing(region)
         region.changed()
         key = region.label_key or _label_key_for(region)
         index = self._item_index(region.item)
@@ -259,6 +273,7 @@ class Evaluation:
         if not key or not isinstance(current, list) or label not in current:
             return
         self._copy()
+        self._writing(region)
         region.changed()
         current = region.value[key]
         position = current.index(label)

@@ -4,7 +4,7 @@
 - `hoisting`: which parts move out of a loop: loop invariants, per-rule columns (analysis);
 - `frame`: the scope code is written in, passed to the passes and the generator;
 - `expressions`: one `visit_<Node>` per node class -> a Python expression;
-- `rules`: `evaluate(state)` and each rule's message, fix, re-check and trace functions;
+- `rules`: `evaluate(state)` and each rule's message, fix, second-pass and trace functions;
 - `module`: the generated module's globals, compiling it, the helpers written lazily.
 
 `compile_ruleset(ruleset, optimize=False)` skips lowering and hoisting: the differential

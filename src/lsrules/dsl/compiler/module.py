@@ -62,7 +62,7 @@ def compile_source(source: str, name: str) -> CodeType:
 
 
 class LazyNamespace(dict[str, Any]):
-    """The module namespace; a rule's rarely used functions (message, fix, re-check, trace)
+    """The module namespace; a rule's rarely used functions (message, fix, second pass, trace)
     are compiled the first time one of them is looked up, which keeps `check` fast."""
 
     def __init__(self, module: dict[str, Any], generator: CodeGenerator) -> None:

@@ -1,8 +1,9 @@
 """Rules -> Python functions: `evaluate(state)` inline, and each rule's rarely used helpers.
 
 `evaluate(state)` runs every rule in file order inline (the hot loop). A rule's message,
-fix, re-check after a fix and trace (for `explain`) are small functions written only when
-first needed (see module.py). Each rule's where/when/assert go through the passes first:
+fix, second pass (`again_N`: the rule once more, fixes off, on the corrected annotation)
+and trace (for `explain`) are small functions written only when first needed (see
+module.py). Each rule's where/when/assert go through the passes first:
 geometry lowered (lowering.py), invariant parts and columns found (hoisting.py); with
 `optimize=False` both are skipped and any/all/none stay expressions instead of loops.
 """
@@ -100,23 +101,30 @@ class CodeGenerator(ExpressionGenerator):
     def lower(self, node: nodes.Node, frame: Frame) -> nodes.Node:
         return lower_geometry(node, frame.region_names) if self.optimize else node
 
-    def rule_inline(self, rule: CheckedRule) -> None:
+    def rule_inline(self, rule: CheckedRule, fixes: bool = True) -> None:
+        """The rule's loop at indent 1. With `fixes`, a firing calls `fire` (message, fix,
+        route); without (the second pass), it calls `found`, which only records."""
         self.write(f"# rule {rule.index}: {rule.id!r}", 1)  # user text: only as a repr
         start = len(self.lines)
         if rule.scope == "region":
             self.write(f"for region in {self.charged('regions')}:", 1)
         else:
             self.write("for region in _NO_REGION:", 1)
-        drops = any(isinstance(action.node, nodes.DropRegion) for action in rule.fix)
+        changes = fixes and bool(rule.fix)
+        drops = changes and any(isinstance(action.node, nodes.DropRegion) for action in rule.fix)
         # after a drop, later items of this loop (and later rules) no longer see the region
-        on_fire = f"fire({rule.index}, region); regions = state.regions" if drops else \
-            f"fire({rule.index}, region)"
+        if not fixes:
+            on_fire = f"found({rule.index}, region)"
+        elif drops:
+            on_fire = f"fire({rule.index}, region); regions = state.regions"
+        else:
+            on_fire = f"fire({rule.index}, region)"
         # columns (see hoisting.column_plan) hold for one rule's loop, when nothing changes
         # in it
-        frame = Frame.for_rule(rule.scope, columns=not rule.fix, in_loop=True)
+        frame = Frame.for_rule(rule.scope, columns=not changes, in_loop=True)
         parts = self.lowered(rule, frame)
         before = []
-        if self.optimize and rule.scope == "region" and not rule.fix:
+        if self.optimize and rule.scope == "region" and not changes:
             # the parts that do not depend on the region (`len(task.data.text)`) and cannot
             # raise, once before the loop (the rule changes nothing while it runs)
             names: dict[str, str] = {}  # the same text computes the same value: once
@@ -177,13 +185,12 @@ class CodeGenerator(ExpressionGenerator):
     def rule_functions(self, rule: CheckedRule) -> None:
         index = rule.index
         frame = Frame.for_rule(rule.scope)
-        # re-check: would the rule still fire on this item?
-        self.write(f"def check_{index}(state, region):", 0)
+        # the second pass: the rule once more on the corrected annotation, fixes off
+        self.write(f"def again_{index}(state):", 0)
         self.prologue(1)
-        self.write("for _once in _ONCE:", 1)
-        self.rule_body(self.lowered(rule, frame), frame, 2, on_fire="return True",
-                       skip="return False")
-        self.write("return False", 1)
+        self.write("found = state.found", 1)
+        self.rule_inline(rule, fixes=False)
+        self.write("return None", 1)
         # trace, for `lsrules explain`: the values of where, when and assert
         self.write(f"def trace_{index}(state, region):", 0)
         self.prologue(1)
