@@ -60,7 +60,7 @@ class Cluster:
         scheduler_file = directory / "scheduler.json"
         self.processes = [subprocess.Popen(
             [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(scheduler_file)],
+             "--idle-timeout", "900", "--scheduler-file", str(scheduler_file)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
         while not scheduler_file.exists() or not scheduler_file.read_text().strip():
             time.sleep(0.1)
@@ -69,7 +69,7 @@ class Cluster:
         for number in range(workers):
             self.processes.append(subprocess.Popen(
                 [str(DASK), "worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-                 "--no-nanny", "--no-dashboard", "--memory-limit", "0",
+                 "--no-nanny", "--no-dashboard", "--memory-limit", "0", "--death-timeout", "60",
                  "--local-directory", str(directory / f"worker-{number}")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         from distributed import Client

@@ -3,7 +3,9 @@
 
 Each process is started from this interpreter's environment and inherits PYTHONPATH, so the
 workers import the lsrules under test. A worker runs without a nanny: the process started
-here is the worker itself, so a test can kill it for good.
+here is the worker itself, so a test can kill it for good. A test run killed before its
+teardown leaves nothing behind for long: a worker without its scheduler stops after 60 s,
+an idle scheduler after 15 minutes.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ class DaskCluster:
         process = subprocess.Popen(
             [str(DASK), "worker", self.address, "--name", name, "--host", "127.0.0.1",
              "--nthreads", "1", "--no-nanny", "--no-dashboard", "--memory-limit", "0",
+             "--death-timeout", "60",
              "--local-directory", str(self.directory / name), *extra],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
@@ -77,6 +80,7 @@ def dask_cluster(tmp_path_factory):
     log = (directory / "scheduler.log").open("wb")
     scheduler = subprocess.Popen(
         [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+         "--idle-timeout", "900",
          "--scheduler-file", str(scheduler_file)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     log.close()

@@ -94,14 +94,18 @@ def stream_rules(found: list[dict]) -> set[str]:
     return {record["stream"]["rule"] for record in found if "stream" in record}
 
 
-def test_stream_rules_on_two_workers_give_the_one_process_records(tmp_path, dask_cluster):
+def test_stream_rules_on_two_workers_give_the_one_process_records(tmp_path, dask_cluster,
+                                                                   capsys):
     tasks = topic_tasks(3000, seed=3)
     whole = write_shards(tasks, tmp_path / "shards", 4)
     expected, got = tmp_path / "one.jsonl", tmp_path / "cluster.jsonl"
+    capsys.readouterr()
     one_process(ANNOTATORS, whole, expected)
+    summary = capsys.readouterr().err
     done = on_cluster(ANNOTATORS, str(tmp_path / "shards" / "*.jsonl"), got, dask_cluster.address)
     assert done.returncode == 0, done.stderr
     assert records(got) == records(expected)
+    assert done.stderr == summary  # the same counts, per rule and per annotator
     # the comparison means something: every kind of stream rule fired, tasks included
     assert stream_rules(records(expected)) >= {"rushers", "task-disagreement", "label-drift"}
     assert len(records(expected)) > len(tasks) + 100
@@ -199,3 +203,19 @@ def test_an_input_matching_no_file_is_one_line_and_exit_2(tmp_path, dask_cluster
     assert done.returncode == 2
     assert done.stderr.strip().endswith("no file matches")
     assert done.stderr.count("\n") == 1
+
+
+def test_a_line_over_the_limit_in_a_late_block_is_refused_as_one_process_refuses_it(
+        tmp_path, dask_cluster, capsys):
+    lines = [json.dumps(task) for task in topic_tasks(2000, seed=6)]
+    lines[1500] = lines[1500][:-1] + " " * 5000 + "}"  # valid JSON, but over the limit
+    export = tmp_path / "export.jsonl"
+    export.write_text("\n".join(lines) + "\n")
+    limit = ["--max-line-bytes", "4000"]
+    assert one_process(ANNOTATORS, export, tmp_path / "one.jsonl", *limit) == 2
+    expected = capsys.readouterr().err.strip()
+    done = on_cluster(ANNOTATORS, str(export), tmp_path / "cluster.jsonl", dask_cluster.address,
+                      *limit)
+    assert done.returncode == 2
+    assert done.stderr.strip() == expected
+    assert ":1501: task #1500: a line longer than 4,000 bytes" in expected

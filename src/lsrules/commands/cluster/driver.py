@@ -66,21 +66,21 @@ def run_on_cluster(args) -> int:
             fixed_writer = stack.enter_context(FixedExportWriter(
                 stack.enter_context(AtomicOutput(args.fixed)), "jsonl" if lines else "json"))
         options = {"strict_items": not args.lenient, "fixed": fixed_writer is not None,
-                   "streams": bool(kinds)}
+                   "streams": bool(kinds), "max_line_bytes": args.max_line_bytes}
         progress = _Progress(len(blocks), workers,
                              sys.stderr.isatty() and not args.no_progress)
         run = _BlockRun(client, bundle, options, kinds, workers * PARTITIONS_PER_WORKER)
         for block, result in run.results(blocks, workers * AHEAD_PER_WORKER):
             if "error" in result:
                 raise _located_error(bundle, block, options, result)
-            for line in result["decisions"]:
+            for line, (verdict, fired, warned, annotator, stayed) in zip(result["decisions"],
+                                                                         result["counts"]):
                 decisions.write(line)
                 decisions.write("\n")
+                tally.add(verdict, fired, warned, annotator, line, stayed)
             if fixed_writer is not None:
                 for line in result["fixed"]:
                     fixed_writer.write_serialized(line)
-            for verdict, fired, warned, annotator in result["counts"]:
-                tally.add(verdict, fired, warned, annotator)
             progress.update(len(result["counts"]), run.done())
         progress.close()
         if kinds:

@@ -16,6 +16,7 @@ from lsrules.errors import InputError
 
 SNIFF_BYTES = 1 << 16
 _UTF8_BOM = b"\xef\xbb\xbf"
+_PIECE = 1 << 20  # what is read at a time of a line that is only skipped or counted
 
 
 MIN_BLOCK_BYTES = 1 << 16
@@ -93,22 +94,34 @@ def _format(file, format: str, name: str) -> str:
     return "jsonl"
 
 
-def block_lines(block: dict) -> Iterator[bytes]:
-    """The lines of a JSONL block: those whose first byte lies in [start, end)."""
+def block_lines(block: dict, limit: int) -> Iterator[bytes]:
+    """The lines of a JSONL block: those whose first byte lies in [start, end). A line over
+    `limit` bytes comes as its first `limit + 1` bytes (the caller refuses it): a line
+    without an end never takes all memory."""
     import fsspec
 
     with fsspec.open(block["url"], "rb") as stream:
         position = block["start"]
         if position > 0:  # the line running into the block belongs to the one before
             stream.seek(position - 1)
-            position += len(stream.readline()) - 1
+            position += _skip_line(stream) - 1
         end = block["end"]
         while position < end:
-            line = stream.readline()
+            line = stream.readline(limit + 1)
             if not line:
                 return
             start, position = position, position + len(line)
             yield line[len(_UTF8_BOM):] if start == 0 and line.startswith(_UTF8_BOM) else line
+
+
+def _skip_line(stream) -> int:
+    """Read to the end of the current line, a piece at a time; returns the bytes read."""
+    skipped = 0
+    while True:
+        piece = stream.readline(_PIECE)
+        skipped += len(piece)
+        if not piece or piece.endswith(b"\n"):
+            return skipped
 
 
 def lines_before(block: dict) -> tuple[int, int]:
@@ -120,10 +133,13 @@ def lines_before(block: dict) -> tuple[int, int]:
     with fsspec.open(block["url"], "rb") as stream:
         position = 0
         while position < block["start"]:
-            line = stream.readline()
-            if not line:
+            piece = stream.readline(_PIECE)
+            if not piece:
                 break
-            position += len(line)
+            position += len(piece)
+            if not piece.endswith(b"\n"):  # a long line: it is no blank line
+                position += _skip_line(stream)
+                piece = b"x"
             lines += 1
-            tasks += bool(line.decode("utf-8", "replace").lstrip("\ufeff").strip())
+            tasks += bool(piece.decode("utf-8", "replace").lstrip("\ufeff").strip())
     return lines, tasks

@@ -103,7 +103,7 @@ def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
 
     Returns, in input order: `decisions` (a JSON line per annotation), `fixed` (a JSON line
     per task, with `options["fixed"]`), `counts` (verdict, fired rule ids, any warning,
-    annotator: what the summary needs) and, with `options["streams"]`, each annotation's
+    annotator, the errors that stayed: what the summary needs) and, with `options["streams"]`, each annotation's
     stream `events` and the `times` of their `created_at` (None without one). A malformed
     task ends the block with `{"error": message}` instead.
     """
@@ -130,7 +130,9 @@ def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
                 decisions.append(json.dumps(decision.to_dict(), ensure_ascii=False))
                 counts.append((decision.verdict, fired,
                                any(finding.severity == "warning" for finding in findings),
-                               annotator_of(annotation)))
+                               annotator_of(annotation),
+                               [finding.rule for finding in findings
+                                if finding.severity == "error" and not finding.fixed]))
                 if fixed:
                     corrected.append(apply_patch(annotation, decision.patch)
                                      if decision.patch else annotation)
@@ -161,7 +163,8 @@ def _tasks(block: dict, engine, options: dict):
 
         with fsspec.open(block["url"], "rb") as stream, ExportReader(
                 block["name"], block["format"], labeling_config=engine.config,
-                strict_items=strict, stream=stream) as reader:
+                strict_items=strict, stream=stream,
+                max_line_bytes=options["max_line_bytes"]) as reader:
             for record in reader.tasks():
                 yield record.task, record.annotations
         return
@@ -171,9 +174,13 @@ def _tasks(block: dict, engine, options: dict):
     from lsrules.exports.validation import MalformedTask, split_task
 
     name = block["name"]
+    limit = options["max_line_bytes"]
     line_number, index = options.get("lines_before", 0), options.get("tasks_before", 0)
-    for line in block_lines(block):
+    for line in block_lines(block, limit):
         line_number += 1
+        if len(line) > limit:
+            raise located_error(name, f"a line longer than {limit:,} bytes (--max-line-bytes)",
+                                index, "", line_number)
         text = decode_line(line, name, index, line_number)
         if not text.strip():
             continue
