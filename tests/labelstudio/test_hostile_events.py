@@ -207,3 +207,31 @@ def test_health_says_up_or_down_to_strangers_and_counts_to_who_holds_the_secret(
             assert (response.status_code, response.json()) == (503, {"status": "DOWN"})
     finally:
         store.close()
+
+
+def test_sync_reads_only_annotations_that_are_objects(tmp_path):
+    """What Label Studio lists is data too: a junk annotation entry is passed over."""
+    from lsrules.labelstudio.sync import sync_project
+
+    class Tasks:
+        @staticmethod
+        def list(**_):
+            return [{"id": 1, "annotations": ["x", None, {"id": 5, "task": 1, "result": [],
+                                                          "updated_at": "2026-01-01T00:00:00Z"}]},
+                    {"id": 2, "annotations": {"id": 6}}]
+
+    class Listing:
+        class client:  # noqa: N801 - the shape of the SDK client
+            tasks = Tasks
+
+        @staticmethod
+        def call(function, *arguments, **keywords):
+            return function(*arguments, **keywords)
+
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    try:
+        report = sync_project(Listing(), store, 1)
+        assert (report.seen, report.queued) == (1, 1)
+        assert [event.annotation_id for event in store.pending_events()] == [5]
+    finally:
+        store.close()

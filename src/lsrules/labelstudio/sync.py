@@ -34,11 +34,12 @@ def project_annotations(label_studio: LabelStudio, project_id: int
                               page_size=100)
     for task_model in pages:
         task = plain(task_model)
-        annotations = task.pop("annotations", None) or []
+        annotations = task.pop("annotations", None)
         task.pop("predictions", None)
         task.pop("drafts", None)
-        for annotation in annotations:
-            yield task, annotation
+        for annotation in annotations if isinstance(annotations, list) else []:
+            if isinstance(annotation, dict):  # Label Studio's answer is data, not a promise
+                yield task, annotation
 
 
 def sync_project(label_studio: LabelStudio, store: Store, project_id: int) -> SyncReport:
