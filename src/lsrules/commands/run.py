@@ -23,6 +23,7 @@ from contextlib import ExitStack
 from typing import Any, Callable
 
 from lsrules.commands.run_summary import FORMATS, Tally, annotator_of, exit_code, write_summary
+from lsrules.exports.lines import dumps
 from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.terminal import add_verbosity_arguments
 
@@ -87,11 +88,10 @@ def _evaluate_batch(batch: list[tuple[dict, dict, list]]) -> list[tuple]:
     """(decision JSON line, patch or None, verdict, fired rule ids, any warning, route name,
     rule ids of the errors that stayed) per item."""
     results = []
-    dumps = json.dumps
     for task, annotation, others in batch:
         decision = _ENGINE.evaluate(task, annotation, others)
         findings = decision.findings
-        results.append((dumps(decision.to_dict(), ensure_ascii=False), decision.patch or None,
+        results.append((dumps(decision.to_dict()), decision.patch or None,
                         decision.verdict, [finding.rule for finding in findings],
                         any(finding.severity == "warning" for finding in findings),
                         decision.route["name"] if decision.route else None,
@@ -109,7 +109,7 @@ def _evaluate_texts(batch: list[tuple[int, str, int]], path: str, strict_items: 
     from lsrules.exports.lines import parse_line
     from lsrules.exports.reader import located_error
     from lsrules.exports.validation import MalformedTask, split_task
-    from lsrules.exports.writer import dumps, with_annotations
+    from lsrules.exports.writer import with_annotations
 
     results = []
     for index, text, line_number in batch:
@@ -259,7 +259,7 @@ def _feed_streams(streams, item, counts, route, output, stream_counts) -> None:
     verdict, fired, _ = counts
     for finding in streams.feed(item.task, item.annotation, verdict, fired, route):
         record = finding_record(finding, streams.ruleset)
-        output.write(json.dumps(record, ensure_ascii=False))
+        output.write(dumps(record))
         output.write("\n")
         stream_counts[record["verdict"]] += 1
         stream_counts["_warning"] += finding.rule.severity == "warning"

@@ -87,4 +87,5 @@ def canonical_sha256(value: object) -> str:
     """sha256 of the value's canonical JSON (sorted keys, no spaces): stable across runs."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    # `surrogatepass`: a lone surrogate (valid JSON: "\ud800") hashes instead of raising
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

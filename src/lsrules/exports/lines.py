@@ -8,6 +8,7 @@ bad line alike: `file:line:column`, task index.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from lsrules.errors import InputError
@@ -15,9 +16,22 @@ from lsrules.exports.json_array import DECODER, value_error_message
 from lsrules.json_types import json_type
 
 
+# A lone surrogate is valid in JSON text ("\ud800") and so in an annotation, but cannot be
+# written as UTF-8: it stays an escape in the output, as it was in the input.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON, keys in the order given, non-ASCII text kept readable."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON, keys in the order given, non-ASCII text kept readable (all but lone
+    surrogates, which are written as escapes)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def decode_line(line: bytes, path: str, index: int, line_number: int) -> str:

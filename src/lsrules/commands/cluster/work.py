@@ -127,7 +127,7 @@ def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
                                            annotations[:position] + annotations[position + 1:])
                 findings = decision.findings
                 fired = [finding.rule for finding in findings]
-                decisions.append(json.dumps(decision.to_dict(), ensure_ascii=False))
+                decisions.append(dumps(decision.to_dict()))
                 counts.append((decision.verdict, fired,
                                any(finding.severity == "warning" for finding in findings),
                                annotator_of(annotation),
