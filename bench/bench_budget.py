@@ -1,14 +1,17 @@
-"""What the compute budget costs on the engine's hot path: this checkout against a baseline
-commit, in one run, so that both see the same machine load.
+"""What the compute budget costs on the engine's hot path, as a ratio measured in one run.
 
+    python bench/bench_budget.py --in-process [--annotations 600] [--rounds 21]
     python bench/bench_budget.py --baseline REV [--annotations 600] [--rounds 7]
 
-The baseline's `src/` is extracted (`git archive`) to a temporary directory. Each round
-starts one process per side, alternating which goes first; each process loads the 25-rule
-comparison ruleset (`bench/comparison/`) and the vehicles ruleset, evaluates the seeded
-workloads (image boxes, sentiment, NER spans; vehicle boxes) once to warm up and then three
-times, and prints the median time per annotation. The ratio is current / baseline of the
-medians over rounds (1.00 = no cost). Not a test: figures go to stdout.
+`--in-process` (the figure to quote on a shared machine): one process compiles the 25-rule
+comparison ruleset (`bench/comparison/`) and the vehicles ruleset twice, with and without
+the budget's charges, and alternates passes over the seeded workloads (image boxes,
+sentiment, NER spans; vehicle boxes), so both sides see the same load. `--baseline REV`:
+this checkout against another commit's `src/` (and `schemas/`, which the package links to,
+extracted with `git archive`), one process per side per round, alternating which goes
+first; process-level noise on a busy machine is much larger than the budget's cost. The
+ratio is with / without (current / baseline) of the medians, and in-process also the median of
+each round's ratio: 1.00 = no cost. Not a test.
 """
 from __future__ import annotations
 
@@ -61,8 +64,57 @@ def worker(annotations: int) -> None:
     print(json.dumps({"lsrules": lsrules.__file__, "us": results}))
 
 
+def in_process(annotations: int, rounds: int) -> None:
+    """The checks alone, on a busy machine: one process, the same ruleset compiled with and
+    without the budget's charges (`ExpressionGenerator.budget = None`), passes alternated."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import random
+
+    import lsrules
+    from bench_engine import make_task
+    from comparison.workload import make_workload
+    from lsrules.dsl.compiler.expressions import ExpressionGenerator
+
+    rng = random.Random(20261128)
+    boxes = [(task, task["annotations"][0])
+             for task in (make_task(rng, n) for n in range(1, annotations + 1))]
+    workloads = {
+        "comparison (25 rules, 3 projects)": (ROOT / "bench" / "comparison" / "ruleset.yaml",
+                                              make_workload(annotations)),
+        "vehicles (image boxes)": (ROOT / "rulesets" / "vehicles.yaml", boxes),
+    }
+    print(f"in one process: {annotations} annotations per workload, {rounds} rounds of one "
+          "pass each (median, µs per annotation)")
+    for name, (ruleset, items) in workloads.items():
+        charged = lsrules.load(ruleset)
+        ExpressionGenerator.budget = None
+        try:
+            free = lsrules.load(ruleset)
+        finally:
+            ExpressionGenerator.budget = "state"
+        assert "_charge(" in charged.source and "_charge(" not in free.source
+        times: dict[str, list[float]] = {"without": [], "with": []}
+        engines = {"without": free.evaluate, "with": charged.evaluate}
+        for number in range(rounds + 1):
+            order = ["without", "with"] if number % 2 == 0 else ["with", "without"]
+            for side_name in order:
+                evaluate = engines[side_name]
+                started = time.perf_counter()
+                for task, annotation in items:
+                    evaluate(task, annotation)
+                if number:  # the first round warms up
+                    times[side_name].append((time.perf_counter() - started)
+                                            / len(items) * 1e6)
+        before, after = statistics.median(times["without"]), statistics.median(times["with"])
+        # each round's two passes ran back to back: their ratio is the least disturbed by a
+        # load that changes during the run
+        paired = statistics.median(w / o for w, o in zip(times["with"], times["without"]))
+        print(f"  {name:36} without {before:7.1f}  with {after:7.1f}  "
+              f"ratio {after / before:.3f}  (median of per-round ratios {paired:.3f})")
+
+
 def extract(revision: str, directory: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src"],
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src", "schemas"],
                              check=True, capture_output=True).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(directory, filter="data")
@@ -84,10 +136,15 @@ def main() -> None:
     parser.add_argument("--baseline", help="a commit without the budget (e.g. 8135bcf)")
     parser.add_argument("--annotations", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--in-process", action="store_true",
+                        help="the budget's checks alone: with and without, in one process")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.annotations)
+        return
+    if args.in_process:
+        in_process(args.annotations, args.rounds)
         return
     if not args.baseline:
         parser.error("--baseline REV is required")
