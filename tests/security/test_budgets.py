@@ -156,3 +156,15 @@ def test_unique_of_a_long_list_from_the_data_is_linear(tmp_path):
     assert engine.evaluate({"id": 1, "data": {"ids": ids}}, {"id": 2, "result": []}).verdict == "accept"
     decision = engine.evaluate({"id": 1, "data": {"ids": ids + [7]}}, {"id": 2, "result": []})
     assert decision.fired == ["distinct"]
+
+
+def test_explain_says_which_budget_ran_out(tmp_path, capsys):
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([{"id": 1, "data": {},
+                                   "annotations": [{"id": 2, "result": _boxes(10_001)}]}]))
+    code = cli.main(["explain", str(_copy("pairwise.yaml", tmp_path)), "--input", str(export),
+                     "--task", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "the trace stops here" in out and "verdict: review" in out, out
+    assert "finding lsrules-budget [warning] 10,001 result items" in out, out

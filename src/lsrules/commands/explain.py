@@ -55,6 +55,27 @@ def explain_one(engine, item, evaluation_class) -> None:
     for finding in decision.findings:
         held.setdefault((finding.rule, repr(finding.region_id)), []).append(finding)
     remaining_ids = _region_ids(annotation, decision)
+    try:
+        _trace(engine, item, evaluation_class, held, remaining_ids)
+    except Exception as error:  # noqa: BLE001 - the trace stops; the decision says why
+        _say(f"  (the trace stops here: {type(error).__name__}: {error})")
+    _say(f"  verdict: {decision.verdict}")
+    for finding in decision.findings:
+        _say(f"    finding {finding.rule} [{finding.severity}] {finding.message}"
+              f"{_marks(finding)}")
+    if decision.patch:
+        _say("  patch:")
+        for operation in decision.patch:
+            _say(f"    {json.dumps(operation, ensure_ascii=False)}")
+    if decision.route:
+        _say(f"  route: {decision.route['name']} (priority {decision.route['priority']}, "
+              f"by {', '.join(decision.route['rules'])})")
+
+
+def _trace(engine, item, evaluation_class, held, remaining_ids) -> None:
+    """Each rule's where/when/assert on each item; a budget the rules exceed stops it."""
+    task, annotation = item.task, item.annotation
+    engine.check_region_cap(annotation)
     state = evaluation_class(engine, task, annotation, item.others)
     trace = engine.namespace
     _say("  (where, when, assert: their values on the input; after the arrow: the decision)")
@@ -76,17 +97,6 @@ def explain_one(engine, item, evaluation_class) -> None:
             if not found and region is not None and repr(region.id) not in remaining_ids:
                 outcome += " (a fix dropped the region)"
             _say(f"    {label}: {' '.join(parts)} -> {outcome}")
-    _say(f"  verdict: {decision.verdict}")
-    for finding in decision.findings:
-        _say(f"    finding {finding.rule} [{finding.severity}] {finding.message}"
-              f"{_marks(finding)}")
-    if decision.patch:
-        _say("  patch:")
-        for operation in decision.patch:
-            _say(f"    {json.dumps(operation, ensure_ascii=False)}")
-    if decision.route:
-        _say(f"  route: {decision.route['name']} (priority {decision.route['priority']}, "
-              f"by {', '.join(decision.route['rules'])})")
 
 
 def _outcome(finding) -> str:

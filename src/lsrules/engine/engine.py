@@ -139,11 +139,7 @@ class Engine:
 
     def _evaluate_annotation(self, task: dict[str, Any], annotation: dict[str, Any],
                              others: list[dict[str, Any]] | None, started: int) -> Decision:
-        result = annotation.get("result")
-        if result.__class__ is list and len(result) > self.limits.regions:
-            raise BudgetExceeded("regions", self.limits.regions,
-                                 f"{len(result):,} result items: more than the budget of "
-                                 f"{self.limits.regions:,} (limits.regions)")
+        self.check_region_cap(annotation)
         state = Evaluation(self, task, annotation, others)
         findings = state.findings
         pack_findings = []
@@ -160,6 +156,14 @@ class Engine:
             raise BudgetExceeded("steps", self.limits.steps)
         validate_fixes(self, state, pack_findings)
         return self._decide(state, task, annotation, started)
+
+    def check_region_cap(self, annotation: dict[str, Any]) -> None:
+        """`BudgetExceeded` for an annotation with more result items than `limits.regions`."""
+        result = annotation.get("result")
+        if result.__class__ is list and len(result) > self.limits.regions:
+            raise BudgetExceeded("regions", self.limits.regions,
+                                 f"{len(result):,} result items: more than the budget of "
+                                 f"{self.limits.regions:,} (limits.regions)")
 
     def _unevaluated(self, task: dict[str, Any], annotation: dict[str, Any],
                      started: int, rule: str, message: str) -> Decision:
