@@ -356,33 +356,29 @@ class ExpressionGenerator(NodeVisitor):
     # false. Same outcome as `(visit(node)) is True`, without building the three-valued result.
     def truth(self, node: nodes.Node, frame: Frame) -> str:
         """A Python expression equal to `(visit(node)) is True`, as a plain bool."""
-        if isinstance(node, nodes.Logical):
-            joiner = " and " if node.operator == "and" else " or "
-            return f"({self.truth(node.left, frame)}{joiner}{self.truth(node.right, frame)})"
-        if isinstance(node, nodes.Unary) and node.operator == "not":
-            return self.falsity(node.operand, frame)
-        if isinstance(node, nodes.Compare):
-            return self._compare_condition(node, False, frame)
-        if isinstance(node, nodes.Comprehension) and node.kind in ("any", "all", "none"):
-            return self.visit(node, frame)
-        if isinstance(node, nodes.Literal):
-            return "True" if node.value is True else "False"
-        return f"(({self.visit(node, frame)}) is True)"
+        return self._condition(node, frame, True)
 
     def falsity(self, node: nodes.Node, frame: Frame) -> str:
         """A Python expression equal to `(visit(node)) is False`, as a plain bool."""
+        return self._condition(node, frame, False)
+
+    def _condition(self, node: nodes.Node, frame: Frame, wanted: bool) -> str:
+        """`(visit(node)) is wanted`: falsity is truth with `and`/`or` swapped (De Morgan
+        holds in Kleene logic) and `not` turning one into the other."""
         if isinstance(node, nodes.Logical):
-            joiner = " or " if node.operator == "and" else " and "
-            return f"({self.falsity(node.left, frame)}{joiner}{self.falsity(node.right, frame)})"
+            joiner = " and " if (node.operator == "and") is wanted else " or "
+            return (f"({self._condition(node.left, frame, wanted)}{joiner}"
+                    f"{self._condition(node.right, frame, wanted)})")
         if isinstance(node, nodes.Unary) and node.operator == "not":
-            return self.truth(node.operand, frame)
+            return self._condition(node.operand, frame, not wanted)
         if isinstance(node, nodes.Compare):
-            return self._compare_condition(node, True, frame)
+            return self._compare_condition(node, not wanted, frame)
         if isinstance(node, nodes.Comprehension) and node.kind in ("any", "all", "none"):
-            return f"(not {self.visit(node, frame)})"
+            text = self.visit(node, frame)  # a plain bool already
+            return text if wanted else f"(not {text})"
         if isinstance(node, nodes.Literal):
-            return "True" if node.value is False else "False"
-        return f"(({self.visit(node, frame)}) is False)"
+            return "True" if node.value is wanted else "False"
+        return f"(({self.visit(node, frame)}) is {wanted!r})"
 
     def _pair(self, operator: str, left: str, right: str, node: nodes.Compare, position: int,
               left_name: str | None = None) -> str:

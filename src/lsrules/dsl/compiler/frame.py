@@ -10,7 +10,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from lsrules.dsl import nodes
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,3 @@ class Frame:
         if not names:
             return self
         return dataclasses.replace(self, hoisted={**self.hoisted, **names})
-
-    def hoisted_name(self, node: nodes.Node) -> str | None:
-        return self.hoisted.get(id(node))
