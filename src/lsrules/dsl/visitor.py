@@ -9,15 +9,21 @@ what changed, so an untouched tree comes back as the very same objects.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, Callable, ClassVar
 
 from lsrules.dsl import nodes
 
 
-def iter_fields(node: nodes.Node) -> Iterator[tuple[str, Any]]:
-    """(name, value) of a node's fields after its span, in declaration order."""
-    for field in dataclasses.fields(node)[1:]:
-        yield field.name, getattr(node, field.name)
+_FIELD_NAMES: dict[type[nodes.Node], tuple[str, ...]] = {}
+
+
+def field_names(kind: type[nodes.Node]) -> tuple[str, ...]:
+    """The names of a node class's fields after its span, in declaration order (kept:
+    `dataclasses.fields` costs more than the rest of a transformer's step)."""
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(field.name for field in dataclasses.fields(kind)[1:])
+    return names
 
 
 class NodeVisitor:
@@ -50,7 +56,8 @@ class NodeTransformer(NodeVisitor):
 
     def generic_visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> nodes.Node:
         changes: dict[str, Any] = {}
-        for name, value in iter_fields(node):
+        for name in field_names(node.__class__):
+            value = getattr(node, name)
             if isinstance(value, nodes.Node):
                 new = self.visit(value, *args, **kwargs)
                 if new is not value:
