@@ -6,6 +6,8 @@ condition form is what `when`, `assert`, scope filters and comprehension predica
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +15,7 @@ from lsrules.dsl import runtime
 from lsrules.dsl.builtins import length
 from lsrules.dsl.compiler.expressions import ExpressionGenerator
 from lsrules.dsl.compiler.frame import Frame
+from lsrules.dsl.compiler.module import module_globals
 from lsrules.dsl.parser import parse
 
 OPERANDS = ["1", "2", "2.5", "null", '"a"', '"b"', "true", "false", "[1, 2]",
@@ -54,12 +57,9 @@ def _compile(text: str):
     generator.budget = None  # a bare expression: no evaluation to pay for its loops
     sources = {"value": generator.visit(node, frame), "truth": generator.truth(node, frame),
                "falsity": generator.falsity(node, frame)}
-    namespace = {"__builtins__": {"any": any, "all": all, "sum": sum, "len": len, "bool": bool, "_str": str,
-                                  "_list": list, "_int": int},
-                 "_index": runtime.index, "_builtin_len": length,
-                 "_as_list": runtime.as_list, "_multiply": runtime.multiply,
-                 "_divide": runtime.divide, "_modulo": runtime.modulo,
-                 "_equal": runtime.equal, "_member": runtime.member}
+    # the globals of every generated module, and an evaluation whose budget never runs out
+    namespace = module_globals()
+    namespace["state"] = SimpleNamespace(steps=10**12)
     return {kind: eval(compile(f"lambda annotation: {source}", text, "eval"),
                        namespace) for kind, source in sources.items()}
 
