@@ -6,8 +6,6 @@ condition form is what `when`, `assert`, scope filters and comprehension predica
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -57,11 +55,8 @@ def _compile(text: str):
     generator.budget = None  # a bare expression: no evaluation to pay for its loops
     sources = {"value": generator.visit(node, frame), "truth": generator.truth(node, frame),
                "falsity": generator.falsity(node, frame)}
-    # the globals of every generated module, and an evaluation whose budget never runs out
-    namespace = module_globals()
-    namespace["state"] = SimpleNamespace(steps=10**12)
     return {kind: eval(compile(f"lambda annotation: {source}", text, "eval"),
-                       namespace) for kind, source in sources.items()}
+                       module_globals()) for kind, source in sources.items()}
 
 
 def _run(function, annotation):
