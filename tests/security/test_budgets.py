@@ -11,6 +11,7 @@ import pytest
 
 import lsrules
 from lsrules import cli
+from lsrules.dsl.budget import CEILING, read_limits
 
 CASES = Path(__file__).parent / "budget"
 
@@ -168,3 +169,21 @@ def test_explain_says_which_budget_ran_out(tmp_path, capsys):
     assert code == 0, err
     assert "the trace stops here" in out and "verdict: review" in out, out
     assert "finding lsrules-budget [warning] 10,001 result items" in out, out
+
+
+@pytest.mark.parametrize("limit, value", [("steps", 10**12), ("regions", 100_001),
+                                          ("loop_product", 100_000_001)])
+def test_a_ruleset_cannot_lift_its_budget_past_the_ceiling(limit, value, tmp_path, capsys):
+    """A pull request that sets `limits.steps: 1000000000000` would keep `check` busy for
+    hours: its budgets are capped, and the schema says so too (the loader checks alone when
+    a cached verdict skips the schema)."""
+    ruleset = tmp_path / "lifted.yaml"
+    ruleset.write_text(f'ruleset: lifted\nversion: "1"\nlimits:\n  {limit}: {value}\n'
+                       "rules:\n  - id: any-region\n    when: len(regions) > 0\n", encoding="utf-8")
+    for no_cache in ([], ["--no-cache"]):
+        code = cli.main(["check", str(ruleset), *no_cache])
+        out, err = capsys.readouterr()
+        assert code in (1, 2), out + err
+        assert f"{ruleset}:4:" in out + err and f"limits.{limit}" in out + err, out + err
+    assert read_limits({limit: value})[1], "the loader's own check"
+    assert not read_limits({limit: getattr(CEILING, limit)})[1]

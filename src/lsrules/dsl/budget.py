@@ -26,6 +26,9 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+# How far a ruleset may raise its own budgets: the ruleset comes from a pull request, so the
+# budget it sets must still bound what `check` of that pull request can cost.
+CEILING = Limits(steps=100_000_000, regions=100_000, loop_product=100_000_000)
 LIMIT_NAMES = ("steps", "regions", "loop_product")
 
 
@@ -54,6 +57,9 @@ def read_limits(value: Any) -> tuple[Limits, list[tuple[str, tuple[Any, ...]]]]:
                              (key,)))
         elif number.__class__ is not int or number < 1:
             problems.append((f"limits.{key} must be a whole number of at least 1", (key,)))
+        elif number > getattr(CEILING, key):
+            problems.append((f"limits.{key} may be at most {getattr(CEILING, key):,}: a "
+                             f"ruleset cannot lift its budget further", (key,)))
         else:
             chosen[key] = number
     return Limits(**chosen), problems
