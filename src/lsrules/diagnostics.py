@@ -57,6 +57,7 @@ CODES: dict[str, Code] = {code.id: code for code in (
     Code("LSR130", "Unknown control or object"),
     Code("LSR131", "Region type the config cannot produce"),
     Code("LSR132", "Label not in the config"),
+    Code("LSR133", "Field the labeling config does not define", severity=WARNING),
     Code("LSR140", "Stream name outside a stream rule"),
     Code("LSR141", "Bad `window` or `last` argument"),
     Code("LSR142", "`window`/`last` beyond what the rule keeps"),

@@ -22,6 +22,12 @@ class ResultType:
     #                               its items no id of their own
     geometry: str | None = None  # "box", "ellipse", "point" or "polygon"
     number_keys: tuple[str, ...] = ()  # value keys that hold numbers
+    optional_keys: tuple[str, ...] = ()  # keys the editor may add (a span's text, ...)
+
+    @property
+    def known_keys(self) -> frozenset[str]:
+        """Every key its value can hold: what `region.value.<key>` may name."""
+        return frozenset(self.value_keys + self.number_keys + self.optional_keys)
 
 
 _BOX = ("x", "y", "width", "height")
@@ -34,28 +40,35 @@ _HTML_SPAN = ("start", "end", "startOffset", "endOffset")
 _HTML_SPAN_NUMBERS = ("startOffset", "endOffset")
 
 
+_SPAN_OPTIONAL = ("text", "channel")  # audio spans carry a channel
+_HTML_OPTIONAL = ("text", "globalOffsets")
+
+
 def _labelled(name: str, keys: tuple[str, ...], **facts) -> ResultType:
     return ResultType(name, keys + (name,), label_key=name, **facts)
 
 
 # In the order labels are looked for when an item's own type names no key of its value.
 RESULT_TYPES: dict[str, ResultType] = {kind.name: kind for kind in (
-    _labelled("labels", _SPAN, number_keys=_SPAN),
+    _labelled("labels", _SPAN, number_keys=_SPAN, optional_keys=_SPAN_OPTIONAL),
     ResultType("choices", ("choices",), label_key="choices", classification=True),
     _labelled("rectanglelabels", _BOX, geometry="box", number_keys=_BOX_NUMBERS),
     ResultType("rectangle", _BOX, geometry="box", number_keys=_BOX_NUMBERS),
-    _labelled("polygonlabels", ("points",), geometry="polygon"),
-    ResultType("polygon", ("points",), geometry="polygon"),
+    _labelled("polygonlabels", ("points",), geometry="polygon", optional_keys=("closed",)),
+    ResultType("polygon", ("points",), geometry="polygon", optional_keys=("closed",)),
     _labelled("keypointlabels", ("x", "y"), geometry="point", number_keys=_POINT_NUMBERS),
     ResultType("keypoint", ("x", "y"), geometry="point", number_keys=_POINT_NUMBERS),
     _labelled("ellipselabels", _ELLIPSE, geometry="ellipse", number_keys=_ELLIPSE_NUMBERS),
     ResultType("ellipse", _ELLIPSE, geometry="ellipse", number_keys=_ELLIPSE_NUMBERS),
     _labelled("brushlabels", ("format", "rle")),
     ResultType("brush", ("format", "rle")),
-    _labelled("hypertextlabels", _HTML_SPAN, number_keys=_HTML_SPAN_NUMBERS),
-    _labelled("paragraphlabels", _HTML_SPAN, number_keys=_HTML_SPAN_NUMBERS),
+    _labelled("hypertextlabels", _HTML_SPAN, number_keys=_HTML_SPAN_NUMBERS,
+              optional_keys=_HTML_OPTIONAL),
+    _labelled("paragraphlabels", _HTML_SPAN, number_keys=_HTML_SPAN_NUMBERS,
+              optional_keys=_HTML_OPTIONAL),
     _labelled("timeserieslabels", ("start", "end", "instant")),
-    ResultType("videorectangle", ("sequence",), label_key="labels"),
+    ResultType("videorectangle", ("sequence",), label_key="labels",
+               optional_keys=("labels", "framesCount", "duration")),
     ResultType("taxonomy", ("taxonomy",), label_key="taxonomy", classification=True),
     _labelled("bitmasklabels", ("imageDataURL",)),
     ResultType("bitmask", ("imageDataURL",)),

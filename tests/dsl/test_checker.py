@@ -40,6 +40,8 @@ CASES = [
     ("LSR114", "  - id: a\n    assert: abs('x') > 1\n", "'x'", ERROR, None),
     ("LSR114", "  - id: a\n    assert: annotation.lead_time == 'slow'\n",
      "annotation.lead_time ==", WARNING, None),
+    ("LSR114", "  - id: a\n    for: region\n    assert: region.labels == 'Car'\n",
+     "region.labels ==", WARNING, "'Car' in region.labels"),  # a list is never a string
     ("LSR114", "  - id: a\n    assert: annotation.was_cancelled + 1 > 0\n",
      "annotation.was_cancelled", ERROR, None),  # true + 1 is not 2
     ("LSR114", "  - id: a\n    assert: -annotation.ground_truth < 0\n",
@@ -90,6 +92,16 @@ CONFIG_CASES = [
                "    fix: set region.label = 'Cars'\n"), "'Cars'", ERROR, "Car"),
     ("LSR132", "  - id: a\n    for: region\n    when: region.label in ['Bus', 'Buss']\n",
      "'Buss'", WARNING, "Bus"),
+    ("LSR133", ("  - id: a\n    for: region where region.type == 'rectanglelabels'\n"
+                "    assert: region.value.widht > 0\n"), "region.value.@@widht", WARNING,
+     "width"),
+    ("LSR133", "  - id: a\n    assert: any(r.value.rectanglelabel != null for r in regions)\n",
+     "r.value.@@rectanglelabel", WARNING, "rectanglelabels"),  # any region: the config's types
+    ("LSR133", "  - id: a\n    when: task.data.imgae == ''\n    assert: false\n",
+     "task.data.@@imgae", WARNING, "image"),
+    # the config says x is a number: ordering it with a string is a warning (data may differ)
+    ("LSR114", "  - id: a\n    for: region\n    assert: region.value.x <= '2'\n",
+     "region.value.x <=", WARNING, None),
     ("LSR003", "  - id: a\n    when: true\n", "extends: @@[builtin", ERROR, None),
 ]
 
@@ -184,8 +196,8 @@ rules:
     assert: none(any(iou(r, o) > 0.9 and r.id != o.id for o in regions) for r in regions)
     route: review
   - id: text
-    when: has(task.data.text)
-    assert: matches(task.data.text, "^[A-Z][a-z]*$") and len(unique([r.label for r in regions])) >= 0
+    when: has(task.data.image)
+    assert: matches(task.data.image, "^[A-Z][a-z]*$") and len(unique([r.label for r in regions])) >= 0
   - id: meta
     when: annotation.lead_time > 3600
     fix: set task.meta.slow = true
@@ -195,6 +207,21 @@ tests:
     annotation: {id: 1, result: []}
     expect: {fired: [], not_fired: [inside, tiny-bus]}
 """
+
+
+def test_value_keys_follow_the_region_type_and_known_keys_are_silent(tmp_path):
+    """A region fixed to a rating by `where` has `rating`; every key its type holds passes."""
+    (tmp_path / "c.xml").write_text(
+        '<View><Text name="t" value="$body"/><Rating name="stars" toName="t"/>'
+        '<Labels name="l" toName="t"><Label value="A"/></Labels></View>')
+    text = HEADER + ("labeling_config: c.xml\nrules:\n"
+                     "  - id: a\n    for: region where region.from_name == 'stars'\n"
+                     "    assert: region.value.rating >= 1 and region.value.ratng >= 1\n"
+                     "  - id: b\n    for: region where region.type == 'labels'\n"
+                     "    assert: region.value.start < region.value.end and "
+                     "len(region.value.text) > 0 and task.data.body != ''\n")
+    _, diagnostics = load(text, tmp_path / "r.yaml")
+    assert [(d.code, d.suggestion) for d in diagnostics] == [("LSR133", "rating")]
 
 
 def test_a_clean_ruleset_gives_no_diagnostics(tmp_path):

@@ -19,6 +19,7 @@ from lsrules.dsl.names import (ANY, BOOL, LIST, NULL, NUMBER, OBJECT_FIELDS, OPE
                                is_list)
 from lsrules.dsl.regex_safety import check_pattern
 from lsrules.dsl.visitor import NodeVisitor
+from lsrules.result_types import RESULT_TYPES
 
 MAX_DEPTH = 200
 MAX_COMPREHENSION_NESTING = 3
@@ -53,13 +54,19 @@ class ExpressionChecker(NodeVisitor):
     # expression, rule and config are the ruleset's Expression, Rule (or None) and
     # LabelingConfig (or None): types of the layer above, which this one cannot import
     def __init__(self, expression: Any, rule: Any, config: Any,
-                 environment: dict[str, str]) -> None:
+                 environment: dict[str, str],
+                 region_types: frozenset[str] | None = None) -> None:
         self.expression = expression
         self.rule = rule
         self.config = config
         self.environment = dict(environment)
         self.diagnostics: list[Diagnostic] = []
         self.comprehension_depth = 0
+        # the result types `region` can have: fixed by `for: region where region.type == ...`
+        self.region_types = region_types
+        # nodes whose type comes from the labeling config: Label Studio validates none of
+        # it, so a mismatch with them is a warning
+        self.config_typed: set[int] = set()
 
     def report(self, code: str, message: str, node: nodes.Node, severity: str = ERROR,
                suggestion: str | None = None, offset: int | None = None) -> None:
@@ -111,6 +118,8 @@ class ExpressionChecker(NodeVisitor):
             return ANY
         fields = OBJECT_FIELDS.get(owner)
         if fields is None:
+            if owner == OPEN and self.config is not None:
+                return self.check_config_field(node)
             if owner in (NUMBER, STRING, BOOL) or is_list(owner):
                 self.report("LSR114", f"a {_describe(owner)} has no field `{node.name}`", node,
                             offset=node.name_span.start)
@@ -301,14 +310,26 @@ class ExpressionChecker(NodeVisitor):
         for position, operator in enumerate(node.operators):
             left, right = types[position], types[position + 1]
             left_node, right_node = node.operands[position], node.operands[position + 1]
+            from_config = {id(left_node), id(right_node)} & self.config_typed
             if operator in _ORDERING:
                 if not _compatible(left, right) or BOOL in (left, right) or is_list(left) or is_list(right):
                     self.report("LSR114", f"cannot order {_describe(left, article=True)} and "
-                                f"{_describe(right, article=True)} with `{operator}`", node)
+                                f"{_describe(right, article=True)} with `{operator}`" + (
+                                    " (the labeling config says what it holds)"
+                                    if from_config else ""), node,
+                                severity=WARNING if from_config else ERROR)
             elif operator in ("in", "not in"):
                 if right in (NUMBER, BOOL):
                     self.report("LSR114", f"`{operator}` needs a list or a string on its "
                                 f"right, not {_describe(right, article=True)}", right_node)
+            elif _list_and_scalar(left, right):
+                listed = left_node if is_list(left) else right_node
+                scalar = right_node if listed is left_node else left_node
+                self.report("LSR114", "a list is never equal to "
+                            f"{_describe(right if listed is left_node else left, article=True)}",
+                            node, severity=WARNING, suggestion=(
+                                f"{self.expression_text(scalar)} in "
+                                f"{self.expression_text(listed)}"))
             elif not _compatible(left, right):
                 self.report("LSR114", f"{_describe(left, article=True)} is never equal to "
                             f"{_describe(right, article=True)}", node, severity=WARNING)
@@ -322,6 +343,60 @@ class ExpressionChecker(NodeVisitor):
         return body if body == orelse else ANY
 
     # -- the labeling config --------------------------------------------------------------
+
+    def check_config_field(self, node: nodes.Attribute) -> str:
+        """`region.value.<key>` and `task.data.<key>`, typed from the labeling config."""
+        parent = node.value
+        if not (isinstance(parent, nodes.Attribute) and isinstance(parent.value, nodes.Name)):
+            return ANY
+        owner = self.environment.get(parent.value.name)
+        if owner == "task" and parent.name == "data":
+            known = self.config.data_keys
+            if known and node.name not in known:
+                self.report("LSR133", f"the labeling config reads no `${node.name}` from the "
+                            "task's data (it reads " + ", ".join(
+                                f"`${key}`" for key in sorted(known)) + ")", node,
+                            severity=WARNING, suggestion=did_you_mean(node.name, known),
+                            offset=node.name_span.start)
+            return ANY
+        if owner != "region" or parent.name != "value":
+            return ANY
+        types = self.possible_types(parent.value.name)
+        if not types:
+            return ANY
+        known = set().union(*(kind.known_keys for kind in types))
+        if node.name not in known:
+            names = ", ".join(sorted(kind.name for kind in types))
+            self.report("LSR133", f"a {names} region's value has no `{node.name}` (it has "
+                        + ", ".join(f"`{key}`" for key in sorted(known)) + ")", node,
+                        severity=WARNING, suggestion=did_you_mean(node.name, known),
+                        offset=node.name_span.start)
+            return ANY
+        having = [kind for kind in types if node.name in kind.known_keys]
+        self.config_typed.add(id(node))
+        if all(node.name in kind.number_keys for kind in having):
+            return NUMBER
+        if all(node.name == kind.label_key for kind in having):
+            return LIST
+        self.config_typed.discard(id(node))
+        return ANY
+
+    def possible_types(self, variable: str) -> list[Any]:
+        """The result types a region variable can have; empty when one is unknown."""
+        every = set(self.config.region_types())
+        names = set(self.region_types) if variable == "region" and self.region_types else every
+        if (any(control.per_region for control in self.config.controls.values())
+                and any(RESULT_TYPES[name].classification for name in names
+                        if name in RESULT_TYPES)):
+            names |= every  # a per-region answer's item carries its region's geometry too
+        if not names or any(name not in RESULT_TYPES for name in names):
+            return []
+        return [RESULT_TYPES[name] for name in sorted(names)]
+
+    def expression_text(self, node: nodes.Node) -> str:
+        """The source text of a node, for a suggestion."""
+        text: str = self.expression.text
+        return text[node.span.start:node.span.end]
 
     def check_config_comparison(self, left: nodes.Node, operator: str, right: nodes.Node) -> None:
         for field_side, value_side in ((left, right), (right, left)):
@@ -363,6 +438,42 @@ class ExpressionChecker(NodeVisitor):
             if getattr(control, "dynamic_labels", False):
                 labels.add("*dynamic*")
         return labels
+
+
+def _list_and_scalar(left: str, right: str) -> bool:
+    scalars = (BOOL, NUMBER, STRING)
+    return (is_list(left) and right in scalars) or (is_list(right) and left in scalars)
+
+
+def fixed_region_types(where: nodes.Node | None, config: Any) -> frozenset[str] | None:
+    """The result types `for: region where ...` lets through: `region.type == "x"`,
+    `region.type in [...]`, `region.from_name == "c"` among its `and`-ed conditions."""
+    if where is None or config is None:
+        return None
+    if isinstance(where, nodes.Logical) and where.operator == "and":
+        found = [kinds for side in (where.left, where.right)
+                 if (kinds := fixed_region_types(side, config)) is not None]
+        return frozenset.intersection(*found) if found else None
+    if not (isinstance(where, nodes.Compare) and len(where.operators) == 1
+            and where.operators[0] in ("==", "in")):
+        return None
+    field_side, value_side = where.operands
+    field = _region_field(field_side, {"region": "region"})
+    if field is None and where.operators[0] == "==":
+        value_side, field_side = field_side, value_side
+        field = _region_field(field_side, {"region": "region"})
+    if field is None or getattr(field_side.value, "name", None) != "region":  # type: ignore[attr-defined]
+        return None
+    values = [literal.value for literal in _string_literals(value_side)]
+    if not values or (where.operators[0] == "in") != isinstance(value_side, nodes.ListDisplay):
+        return None
+    if field == "type":
+        return frozenset(values)
+    if field == "from_name":
+        controls = [config.controls.get(name) for name in values]
+        if all(controls):
+            return frozenset().union(*(control.accepted_types for control in controls))
+    return None
 
 
 def _string_literals(node: nodes.Node) -> list[nodes.Literal]:
@@ -412,9 +523,9 @@ def _describe(type_name: str, article: bool = False) -> str:
     return ("an " if word[0] in "aeiou" else "a ") + word
 
 
-def check_action(action: Any, rule: Any, config: Any,
-                 environment: dict[str, str]) -> Iterator[Diagnostic]:
-    checker = ExpressionChecker(action, rule, config, environment)
+def check_action(action: Any, rule: Any, config: Any, environment: dict[str, str],
+                 region_types: frozenset[str] | None = None) -> Iterator[Diagnostic]:
+    checker = ExpressionChecker(action, rule, config, environment, region_types)
     node = action.node
     region_scope = "region" in environment
     if isinstance(node, (nodes.DropRegion, nodes.AddLabel, nodes.RemoveLabel)) and not region_scope:

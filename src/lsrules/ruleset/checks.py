@@ -7,7 +7,8 @@ from typing import Iterator
 
 from lsrules.diagnostics import ERROR, Diagnostic
 from lsrules.dsl.budget import worst_loop_product
-from lsrules.dsl.checker import ExpressionChecker, check_action, did_you_mean
+from lsrules.dsl.checker import (ExpressionChecker, check_action, did_you_mean,
+                                 fixed_region_types)
 from lsrules.dsl.names import ROOT_NAMES
 from lsrules.ruleset.packs import PACKS
 from lsrules.ruleset.stream_checker import check_streams
@@ -32,15 +33,19 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
         environment = dict(ROOT_NAMES)
         if rule.scope == "region":
             environment["region"] = "region"
+        kinds = fixed_region_types(rule.where.node if rule.where is not None else None,
+                                   ruleset.config)
         for expression in (rule.where, rule.when, rule.assert_):
             if expression is not None:
-                yield from _check_expression(expression, rule, ruleset.config, environment)
+                yield from _check_expression(expression, rule, ruleset.config, environment,
+                                             kinds if expression is not rule.where else None)
         if rule.message is not None:
             for part in rule.message.parts:
                 if not isinstance(part, str):
-                    yield from _check_expression(part, rule, ruleset.config, environment)
+                    yield from _check_expression(part, rule, ruleset.config, environment,
+                                                 kinds)
         for action in rule.fix:
-            yield from check_action(action, rule, ruleset.config, environment)
+            yield from check_action(action, rule, ruleset.config, environment, kinds)
         yield from _check_loop_bound(rule, ruleset.limits)
     if "builtin:labeling-config" in ruleset.extends and ruleset.config is None:
         yield Diagnostic("LSR003", "`extends: [builtin:labeling-config]` needs a "
@@ -87,7 +92,8 @@ def _has_syntax_error(ruleset, rule) -> bool:
     return "when" in entry or "assert" in entry
 
 
-def _check_expression(expression, rule, config, environment) -> Iterator[Diagnostic]:
-    checker = ExpressionChecker(expression, rule, config, environment)
+def _check_expression(expression, rule, config, environment,
+                      region_types=None) -> Iterator[Diagnostic]:
+    checker = ExpressionChecker(expression, rule, config, environment, region_types)
     checker.run(expression.node)
     yield from checker.diagnostics

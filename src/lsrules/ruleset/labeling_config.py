@@ -12,6 +12,7 @@ their control (inside `<View>`s and `<Header>`s).
 """
 from __future__ import annotations
 
+import re
 import xml.sax
 import xml.sax.handler
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ _LAYOUT_TAGS = frozenset({
 })
 _LABEL_CHILD_TAGS = frozenset({"label", "choice", "relation"})
 _TRUE = ("true", "1", "yes")
+_DATA_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 # Real configs nest a dozen tags; the tree is walked recursively, so far deeper is refused
 MAXIMUM_DEPTH = 100
 
@@ -96,6 +98,8 @@ class LabelingConfig:
     controls: dict[str, Control]
     objects: dict[str, ObjectTag]
     relation_labels: list[str] = field(default_factory=list)  # <Relations><Relation value=...>
+    # every `$variable` its tags read from `task.data` (objects, dynamic labels, headers)
+    data_keys: frozenset[str] = frozenset()
 
     def labels(self, from_name: str) -> list[str]:
         """The labels a control allows; an empty list for unknown names or label-less controls."""
@@ -268,7 +272,10 @@ class _Builder:
             if element.kind == "relations" and not element.attributes.get("toname"):
                 for label in self._labels(element)[0]:
                     relation_labels.setdefault(label, None)
-        return LabelingConfig(self.source, controls, objects, list(relation_labels))
+        data_keys = frozenset(key for element in root.iter()
+                              for text in element.attributes.values()
+                              for key in _DATA_VARIABLE.findall(text))
+        return LabelingConfig(self.source, controls, objects, list(relation_labels), data_keys)
 
     def _where(self, element: _Element) -> Location:
         return Location(self.source, element.line, element.column)
