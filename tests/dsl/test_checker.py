@@ -75,6 +75,9 @@ CASES = [
     ("LSR123", ("  - id: a\n    when: true\ntests:\n  - name: t\n    task: {id: 1}\n"
                "    annotation: {id: 1, result: []}\n    expect: {route: reveiw}\n"),
      "name: t", ERROR, "review"),
+    ("LSR125", ("  - id: a\n    when: len(regions) > 0 and not annotation.was_cancelled\n"
+                "    assert: false\n"), "not @@annotation", WARNING,
+     "annotation.was_cancelled != true"),  # null skips the rule when the field is missing
     # 3 x 4 iterations over list literals, more than the 10 `limits:` allows
     ("LSR124", ("  - id: a\n    assert: count(count(a == b for b in [1, 2, 3, 4]) > 0 "
                 "for a in [1, 2, 3]) > 0\nlimits:\n  loop_product: 10\n"),
@@ -222,6 +225,13 @@ def test_value_keys_follow_the_region_type_and_known_keys_are_silent(tmp_path):
                      "len(region.value.text) > 0 and task.data.body != ''\n")
     _, diagnostics = load(text, tmp_path / "r.yaml")
     assert [(d.code, d.suggestion) for d in diagnostics] == [("LSR133", "rating")]
+
+
+def test_not_of_a_call_or_inside_a_loop_is_no_lsr125():
+    """`not has(...)` is never null; in `any(...)` a null element already counts as false."""
+    _, diagnostics = load(HEADER + "rules:\n  - id: a\n    when: not has(task.data.x) or "
+                          "any(not r.hidden for r in regions)\n    assert: false\n")
+    assert [d.code for d in diagnostics] == []
 
 
 def test_a_clean_ruleset_gives_no_diagnostics(tmp_path):

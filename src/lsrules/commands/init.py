@@ -221,7 +221,7 @@ def _rules_for(control: Control, config: LabelingConfig) -> list[dict[str, str]]
             rules.append({
                 "id": f"{base_id}-required",
                 "description": f"The labeling config requires an answer for {name}.",
-                "when": "not annotation.was_cancelled",
+                "when": "annotation.was_cancelled != true",
                 "assert": f"any(r.from_name == {literal} for r in regions)",
                 "message": f"{name} has no answer",
             })

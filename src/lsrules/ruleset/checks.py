@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from lsrules.diagnostics import ERROR, Diagnostic
+from lsrules.diagnostics import ERROR, WARNING, Diagnostic
+from lsrules.dsl import nodes
 from lsrules.dsl.budget import worst_loop_product
 from lsrules.dsl.checker import (ExpressionChecker, check_action, did_you_mean,
                                  fixed_region_types)
@@ -47,6 +48,9 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
         for action in rule.fix:
             yield from check_action(action, rule, ruleset.config, environment, kinds)
         yield from _check_loop_bound(rule, ruleset.limits)
+        for expression in (rule.where, rule.when):
+            if expression is not None:
+                yield from _check_negated_fields(expression, rule)
     if "builtin:labeling-config" in ruleset.extends and ruleset.config is None:
         yield Diagnostic("LSR003", "`extends: [builtin:labeling-config]` needs a "
                          "`labeling_config:` (or --config)", ruleset.document.locate(("extends",)),
@@ -81,6 +85,29 @@ def _check_loop_bound(rule, limits) -> Iterator[Diagnostic]:
                              f"times, more than limits.loop_product ({limits.loop_product:,})",
                              expression.location, ERROR, rule.id)
             return
+
+
+def _check_negated_fields(expression, rule) -> Iterator[Diagnostic]:
+    """LSR125: `not <field>` in `when`/`where`: a missing field is null, `not null` is null,
+    and a null `when` skips the rule, so it never runs on the very annotations that lack it."""
+    for node in _negated_fields(expression.node):
+        text = expression.text[node.operand.span.start:node.operand.span.end]
+        yield Diagnostic("LSR125", f"`not {text}` is null when `{text}` is missing, which "
+                         "skips the rule; write `... != true` to run it then too",
+                         expression.locate(node.span.start), WARNING, rule.id,
+                         f"{text} != true")
+
+
+def _negated_fields(node: nodes.Node) -> Iterator[nodes.Unary]:
+    """`not` of a path, outside loops (where a null element counts as false anyway)."""
+    if isinstance(node, nodes.Unary) and node.operator == "not":
+        if isinstance(node.operand, (nodes.Attribute, nodes.Index)):
+            yield node
+            return
+        yield from _negated_fields(node.operand)
+    elif isinstance(node, nodes.Logical):
+        yield from _negated_fields(node.left)
+        yield from _negated_fields(node.right)
 
 
 def _pack_rule_ids(ruleset) -> set[str]:
