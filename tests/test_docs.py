@@ -2,6 +2,7 @@
 docs/language.md, and every diagnostic code one in docs/diagnostics.md whose example triggers it."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -69,3 +70,27 @@ def test_every_diagnostic_example_triggers_its_code(tmp_path, code, example):
     report, _ = build_report([str(path)])
     assert code in {diagnostic.code for diagnostic in report.diagnostics}, [
         str(diagnostic) for diagnostic in report.diagnostics]
+
+
+def _geometry_examples():
+    section = LANGUAGE[LANGUAGE.index("## Geometry\n"):LANGUAGE.index("## Fix actions\n")]
+    shapes = json.loads(re.search(r"```json\n(.*?)```", section, re.DOTALL).group(1))
+    for match in re.finditer(r"^### (\w+)\n(.*?)(?=^### |\Z)", section, re.MULTILINE | re.DOTALL):
+        example = re.search(r"^Example: `(.+?)` is `(.+?)`", match.group(2), re.MULTILINE)
+        yield match.group(1), shapes, example and example.groups()
+
+
+@pytest.mark.parametrize("name, shapes, example", list(_geometry_examples()))
+def test_every_geometry_example_is_what_the_function_gives(name, shapes, example):
+    from tests.dsl.support import value
+
+    assert example, f"### {name} in docs/language.md has no `Example: `...` is `...`` line"
+    expression, expected = example
+    assert name in expression
+    assert value(expression, result=shapes) == json.loads(expected)
+
+
+def test_the_geometry_section_lists_every_geometry_function():
+    from lsrules.dsl.builtins import GEOMETRY
+
+    assert {name for name, _, _ in _geometry_examples()} == set(GEOMETRY)

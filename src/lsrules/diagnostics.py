@@ -55,6 +55,7 @@ CODES: dict[str, Code] = {code.id: code for code in (
     Code("LSR123", "Inline test expects an unknown rule or route"),
     Code("LSR124", "Nested loops too large"),
     Code("LSR125", "`not` on a field that may be missing", severity=WARNING),
+    Code("LSR126", "Geometry of a shape the function does not take"),
     Code("LSR130", "Unknown control or object"),
     Code("LSR131", "Region type the config cannot produce"),
     Code("LSR132", "Label not in the config"),

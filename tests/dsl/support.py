@@ -35,6 +35,29 @@ def box(region_id, x, y, width, height, label="Car", **extra):
                       "rectanglelabels": [label]}}
 
 
+def polygon(region_id, points, label="Car"):
+    return {"id": region_id, "from_name": "outline", "to_name": "image",
+            "type": "polygonlabels", "value": {"points": points, "polygonlabels": [label]}}
+
+
+def keypoint(region_id, x, y, label="Eye"):
+    return {"id": region_id, "from_name": "points", "to_name": "image",
+            "type": "keypointlabels", "value": {"x": x, "y": y, "width": 0.5,
+                                                "keypointlabels": [label]}}
+
+
+def ellipse(region_id, x, y, radius_x, radius_y, label="Car"):
+    return {"id": region_id, "from_name": "round", "to_name": "image",
+            "type": "ellipselabels", "value": {"x": x, "y": y, "radiusX": radius_x,
+                                               "radiusY": radius_y, "rotation": 0,
+                                               "ellipselabels": [label]}}
+
+
+def video_box(region_id, sequence, label="Car"):
+    return {"id": region_id, "from_name": "box", "to_name": "video",
+            "type": "videorectangle", "value": {"sequence": sequence, "labels": [label]}}
+
+
 def span(region_id, start, end, label="PER", text=None):
     return {"id": region_id, "from_name": "ner", "to_name": "text", "type": "labels",
             "value": {"start": start, "end": end, "text": text, "labels": [label]}}

@@ -106,6 +106,11 @@ CONFIG_CASES = [
     ("LSR114", "  - id: a\n    for: region\n    assert: region.value.x <= '2'\n",
      "region.value.x <=", WARNING, None),
     ("LSR003", "  - id: a\n    when: true\n", "extends: @@[builtin", ERROR, None),
+    ("LSR126", "  - id: a\n    for: region\n    assert: not self_intersects(region)\n",
+     "self_intersects", ERROR, None),
+    ("LSR126", ("  - id: a\n    for: region where region.type == 'rectanglelabels'\n"
+                "    assert: all(box_at(r, 3) != null for r in regions)\n"),
+     "box_at", ERROR, None),
 ]
 
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import lsrules
 from lsrules.dsl.builtins import BUILTINS
 
-from .support import CONFIG, box, evaluate, quoted, span, truth, value
+from .support import (CONFIG, box, ellipse, evaluate, keypoint, polygon, quoted, span, truth,
+                      value, video_box)
 
 BOXES = [box("a", 10, 10, 20, 20, "Car"), box("b", 20, 20, 20, 20, "Bus"),
          box("c", 60, 60, 10, 10, "Car")]
@@ -328,7 +329,29 @@ BUILTIN_CASES = {
                ("unique(task.data.text)", None), ("unique([[1], [1]])", [[1]]),
                ("unique([1, true, 1.0, false, 0])", [1, True, False, 0])],  # true is not 1
     "area": [("area(regions[0])", 400), ("area(regions[2])", 100), ("area(regions[9])", None),
-             ("area(task.data.nested)", None)],
+             ("area(task.data.nested)", None), ("area(regions[5])", 400.0),
+             ("area(regions[7])", math.pi * 50), ("area(regions[6])", None),
+             ("area(regions[10])", 1600.0 - 600)],
+    "bbox": [("bbox(regions[0])", [10, 10, 30, 30]), ("bbox(regions[5])", [50, 50, 70, 70]),
+             ("bbox(regions[7])", [10, 75, 30, 85]), ("bbox(regions[6])", [60, 55, 60, 55]),
+             ("bbox(null)", None)],
+    "contains_point": [("contains_point(regions[5], 60, 60)", True),
+                       ("contains_point(regions[5], 70, 60)", True),  # the edge counts
+                       ("contains_point(regions[5], 71, 60)", False),
+                       ("contains_point(regions[10], 20, 30)", False),  # in the notch
+                       ("contains_point(regions[7], 29, 80)", True),
+                       ("contains_point(regions[7], 29, 84)", False),
+                       ("contains_point(regions[0], 10, 10)", True),
+                       ("contains_point(regions[5], task.data.text, 60)", None)],
+    "self_intersects": [("self_intersects(regions[5])", False),
+                        ("self_intersects(regions[10])", False),
+                        ("self_intersects(regions[8])", True),
+                        ("self_intersects(regions[0])", None)],
+    "box_at": [("box_at(regions[9], 1)", [10, 10, 30, 30]),
+               ("box_at(regions[9], 6)", [20, 10, 40, 30]),  # half way
+               ("box_at(regions[9], 11)", [30, 10, 50, 30]),
+               ("box_at(regions[9], 12)", None),  # after the last keyframe
+               ("box_at(regions[9], 0)", None), ("box_at(regions[0], 1)", None)],
     "iou": [("iou(regions[0], regions[0])", 1.0),
             ("iou(regions[0], regions[1])", 100 / 700), ("iou(regions[0], regions[2])", 0.0),
             ("iou(regions[0], null)", None)],
@@ -339,12 +362,37 @@ BUILTIN_CASES = {
     "contains": [("contains(regions[0], regions[4])", True),
                  ("contains(regions[0], regions[0])", True),  # edges included
                  ("contains(regions[4], regions[0])", False),
-                 ("contains(regions[0], regions[1])", False), ("contains(null, regions[0])", None)],
+                 ("contains(regions[0], regions[1])", False), ("contains(null, regions[0])", None),
+                 ("contains(regions[5], regions[6])", True),  # a keypoint in a polygon
+                 ("contains(regions[10], regions[11])", False),  # ... in its notch
+                 ("contains(regions[5], regions[13])", True),  # a box in a polygon
+                 ("contains(regions[10], regions[12])", False),  # corners in, edges out
+                 ("contains(regions[2], regions[5])", False),
+                 ("contains(regions[5], regions[5])", True),
+                 ("contains(regions[7], regions[7])", None),  # an ellipse in an ellipse
+                 ("contains(regions[0], regions[7])", False),
+                 ("contains(regions[6], regions[5])", None)],  # a point holds nothing
     "has": [("has(task.data.text)", True), ("has(task.data.nested.a.b)", True),
             ("has(task.data.nested.a.c)", False), ("has(task.data.missing.x)", False),
             ("has(task.meta)", True), ("has(annotation.lead_time)", False)],
 }
-GEOMETRY = BOXES + [box("d", 30, 0, 10, 10), box("e", 15, 15, 5, 5)]
+SQUARE = [[50, 50], [70, 50], [70, 70], [50, 70]]
+NOTCHED = [[0, 0], [40, 0], [40, 40], [20, 10], [0, 40]]  # a V cut up from the bottom
+GEOMETRY = BOXES + [
+    box("d", 30, 0, 10, 10), box("e", 15, 15, 5, 5),
+    polygon("p", SQUARE),  # 5
+    keypoint("k", 60, 55),  # 6
+    ellipse("o", 20, 80, 10, 5),  # 7
+    polygon("bow", [[0, 0], [10, 10], [10, 0], [0, 10]]),  # 8: a bow tie
+    video_box("v", [{"frame": 1, "enabled": True, "x": 10, "y": 10, "width": 20,
+                     "height": 20, "rotation": 0, "time": 0.04},
+                    {"frame": 11, "enabled": False, "x": 30, "y": 10, "width": 20,
+                     "height": 20, "rotation": 0, "time": 0.44}]),  # 9
+    polygon("n", NOTCHED),  # 10
+    keypoint("k2", 20, 30),  # 11: in the notch, outside polygon n
+    box("f", 5, 25, 30, 2),  # 12: corners inside n, crossing the notch
+    box("g", 55, 55, 5, 5),  # 13: inside the square polygon
+]
 
 
 def test_every_builtin_has_cases():

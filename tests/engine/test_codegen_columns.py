@@ -36,6 +36,10 @@ RULES = [
     'sum(iou(region, o) for o in regions if o.label == "A") < 1.5',
     'area(region) > 1 and sum(area(o) for o in regions if o.id != region.id) != area(region) * 2',
     'min(o.x for o in regions if o.label == region.label and o.id != region.id) != 3',
+    # shapes with neither box nor span (polygons, keypoints, ellipses) fall back to the
+    # full geometry in the lowered code
+    'none(contains(o, region) for o in regions if o.id != region.id)',
+    'area(region) != 2 and any(area(o) > 3 for o in regions if o.type != "labels")',
     # region-independent parts of a region rule, once before its loop
     'region.end <= len(task.data.text) and lower(task.data.text) != lower(region.text)',
     'len(task.data.text) > 2 or region.x < len(task.data.text)',
@@ -76,7 +80,8 @@ def engines(tmp_path_factory):
 _ANY = st.one_of(st.none(), st.integers(-1, 4), st.sampled_from([0.5, "a", "A", True, [1]]))
 _ITEMS = st.lists(st.fixed_dictionaries({
     "id": st.sampled_from(["a", "b", "c", "d", "e", 7]),
-    "type": st.sampled_from(["labels", "rectanglelabels"]),
+    "type": st.sampled_from(["labels", "rectanglelabels", "polygonlabels",
+                             "keypointlabels", "ellipselabels"]),
     "from_name": st.just("l"),
     "score": _ANY,
     "value": st.fixed_dictionaries({
@@ -85,6 +90,9 @@ _ITEMS = st.lists(st.fixed_dictionaries({
         "text": st.one_of(st.sampled_from(["Ann", "ann", " x", "B"]), _ANY),
         "labels": st.lists(st.sampled_from(["A", "B", "a"]), max_size=2),
         "rectanglelabels": st.lists(st.sampled_from(["A", "B"]), max_size=1),
+        "points": st.one_of(_ANY, st.lists(st.lists(st.integers(0, 4), min_size=2,
+                                                    max_size=2), max_size=5)),
+        "radiusX": st.integers(-1, 3), "radiusY": _ANY,
     }),
 }), max_size=6)
 

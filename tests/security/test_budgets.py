@@ -187,3 +187,27 @@ def test_a_ruleset_cannot_lift_its_budget_past_the_ceiling(limit, value, tmp_pat
         assert f"{ruleset}:4:" in out + err and f"limits.{limit}" in out + err, out + err
     assert read_limits({limit: value})[1], "the loader's own check"
     assert not read_limits({limit: getattr(CEILING, limit)})[1]
+
+
+def _polygon(region_id: str, count: int) -> dict:
+    """A convex polygon of `count` vertices on a circle (no edge crosses another)."""
+    import math
+
+    points = [[50 + 40 * math.cos(2 * math.pi * n / count),
+               50 + 40 * math.sin(2 * math.pi * n / count)] for n in range(count)]
+    return {"id": region_id, "type": "polygonlabels", "from_name": "outline",
+            "to_name": "image", "value": {"points": points, "polygonlabels": ["Car"]}}
+
+
+def test_polygon_geometry_pays_per_vertex(tmp_path):
+    """Self-intersection tests edge against edge: a polygon of 5,000 vertices is 25 million
+    steps (over the budget), one of 500 is 250,000; `area` pays one step per vertex."""
+    ruleset = tmp_path / "polygons.yaml"
+    ruleset.write_text('ruleset: p\nversion: "1"\nrules:\n  - id: simple\n    for: region\n'
+                       '    assert: not self_intersects(region) and area(region) > 0\n')
+    engine = lsrules.load(ruleset)
+    decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": [_polygon("p", 5_000)]})
+    assert decision.verdict == "review"
+    assert "limits.steps" in _budget_findings(decision)[0]
+    decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": [_polygon("p", 500)]})
+    assert decision.verdict == "accept" and decision.findings == []

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from lsrules.dsl import geometry
+from lsrules.dsl import budget, geometry
 
 _NUMBER = (int, float)
 
@@ -181,14 +181,38 @@ BUILTINS: dict[str, Builtin] = {
         Builtin("number", ("any",), "number", number, "A number from a number or a numeric string; null otherwise.", 'number(task.data.price) > 0'),
         Builtin("string", ("any",), "string", string, "The value as text (lists and objects as JSON).", 'string(task.id) != ""'),
         Builtin("unique", ("list",), "list", unique, "The list without repeated items, in first-seen order.", "len(unique(region.labels)) == len(region.labels)"),
-        Builtin("area", ("region",), "number", geometry.area, "Area of a box, in percent² of the image.", "area(region) > 0.01"),
+        Builtin("area", ("region",), "number", geometry.area, "Area of a box, polygon or ellipse, in percent² of the image.", "area(region) > 0.01"),
+        Builtin("bbox", ("region",), "list", geometry.bbox, "Bounding box `[x0, y0, x1, y1]` of a box, polygon, ellipse or keypoint.", "bbox(region)[2] <= 100"),
         Builtin("iou", ("region", "region"), "number", geometry.iou, "Intersection over union of two boxes; 0 when the union is empty.", "iou(r, o) < 0.9"),
         Builtin("overlaps", ("region", "region"), "bool", geometry.overlaps, "True when two boxes overlap, or two spans overlap (half-open).", "overlaps(r, o)"),
-        Builtin("contains", ("region", "region"), "bool", geometry.contains, "True when the first box (or span) contains the second, edges included.", "contains(r, o)"),
+        Builtin("contains", ("region", "region"), "bool", geometry.contains, "True when the first shape contains the second, edges included: a span a span; a box, polygon or ellipse a box, polygon or keypoint; a box an ellipse.", "contains(r, o)"),
+        Builtin("contains_point", ("region", "number", "number"), "bool", geometry.contains_point, "True when the point (x, y), in percent, lies in the box, polygon or ellipse, edges included.", "contains_point(region, 50, 50)"),
+        Builtin("self_intersects", ("region",), "bool", geometry.polygon_self_intersects, "True when two edges of a polygon cross or touch (a bow tie, a repeated point).", "not self_intersects(region)"),
+        Builtin("box_at", ("region", "number"), "list", geometry.box_at, "A video rectangle's box `[x0, y0, x1, y1]` at a frame: a keyframe's, linear in between while the keyframe is enabled; null where it is hidden.", "box_at(region, 10)[0] >= 0"),
         # `has(path)` is a special form: the code generator compiles it to a path test.
         Builtin("has", ("path",), "bool", lambda value: value is not None, "True when every step of the path exists (the argument is a path, not a string).", "has(task.data.image)"),
     ]
 }
+
+# Functions of a region's shape: a fix that moves a region makes the rules using them run again
+GEOMETRY = frozenset({"area", "bbox", "iou", "overlaps", "contains", "contains_point",
+                      "self_intersects", "box_at"})
+# ... those that pay per polygon vertex: the generated code calls them as `_shape_<name>`
+CHARGED = frozenset({"area", "bbox", "contains", "contains_point", "self_intersects"})
+
+
+def charged(name: str) -> Callable[..., Any]:
+    """`name`'s implementation, paying its geometry.cost from the evaluation's budget first
+    (`state` None: no budget, as in the stream compiler)."""
+    implementation = BUILTINS[name].implementation
+
+    def paying(state: Any, *arguments: Any) -> Any:
+        steps = geometry.cost(name, arguments)
+        if steps and state is not None:
+            budget.charge(state, range(steps))
+        return implementation(*arguments)
+    return paying
+
 
 # Comprehension forms: `kind(element for variable in list if condition)`.
 COMPREHENSIONS: dict[str, tuple[str, str, str]] = {

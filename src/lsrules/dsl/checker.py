@@ -12,7 +12,8 @@ from typing import Any, Iterable, Iterator
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
-from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS
+from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS, GEOMETRY
+from lsrules.dsl.geometry import CONTAINMENT, SHAPE_OF_TYPE, SUPPORTED
 from lsrules.dsl.names import (ANY, BOOL, LIST, NULL, NUMBER, OBJECT_FIELDS, OPEN,
                                READONLY_ANNOTATION_FIELDS, ROOT_NAMES, SETTABLE_REGION_FIELDS,
                                STREAM_FUNCTIONS, STREAM_ROOT_NAMES, STRING, element_type,
@@ -182,7 +183,45 @@ class ExpressionChecker(NodeVisitor):
             self.check_argument(name, position, expected_type, actual, argument)
         if name == "matches" and count == 2:
             self.check_regex(node.arguments[1])
+        if name in GEOMETRY and self.config is not None:
+            self.check_shapes(node)
         return builtin.returns
+
+    def check_shapes(self, node: nodes.Call) -> None:
+        """A geometry function over regions whose every shape it cannot take (a keypoint's
+        area): an error now, not a null on every annotation. The shapes are those of the
+        region types the config produces, narrowed by the rule's `where` for `region`."""
+        name = node.function
+        possible: list[set[str]] = []
+        for argument in node.arguments[:2 if name == "contains" else 1]:
+            if not (isinstance(argument, nodes.Name)
+                    and self.environment.get(argument.name) == "region"):
+                return
+            shapes = {shape for kind in self.shape_types(argument.name)
+                      if (shape := SHAPE_OF_TYPE.get(kind)) is not None}
+            if not shapes:
+                return
+            possible.append(shapes)
+        if name == "contains":
+            if any((outer, inner) in CONTAINMENT for outer in possible[0]
+                   for inner in possible[1]):
+                return
+            taken = ("a span in a span; a box, polygon or keypoint in a box, polygon or "
+                     "ellipse; an ellipse in a box")
+        elif possible[0] & SUPPORTED[name]:
+            return
+        else:
+            taken = ", ".join(sorted(SUPPORTED[name]))
+        found = " and ".join(", ".join(sorted(shapes)) for shapes in possible)
+        self.report("LSR126", f"`{name}` does not take {found} regions, the only shapes "
+                    f"the labeling config gives here (it takes: {taken})", node)
+
+    def shape_types(self, variable: str) -> set[str]:
+        """The region types `variable` can have: the config's, narrowed for `region` by the
+        rule's `where` (fixed_region_types)."""
+        if variable == "region" and self.region_types:
+            return set(self.region_types)
+        return set(self.config.region_types())
 
     def check_argument(self, function: str, position: int, expected: str, actual: str,
                        argument: nodes.Node) -> None:

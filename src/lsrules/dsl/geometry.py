@@ -1,11 +1,16 @@
-"""Geometry of boxes and spans, shared by the built-ins and the suggester.
+"""Geometry of regions, shared by the built-ins and the suggester.
 
 Boxes are axis-aligned `[x, x+width] x [y, y+height]` in percent (rotation ignored); spans
-are half-open `[start, end)`. Anything that lacks the needed numbers gives `None`.
+are half-open `[start, end)`; polygons, keypoints, ellipses and video rectangles below.
+Anything that lacks the needed numbers gives `None`; a shape a function does not take is a
+check-time error (the checker's LSR126, from SUPPORTED).
 """
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from lsrules.result_types import RESULT_TYPES
 
 _NUMBER = (int, float)
 
@@ -67,7 +72,8 @@ def span_of_fields(fields: dict[str, Any] | None) -> Interval | None:
 
 
 def area(thing: Any) -> float | None:
-    return area_of_box(box(thing))
+    corners = box(thing)
+    return area_of_box(corners) if corners is not None else area_of_shape(shape(thing))
 
 
 def iou(first: Any, second: Any) -> float | None:
@@ -81,7 +87,9 @@ def overlaps(first: Any, second: Any) -> bool | None:
 
 def contains(outer: Any, inner: Any) -> bool | None:
     found = containment_of_boxes(box(outer), box(inner))
-    return found if found is not None else containment_of_spans(span(outer), span(inner))
+    if found is None:
+        found = containment_of_spans(span(outer), span(inner))
+    return found if found is not None else containment_of_shapes(shape(outer), shape(inner))
 
 
 # -- the math, on corners: shared with the engine's region fast paths (dsl/regions.py) --
@@ -126,3 +134,274 @@ def containment_of_spans(s: Interval | None, t: Interval | None) -> bool | None:
     if s is None or t is None:
         return None
     return s[0] <= t[0] and t[1] <= s[1]
+
+
+# -- shapes beyond boxes and spans: polygons, keypoints, ellipses, video rectangles --------
+#
+# Polygon points and keypoints are percents of the image like boxes; an ellipse is its
+# centre (x, y) and radii (rotation ignored, as for boxes). Work over a polygon is paid per
+# vertex (`cost`), so a polygon of a million points costs what its size says.
+
+Point = tuple[float, float]
+Ellipse = tuple[float, float, float, float]  # (cx, cy, rx, ry)
+Shape = tuple[str, Any]  # ("box", Box) ("polygon", [Point]) ("point", Point)
+#                          ("ellipse", Ellipse) ("span", Interval)
+
+SHAPES = ("box", "polygon", "point", "ellipse", "span")
+
+
+def _kind_of(thing: Any) -> Any:
+    kind = thing.get("type") if thing.__class__ is dict else getattr(thing, "type", None)
+    found = RESULT_TYPES.get(kind) if kind.__class__ is str else None
+    return found.geometry if found is not None else None
+
+
+def shape(thing: Any) -> Shape | None:
+    """The shape of a region or result item, from its type (else from its value's keys)."""
+    fields = fields_of(thing)
+    if fields is None:
+        return None
+    kind = _kind_of(thing)
+    if kind == "polygon" or (kind is None and "points" in fields):
+        points = polygon_of_fields(fields)
+        return None if points is None else ("polygon", points)
+    if kind == "ellipse" or (kind is None and "radiusX" in fields):
+        found = ellipse_of_fields(fields)
+        return None if found is None else ("ellipse", found)
+    if kind == "point" or (kind is None and "x" in fields and "height" not in fields):
+        x, y = fields.get("x"), fields.get("y")
+        return ("point", (x, y)) if type(x) in _NUMBER and type(y) in _NUMBER else None
+    corners = box(thing)
+    if corners is not None:
+        return ("box", corners)
+    ends = span(thing)
+    return None if ends is None else ("span", ends)
+
+
+def polygon_of_fields(fields: dict[str, Any]) -> list[Point] | None:
+    """`points` as [[x, y], ...] with at least three points, else None."""
+    points = fields.get("points")
+    if points.__class__ is not list or len(points) < 3:
+        return None
+    found: list[Point] = []
+    for point in points:
+        if (point.__class__ is not list or len(point) != 2
+                or type(point[0]) not in _NUMBER or type(point[1]) not in _NUMBER):
+            return None
+        found.append((point[0], point[1]))
+    return found
+
+
+def ellipse_of_fields(fields: dict[str, Any]) -> Ellipse | None:
+    x: Any = fields.get("x")
+    y: Any = fields.get("y")
+    rx: Any = fields.get("radiusX")
+    ry: Any = fields.get("radiusY")
+    if type(x) in _NUMBER and type(y) in _NUMBER and type(rx) in _NUMBER \
+            and type(ry) in _NUMBER:
+        return (x, y, rx, ry)
+    return None
+
+
+def cost(function: str, arguments: tuple[Any, ...]) -> int:
+    """Steps a geometry function pays for its arguments' polygons: one per vertex, edge
+    against edge where it tests every pair (self-intersection, a polygon in a polygon)."""
+    sizes = []
+    for thing in arguments:
+        fields = fields_of(thing) if thing is not None else None
+        points = fields.get("points") if fields is not None else None
+        sizes.append(len(points) if points.__class__ is list else 0)
+    if function == "self_intersects":
+        return sizes[0] * sizes[0]
+    if function == "contains" and len(sizes) == 2:
+        return sizes[0] * max(sizes[1], 4) + sizes[1]
+    return sum(sizes)
+
+
+def area_of_shape(found: Shape | None) -> float | None:
+    if found is None:
+        return None
+    kind, data = found
+    if kind == "box":
+        return area_of_box(data)
+    if kind == "polygon":  # the shoelace formula
+        total = 0.0
+        previous = data[-1]
+        for point in data:
+            total += previous[0] * point[1] - point[0] * previous[1]
+            previous = point
+        return abs(total) / 2
+    if kind == "ellipse":
+        radii: float = abs(data[2]) * abs(data[3])
+        return math.pi * radii
+    return None  # points and spans have no area
+
+
+def bbox_of_shape(found: Shape | None) -> Box | None:
+    if found is None:
+        return None
+    kind, data = found
+    if kind == "box":
+        corners: Box = data
+        return corners
+    if kind == "polygon":
+        xs = [point[0] for point in data]
+        ys = [point[1] for point in data]
+        return (min(xs), min(ys), max(xs), max(ys))
+    if kind == "ellipse":
+        x, y, rx, ry = data
+        return (x - abs(rx), y - abs(ry), x + abs(rx), y + abs(ry))
+    if kind == "point":
+        return (data[0], data[1], data[0], data[1])
+    return None
+
+
+def point_in_polygon(point: Point, polygon: list[Point]) -> bool:
+    """Inside or on the edge (ray casting; the edge counts, as a box's edges do)."""
+    x, y = point
+    inside = False
+    previous = polygon[-1]
+    for current in polygon:
+        if _on_segment(point, previous, current):
+            return True
+        (x0, y0), (x1, y1) = previous, current
+        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+            inside = not inside
+        previous = current
+    return inside
+
+
+def _cross(o: Point, a: Point, b: Point) -> float:
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def _on_segment(p: Point, a: Point, b: Point) -> bool:
+    return (_cross(a, b, p) == 0 and min(a[0], b[0]) <= p[0] <= max(a[0], b[0])
+            and min(a[1], b[1]) <= p[1] <= max(a[1], b[1]))
+
+
+def _segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
+    """Proper crossing: each segment strictly on both sides of the other (touching is not)."""
+    d1, d2 = _cross(c, d, a), _cross(c, d, b)
+    d3, d4 = _cross(a, b, c), _cross(a, b, d)
+    return ((d1 > 0 > d2) or (d1 < 0 < d2)) and ((d3 > 0 > d4) or (d3 < 0 < d4))
+
+
+def _edges(points: list[Point]) -> list[tuple[Point, Point]]:
+    return [(points[index - 1], points[index]) for index in range(len(points))]
+
+
+def self_intersects(polygon: list[Point]) -> bool:
+    """Two edges that are not neighbours cross (or touch), or neighbours fold back."""
+    edges = _edges(polygon)
+    count = len(edges)
+    for i in range(count):
+        for j in range(i + 1, count):
+            (a, b), (c, d) = edges[i], edges[j]
+            neighbours = j == i + 1 or (i == 0 and j == count - 1)
+            if neighbours:
+                continue
+            if _segments_cross(a, b, c, d) or _on_segment(a, c, d) or _on_segment(b, c, d):
+                return True
+    return False
+
+
+def _corners(corners: Box) -> list[Point]:
+    x0, y0, x1, y1 = corners
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def _in_ellipse(point: Point, ellipse: Ellipse) -> bool:
+    x, y, rx, ry = ellipse
+    if rx == 0 or ry == 0:
+        return False
+    return ((point[0] - x) / rx) ** 2 + ((point[1] - y) / ry) ** 2 <= 1
+
+
+def containment_of_shapes(outer: Shape | None, inner: Shape | None) -> bool | None:
+    """The outer shape holds the inner one, edges included; None for a pair not supported
+    (see SUPPORTED)."""
+    if outer is None or inner is None or (outer[0], inner[0]) not in CONTAINMENT:
+        return None
+    (outer_kind, o), (inner_kind, i) = outer, inner
+    if outer_kind == "span":
+        return containment_of_spans(o, i)
+    if outer_kind == "box":  # convex: the inner shape's bounding box decides
+        return containment_of_boxes(o, bbox_of_shape(inner))
+    vertices = ([i] if inner_kind == "point" else _corners(i) if inner_kind == "box" else i)
+    if outer_kind == "ellipse":  # convex: every vertex inside is enough
+        return all(_in_ellipse(point, o) for point in vertices)
+    if not all(point_in_polygon(point, o) for point in vertices):
+        return False
+    if inner_kind == "point":
+        return True
+    # every vertex inside a polygon that is not convex: no edge may cross out of it
+    outer_edges = _edges(o)
+    return not any(_segments_cross(a, b, c, d) for a, b in _edges(vertices)
+                   for c, d in outer_edges)
+
+
+# (outer, inner) shape pairs `contains` decides
+CONTAINMENT = frozenset(
+    [("span", "span")]
+    + [("box", kind) for kind in ("box", "polygon", "point", "ellipse")]
+    + [(kind, inner) for kind in ("polygon", "ellipse") for inner in ("box", "polygon", "point")])
+
+# function -> the shapes it takes (for `contains`: any outer shape in CONTAINMENT)
+SUPPORTED: dict[str, frozenset[str]] = {
+    "area": frozenset({"box", "polygon", "ellipse"}),
+    "bbox": frozenset({"box", "polygon", "ellipse", "point"}),
+    "iou": frozenset({"box"}),
+    "overlaps": frozenset({"box", "span"}),
+    "contains": frozenset(kind for pair in CONTAINMENT for kind in pair),
+    "self_intersects": frozenset({"polygon"}),
+    "box_at": frozenset({"video"}),
+}
+
+
+# result type -> the shape its items have (types with no shape left out)
+SHAPE_OF_TYPE: dict[str, str] = {
+    **{name: kind.geometry for name, kind in RESULT_TYPES.items() if kind.geometry},
+    "labels": "span", "videorectangle": "video"}
+
+
+def bbox(thing: Any) -> list[float] | None:
+    corners = bbox_of_shape(shape(thing))
+    return None if corners is None else list(corners)
+
+
+def polygon_self_intersects(thing: Any) -> bool | None:
+    found = shape(thing)
+    return self_intersects(found[1]) if found is not None and found[0] == "polygon" else None
+
+
+def contains_point(thing: Any, x: Any, y: Any) -> bool | None:
+    if type(x) not in _NUMBER or type(y) not in _NUMBER:
+        return None
+    return containment_of_shapes(shape(thing), ("point", (x, y)))
+
+
+def box_at(thing: Any, frame: Any) -> list[float] | None:
+    """A video rectangle's box at a frame, [x0, y0, x1, y1]: its keyframes' box, linear in
+    between while the keyframe is enabled (as the editor draws it); None where it is hidden,
+    before its first keyframe or after its last."""
+    fields = fields_of(thing)
+    sequence = fields.get("sequence") if fields is not None else None
+    if sequence.__class__ is not list or type(frame) not in _NUMBER:
+        return None
+    frames = sorted((item for item in sequence if item.__class__ is dict
+                     and type(item.get("frame")) in _NUMBER), key=lambda item: item["frame"])
+    for index, item in enumerate(frames):
+        corners = box_of_fields(item)
+        if corners is None:
+            return None
+        if item["frame"] == frame:
+            return list(corners)
+        following = frames[index + 1] if index + 1 < len(frames) else None
+        if item["frame"] < frame and following is not None and frame < following["frame"]:
+            after = box_of_fields(following)
+            if item.get("enabled") is False or after is None:
+                return None
+            share = (frame - item["frame"]) / (following["frame"] - item["frame"])
+            return [start + (end - start) * share for start, end in zip(corners, after)]
+    return None

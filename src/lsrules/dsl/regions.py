@@ -152,11 +152,6 @@ class Region(Record):
 # Geometry of two regions, for the generated code when both arguments are known regions:
 # the cached corners are read directly, without geometry.box()'s dispatch on every pair.
 
-def region_area(region: Region) -> float | None:
-    corners: Box | None = region._box
-    return geometry.area_of_box(region.box() if corners is _UNSET else corners)
-
-
 def region_iou(first: Region, second: Region) -> float | None:
     a: Box | None = first._box
     b: Box | None = second._box
@@ -185,21 +180,8 @@ def region_overlaps(first: Region, second: Region) -> bool | None:
     return None
 
 
-def region_contains(outer: Region, inner: Region) -> bool | None:
-    a: Box | None = outer._box
-    b: Box | None = inner._box
-    found = geometry.containment_of_boxes(outer.box() if a is _UNSET else a,
-                                          inner.box() if b is _UNSET else b)
-    if found is not None:
-        return found
-    s: Interval | None = outer._span
-    t: Interval | None = inner._span
-    return geometry.containment_of_spans(outer.span() if s is _UNSET else s,
-                                         inner.span() if t is _UNSET else t)
-
-
-REGION_GEOMETRY = {"area": region_area, "iou": region_iou, "overlaps": region_overlaps,
-                   "contains": region_contains}
+# (area and contains reach every shape, paying per vertex: builtins.CHARGED)
+REGION_GEOMETRY = {"iou": region_iou, "overlaps": region_overlaps}
 
 
 def attributes_of(items: list[dict[str, Any]]) -> dict[Any, Any]:

@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from lsrules.dsl import nodes
-from lsrules.dsl.regions import REGION_GEOMETRY, VALUE_FIELDS
+from lsrules.dsl.builtins import GEOMETRY
+from lsrules.dsl.regions import VALUE_FIELDS
 from lsrules.result_types import ANSWER_VALUE_KEYS
 
 Path = tuple[str, ...]
@@ -91,7 +92,7 @@ def rule_reads(expressions: Iterable[nodes.Node], scope: str) -> frozenset[Path]
                 _is_regions(node.arguments, bound):  # how many: not what they hold
             found.add(REGION_SET)
             continue
-        if isinstance(node, nodes.Call) and node.function in REGION_GEOMETRY:
+        if isinstance(node, nodes.Call) and node.function in GEOMETRY:
             for argument in node.arguments:
                 if _is_region(argument, bound, scope):
                     found.add(("region", "value"))

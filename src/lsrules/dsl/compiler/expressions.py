@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from lsrules.dsl import nodes
+from lsrules.dsl.builtins import CHARGED
 from lsrules.dsl.compiler.frame import Frame
 from lsrules.dsl.compiler.hoisting import column_plan, loop_invariants
 from lsrules.dsl.compiler.lowering import LOWERED, iterates_regions
@@ -164,6 +165,8 @@ class ExpressionGenerator(NodeVisitor):
         if name in REGION_GEOMETRY and all(_is_region(argument, frame)
                                            for argument in node.arguments):
             return f"_region_{name}({arguments})"  # reads the regions' cached corners
+        if name in CHARGED:  # pays per polygon vertex (dsl/budget.py)
+            return f"_shape_{name}({self.budget}, {arguments})"
         return f"_builtin_{name}({arguments})"  # an identifier (grammar): a table entry
 
     def _geometry(self, name: str, arguments: list[str]) -> str:
@@ -173,6 +176,13 @@ class ExpressionGenerator(NodeVisitor):
             return f"{arguments[0]}.box()"
         if name == "__span__":
             return f"{arguments[0]}.span()"
+        regions: list[str] = []
+        if name == "__area__":
+            regions = arguments[1:]
+            arguments = arguments[:1]
+        elif name != "__iou__":
+            regions = arguments[4:]
+            arguments = arguments[:4]
         first, later = [], []
         for text in arguments:  # each operand once; a name (hoisted, a column) as it is
             if text.isidentifier():
@@ -184,7 +194,8 @@ class ExpressionGenerator(NodeVisitor):
                 later.append(temporary)
         if name == "__area__":  # geometry.area_of_box, with max(w, 0) as `0 if w < 0 else w`
             (b,), width, height = later, self.temp(), self.temp()
-            return (f"(None if {first[0]} is None else ((0 if ({width} := {b}[2] - {b}[0]) < 0 "
+            return (f"(_shape_area({self.budget}, {regions[0]}) if {first[0]} is None "
+                    f"else ((0 if ({width} := {b}[2] - {b}[0]) < 0 "
                     f"else {width}) * (0 if ({height} := {b}[3] - {b}[1]) < 0 else {height})))")
         if name == "__iou__":
             # boxes that do not overlap have an iou of exactly 0.0: only overlapping pairs
@@ -195,14 +206,17 @@ class ExpressionGenerator(NodeVisitor):
                     f"{a}[0] < {b}[2] and {b}[0] < {a}[2] and {a}[1] < {b}[3] and "
                     f"{b}[1] < {a}[3]) else _iou_of_boxes({a}, {b}))")
         a, b, s, t = later
+        fallback = "None"
         if name == "__overlaps__":
             boxes = f"{a}[0] < {b}[2] and {b}[0] < {a}[2] and {a}[1] < {b}[3] and {b}[1] < {a}[3]"
             spans = f"{s}[0] < {t}[1] and {t}[0] < {s}[1]"
         else:  # __contains__
             boxes = f"{a}[0] <= {b}[0] and {a}[1] <= {b}[1] and {b}[2] <= {a}[2] and {b}[3] <= {a}[3]"
             spans = f"{s}[0] <= {t}[0] and {t}[1] <= {s}[1]"
+            fallback = f"_shape_contains({self.budget}, {regions[0]}, {regions[1]})"
         return (f"(({boxes}) if {first[0]} is not None and {first[1]} is not None else "
-                f"(({spans}) if {first[2]} is not None and {first[3]} is not None else None))")
+                f"(({spans}) if {first[2]} is not None and {first[3]} is not None else "
+                f"{fallback}))")
 
     def visit_MethodCall(self, node: nodes.MethodCall, frame: Frame) -> str:
         return f"_config_labels(config, {self.visit(node.arguments[0], frame)})"

@@ -2,11 +2,13 @@
 
 `area(a)` of a region, `overlaps(a, b)`, `contains(a, b)` and `iou(a, b)` of two (names
 bound to regions: `region` in a region rule, a comprehension's variable over `regions`)
-become `__area__(__box__(a))`, `__overlaps__(__box__(a), __box__(b), __span__(a),
-__span__(b))` and so on, so that a box is an ordinary part: hoisted before a loop when it is
+become `__area__(__box__(a), a)`, `__overlaps__(__box__(a), __box__(b), __span__(a),
+__span__(b), a, b)` and so on, so that a box is an ordinary part: hoisted before a loop when it is
 the outer region's, read from a per-rule column when it is the loop variable's, and the
 per-pair test is written inline (the math of dsl/regions.py's region_overlaps /
-region_contains / region_iou). Internal names start with `__`: no user text can name them
+region_contains / region_iou). A region with neither box nor span (a polygon, a keypoint,
+an ellipse) falls back to the full geometry: `__area__` and `__contains__` also take the
+regions themselves for that. Internal names start with `__`: no user text can name them
 (the checker knows only BUILTINS).
 """
 from __future__ import annotations
@@ -54,7 +56,7 @@ class _GeometryLowering(NodeTransformer):
             return self.generic_visit(node, regions)
         if node.function == "area" and len(arguments) == 1:
             return nodes.Call(node.span, "__area__",
-                              (nodes.Call(node.span, "__box__", arguments),))
+                              (nodes.Call(node.span, "__box__", arguments),) + arguments)
         if node.function in ("overlaps", "contains", "iou") and len(arguments) == 2:
             first, second = arguments
             boxes = (nodes.Call(node.span, "__box__", (first,)),
@@ -63,5 +65,5 @@ class _GeometryLowering(NodeTransformer):
                 return nodes.Call(node.span, "__iou__", boxes)
             return nodes.Call(node.span, _BOTH_WAYS[node.function], boxes + (
                 nodes.Call(node.span, "__span__", (first,)),
-                nodes.Call(node.span, "__span__", (second,))))
+                nodes.Call(node.span, "__span__", (second,)), first, second))
         return self.generic_visit(node, regions)

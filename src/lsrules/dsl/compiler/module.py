@@ -10,7 +10,7 @@ from types import CodeType
 from typing import Any, Callable
 
 from lsrules.dsl import budget, runtime
-from lsrules.dsl.builtins import BUILTINS
+from lsrules.dsl.builtins import BUILTINS, CHARGED, charged
 from lsrules.dsl.compiler.rules import CheckedRule, CheckedRuleset, CodeGenerator
 from lsrules.dsl.geometry import iou_of_boxes
 from lsrules.dsl.regions import REGION_GEOMETRY
@@ -35,6 +35,8 @@ def module_globals() -> dict[str, Any]:
     }
     for name, builtin in BUILTINS.items():
         module[f"_builtin_{name}"] = builtin.implementation
+    for name in CHARGED:
+        module[f"_shape_{name}"] = charged(name)
     module["_iou_of_boxes"] = iou_of_boxes
     for name, implementation in REGION_GEOMETRY.items():
         module[f"_region_{name}"] = implementation
