@@ -111,6 +111,13 @@ CONFIG_CASES = [
     ("LSR126", ("  - id: a\n    for: region where region.type == 'rectanglelabels'\n"
                 "    assert: all(box_at(r, 3) != null for r in regions)\n"),
      "box_at", ERROR, None),
+    ("LSR127", "  - id: lc-empty-labels\n    assert: true\nextends: [builtin:labeling-config]\n",
+     "lc-empty-labels", ERROR, None),
+    ("LSR128", ("  - id: a\n    assert: true\nextends: [builtin:labeling-config]\n"
+                "disable: [lc-empty-label]\n"), "lc-empty-label]", ERROR, "lc-empty-labels"),
+    ("LSR128", ("  - id: a\n    assert: true\nextends: [builtin:labeling-config]\n"
+                "overrides:\n  lc-scor-out-of-range: {severity: info}\n"),
+     "lc-scor-out-of-range", ERROR, "lc-score-out-of-range"),
 ]
 
 

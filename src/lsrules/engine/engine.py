@@ -145,9 +145,10 @@ class Engine:
         pack_findings = []
         if self.pack is not None:
             for found in self.pack.check(task, annotation):
-                if self.pack_rules is not None and found.rule_id not in self.pack_rules:
+                if not self.keeps_pack_rule(found.rule_id):
                     continue
-                finding = Finding(found.rule_id, found.severity, found.message, found.region_id)
+                finding = Finding(found.rule_id, self.pack_severity(found.rule_id, found.severity),
+                                  found.message, found.region_id)
                 pack_findings.append(finding)
                 findings.append(finding)
                 state.fired.append(found.rule_id)
@@ -156,6 +157,15 @@ class Engine:
             raise BudgetExceeded("steps", self.limits.steps)
         validate_fixes(self, state, pack_findings)
         return self._decide(state, task, annotation, started)
+
+    def keeps_pack_rule(self, rule_id: str) -> bool:
+        """A pack rule runs unless the ruleset disables it or a selection leaves it out."""
+        return rule_id not in self.ruleset.pack_disabled and (
+            self.pack_rules is None or rule_id in self.pack_rules)
+
+    def pack_severity(self, rule_id: str, usual: str) -> str:
+        """The severity of a pack rule's findings: the ruleset's `overrides:`, else the pack's."""
+        return self.ruleset.pack_severities.get(rule_id, usual)
 
     def check_region_cap(self, annotation: dict[str, Any]) -> None:
         """`BudgetExceeded` for an annotation with more result items than `limits.regions`."""

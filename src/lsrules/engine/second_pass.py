@@ -61,7 +61,7 @@ def _judge_pack(engine: Any, state: Evaluation, task: dict[str, Any],
     still: dict[tuple[str, Hashable], int] = {}
     found_again = []
     for found in engine.pack.check(task, state.annotation):
-        if engine.pack_rules is not None and found.rule_id not in engine.pack_rules:
+        if not engine.keeps_pack_rule(found.rule_id):
             continue
         key = (found.rule_id, _key(found.region_id))
         still[key] = still.get(key, 0) + 1
@@ -78,7 +78,8 @@ def _judge_pack(engine: Any, state: Evaluation, task: dict[str, Any],
         if first.get(key, 0) > 0:
             first[key] -= 1
             continue
-        added.append(Finding(found.rule_id, found.severity, found.message, found.region_id,
+        added.append(Finding(found.rule_id, engine.pack_severity(found.rule_id, found.severity),
+                             found.message, found.region_id,
                              introduced_by_fix=introduced_by))
         state.fired.append(found.rule_id)
 

@@ -57,7 +57,9 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
                          ERROR)
     if ruleset.streams or ruleset.stream_tests:
         yield from check_streams(ruleset, seen)
-    known = set(seen) | _pack_rule_ids(ruleset)
+    pack_ids = _pack_rule_ids(ruleset)
+    yield from _check_pack_settings(ruleset, pack_ids)
+    known = set(seen) | pack_ids
     for test in ruleset.tests:
         for key in ("fired", "not_fired"):
             for rule_id in test.expect.get(key) or []:
@@ -69,6 +71,31 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
         if isinstance(route, str) and route not in ruleset.routes:
             yield Diagnostic("LSR123", f'test "{test.name}" expects undeclared route "{route}"',
                              test.location, ERROR, None, did_you_mean(route, ruleset.routes))
+
+
+def _check_pack_settings(ruleset, pack_ids: set[str]) -> Iterator[Diagnostic]:
+    """LSR127: a rule id a pack rule has; LSR128: `overrides`/`disable` naming no pack rule."""
+    document = ruleset.document
+    for rule in ruleset.rules:
+        if rule.id in pack_ids:
+            yield Diagnostic("LSR127", f'rule id "{rule.id}" is a rule of the pack this '
+                             "ruleset extends: findings of the two could not be told apart "
+                             "(re-grade or switch off the pack's rule with `overrides:` or "
+                             "`disable:`)", document.locate(("rules", rule.index, "id")), ERROR,
+                             rule.id)
+    data = document.data if isinstance(document.data, dict) else {}
+    disabled = data.get("disable")
+    named = [(rule_id, document.locate_key(("overrides", rule_id)))
+             for rule_id in ruleset.pack_severities]
+    named += [(rule_id, document.locate(("disable", position)))
+              for position, rule_id in enumerate(disabled if isinstance(disabled, list) else [])
+              if isinstance(rule_id, str)]
+    for rule_id, where in named:
+        if rule_id not in pack_ids:
+            extended = " of the packs this ruleset extends" if ruleset.extends else (
+                " (this ruleset extends no pack)")
+            yield Diagnostic("LSR128", f'"{rule_id}" is no rule{extended}', where, ERROR,
+                             None, did_you_mean(rule_id, pack_ids))
 
 
 def _check_loop_bound(rule, limits) -> Iterator[Diagnostic]:

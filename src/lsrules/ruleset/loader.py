@@ -139,6 +139,15 @@ class _Builder:
                 elif isinstance(pack, str):
                     self.error("LSR004", f'unknown rule pack "{pack}" (known: '
                                f'{", ".join(PACKS)})', self.document.locate(("extends", position)))
+        overrides = data.get("overrides")
+        if isinstance(overrides, dict):
+            ruleset.pack_severities = {
+                rule_id: entry["severity"] for rule_id, entry in overrides.items()
+                if isinstance(rule_id, str) and isinstance(entry, dict)
+                and entry.get("severity") in ("error", "warning", "info")}
+        disabled = data.get("disable")
+        if isinstance(disabled, list):
+            ruleset.pack_disabled = frozenset(i for i in disabled if isinstance(i, str))
         if data.get("fixes") in ("apply", "suggest", "off"):
             ruleset.fixes = data["fixes"]
         ruleset.limits, problems = read_limits(data.get("limits"))

@@ -75,6 +75,9 @@ class Ruleset:
     routes: dict[str, int] = field(default_factory=dict)
     suggester: dict | None = None
     extends: list[str] = field(default_factory=list)
+    # pack rules re-graded (`overrides: {id: {severity: ...}}`) or switched off (`disable:`)
+    pack_severities: dict[str, str] = field(default_factory=dict)
+    pack_disabled: frozenset[str] = frozenset()
     fixes: str = "apply"
     limits: Limits = DEFAULT_LIMITS  # the compute budgets (`limits:`)
     rules: list[Rule] = field(default_factory=list)
