@@ -1,19 +1,23 @@
-"""`lsrules suggest fit | eval | audit`: train, measure and audit the suggester on an export.
+"""`lsrules suggest fit | eval | audit | annotators`: the suggester on an export.
 
 The ruleset's `suggester:` mapping gives the settings (target accuracy, explore share,
-model path); the export gives the approved labels, in export order.
+model path); the export gives the approved labels, in export order. `annotators` needs no
+ruleset: it estimates each annotator's reliability by Dawid-Skene from the tasks several
+people labelled.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from typing import cast
+from typing import Any, cast
 
 from lsrules.errors import LsrulesError
 from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.suggest.export_items import labelled_items, read_suggester_settings
 from lsrules.suggest.suggester import Suggester
+from lsrules.terminal import visible
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(audit)
     audit.add_argument("--top", type=int, default=20, help="how many to list (default 20)")
     audit.add_argument("--folds", type=int, default=5, help="cross-fitting folds (default 5)")
+    annotators = actions.add_parser(
+        "annotators", help="annotator reliability and aggregated labels from the tasks "
+                           "several people labelled (Dawid-Skene)")
+    annotators.add_argument("export", metavar="EXPORT", help="Label Studio export (JSON or JSONL)")
+    annotators.add_argument("--ruleset", help="take the `choices` control to read from the "
+                                              "ruleset's suggester.from_name")
+    add_allow_outside_root_argument(annotators)
+    annotators.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +55,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     action = getattr(args, "suggest_action", None)
     if action is None:
-        raise LsrulesError("say what to do: lsrules suggest fit|eval|audit RULESET --input EXPORT")
+        raise LsrulesError("say what to do: lsrules suggest fit|eval|audit RULESET --input EXPORT"
+                           " or lsrules suggest annotators EXPORT")
+    if action == "annotators":
+        return _annotators(args)
     settings = read_suggester_settings(args.ruleset, args.allow_outside_root)
     return {"fit": _fit, "eval": _evaluate, "audit": _audit}[action](args, settings)
 
@@ -167,3 +182,69 @@ def _audit(args: argparse.Namespace, settings: dict) -> int:
               f"{issue.likely!r} ({issue.likely_probability:.2f})  "
               f"{issue.self_confidence:.3f}  {'yes' if issue.flagged else 'no'}")
     return 0
+
+
+def _annotators(args: argparse.Namespace) -> int:
+    from lsrules.suggest.dawid_skene import estimate
+    from lsrules.suggest.export_items import task_votes
+
+    from_name = None
+    if args.ruleset is not None:
+        settings = read_suggester_settings(args.ruleset, args.allow_outside_root)
+        from_name = settings.get("from_name") if isinstance(settings.get("from_name"),
+                                                             str) else None
+    tasks = list(task_votes(args.export, from_name))
+    if not tasks:
+        raise LsrulesError("no annotations with a `choices` label and an annotator "
+                           "(`completed_by`)", args.export)
+    key = {task.index: str(task.index) for task in tasks}
+    model = estimate({key[task.index]: task.votes for task in tasks})
+    single = sum(1 for task in tasks if len(task.votes) < 2)
+    annotators: list[dict[str, Any]] = [{
+        "annotator": annotator,
+        "labels": sum(1 for task in tasks if annotator in task.votes and len(task.votes) >= 2),
+        "reliability": round(model.reliability(annotator), 4),
+        "confusion": {true: {given: round(p, 4) for given, p in row.items()}
+                      for true, row in model.confusion[annotator].items()},
+    } for annotator in sorted(model.confusion)]
+    aggregated: list[dict[str, Any]] = []
+    for task in tasks:
+        if len(task.votes) >= 2:
+            label = model.label_of(key[task.index])
+            confidence = model.posteriors[key[task.index]][label]
+        else:  # one label says nothing about who is right: it stands as given
+            label, confidence = next(iter(task.votes.values())), None
+        aggregated.append({"task": task.task_id, "label": label,
+                           "confidence": None if confidence is None else round(confidence, 4),
+                           "annotators": len(task.votes)})
+    if args.format == "json":
+        json.dump({"iterations": model.iterations, "converged": model.converged,
+                   "priors": {label: round(p, 4) for label, p in model.priors.items()},
+                   "annotators": annotators, "tasks": aggregated},
+                  sys.stdout, ensure_ascii=False, sort_keys=True)
+        sys.stdout.write("\n")
+        return 0
+    print(f"{len(tasks)} tasks with a label, {len(tasks) - single} labelled by several people "
+          f"(used), {single} by one; Dawid-Skene EM: {model.iterations} iterations, "
+          + ("converged" if model.converged else "stopped at the iteration limit"))
+    print("  annotator  labels  reliability  most frequent confusion")
+    for entry in sorted(annotators, key=lambda entry: (-entry["reliability"], entry["annotator"])):
+        print(f"  {visible(entry['annotator'])}  {entry['labels']}  {entry['reliability']:.3f}"
+              f"  {_worst_confusion(entry['confusion'], model.priors)}")
+    print("aggregated labels (task  label  P  annotators):")
+    for row in aggregated:
+        shown = "—" if row["confidence"] is None else f"{row['confidence']:.3f}"
+        print(f"  {visible(str(row['task']))}  {visible(row['label'])}  {shown}  "
+              f"{row['annotators']}")
+    return 0
+
+
+def _worst_confusion(confusion: dict[str, dict[str, float]], priors: dict[str, float]) -> str:
+    """The confusion that costs most labels (weighted by how common the true class is),
+    when it is frequent enough to matter (10% of that class or more)."""
+    cells = [(priors[true] * p, p, true, given) for true, row in confusion.items()
+             for given, p in row.items() if given != true]
+    if not cells:
+        return "—"
+    _, p, true, given = max(cells)
+    return f"{visible(true)} -> {visible(given)} {p:.0%}" if p >= 0.1 else "—"

@@ -68,6 +68,30 @@ def labelled_items(path: str, from_name: str | None = None,
                            item["value"]["choices"][0] if item is not None else None)
 
 
+@dataclass(frozen=True)
+class TaskVotes:
+    index: int
+    task_id: object
+    votes: dict[str, str]  # annotator -> the first choice of their latest annotation
+
+
+def task_votes(path: str, from_name: str | None = None) -> Iterator[TaskVotes]:
+    """Every task's classification labels, one per annotator (their last annotation in
+    the export that was not cancelled and has a `choices` label), in export order."""
+    for index, task, task_annotations in _tasks(path):
+        votes: dict[str, str] = {}
+        for annotation in task_annotations:
+            if not isinstance(annotation, dict) or annotation.get("was_cancelled") is True:
+                continue
+            annotator = results.annotator_of(annotation)
+            item = results.choice_item(annotation, from_name)
+            if annotator is not None and item is not None:
+                votes.pop(annotator, None)
+                votes[annotator] = item["value"]["choices"][0]
+        if votes:
+            yield TaskVotes(index, task.get("id"), votes)
+
+
 def _parent_prediction_result(task: dict, annotation: dict) -> list | None:
     parent = annotation.get("parent_prediction")
     if parent is None:
