@@ -3,7 +3,7 @@ against a baseline commit, in one run, so that both see the same machine load.
 
     python bench/bench_fix_pass.py --baseline REV [--annotations 600] [--rounds 7]
 
-Like bench_budget.py: the baseline's `src/` is extracted (`git archive`) to a temporary
+Like bench_budget.py: the baseline's `src/` (and `schemas/`) is extracted (`git archive`) to a temporary
 directory; each round starts one process per side, alternating which goes first. Each
 process loads the vehicles ruleset (12 rules, the built-in pack, three rules with fixes)
 and times two workloads of seeded image-box annotations (5-20 boxes each):
@@ -26,14 +26,14 @@ import random
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-
-from bench_budget import extract  # noqa: E402 - bench/ is put on the path just above
 
 
 def fix_heavy(rng: random.Random, task: dict) -> dict:
@@ -71,6 +71,15 @@ def worker(annotations: int) -> None:
             results[name]["us_every_rule"] = timed(evaluate, items)
             engine.second_pass_shortcut = True
     print(json.dumps({"lsrules": lsrules.__file__, "results": results}))
+
+
+def extract(revision: str, directory: Path) -> Path:
+    """The revision's src/ and schemas/ (the package reaches its schemas by a symlink)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src", "schemas"],
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(directory, filter="data")
+    return directory / "src"
 
 
 def timed(evaluate, items: list) -> float:

@@ -168,6 +168,9 @@ def test_the_shortcut_runs_again_only_the_rules_that_read_what_fixes_write(tmp_p
           assert: region.label != "x"
         - id: reads-count
           assert: len(regions) < 100
+        - id: reads-others
+          for: region
+          assert: none(o.x == region.x and o.id != region.id for o in regions)
         - id: reads-all
           for: region
           assert: region.value.score != 2
@@ -181,12 +184,13 @@ def test_the_shortcut_runs_again_only_the_rules_that_read_what_fixes_write(tmp_p
           fix: set region.label = "Car"
         """)
     ids = [rule.id for rule in engine.rules]
-    named = {ids[index]: sorted(ids[other] for other in affected)
-             for index, affected in enumerate(engine.affected)}
-    assert named["reads-x"] == ["reads-x"]
-    assert named["drops"] == ["reads-count"]
-    assert named["relabels"] == ["reads-all", "reads-label"]
-    assert named["reads-label"] == []
+    named = {ids[index]: ([ids[other] for other in every], [ids[other] for other in written])
+             for index, (every, written) in enumerate(engine.affected)}
+    # (again on every region, again only on the regions a fix wrote)
+    assert named["reads-x"] == (["reads-others"], ["reads-x"])
+    assert named["drops"] == (["reads-count", "reads-others"], [])
+    assert named["relabels"] == ([], ["reads-label", "reads-all"])
+    assert named["reads-label"] == ([], [])
 
 
 def test_reads_and_writes():

@@ -247,17 +247,26 @@ class Engine:
         return bool(self.suggester.learn(task, annotation, approved_by))
 
 
-def _affected_rules(rules: list[Any]) -> list[tuple[int, ...]]:
-    """Per rule, the rules that read what its fix writes (itself included, if so)."""
-    from lsrules.dsl.compiler.effects import any_meets, fix_writes, rule_reads
+def _affected_rules(rules: list[Any]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Per rule with a fix: the rules that read what it writes (itself included, if so),
+    as (those to run again on every region, those only on the regions a fix wrote)."""
+    from lsrules.dsl.compiler.effects import any_meets, fix_writes, own_region_only, rule_reads
 
     reads = [rule_reads([part.node for part in (rule.where, rule.when, rule.assert_)
                          if part is not None], rule.scope) for rule in rules]
     affected = []
     for rule in rules:
         writes = fix_writes(action.node for action in rule.fix)
-        affected.append(tuple(index for index, read in enumerate(reads)
-                              if writes and any_meets(read, writes)))
+        every: list[int] = []
+        written: list[int] = []
+        for index, read in enumerate(reads):
+            if not writes or not any_meets(read, writes):
+                continue
+            if rules[index].scope == "region" and own_region_only(read, writes):
+                written.append(index)
+            else:
+                every.append(index)
+        affected.append((tuple(every), tuple(written)))
     return affected
 
 

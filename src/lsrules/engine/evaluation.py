@@ -21,7 +21,7 @@ class Evaluation:
     __slots__ = ("engine", "task", "annotation", "regions", "relations", "others", "config",
                  "findings", "patch", "task_patch", "route_requests", "copied", "fired",
                  "patch_by_rule", "task_patch_by_rule", "_annotator", "_suggestion", "steps",
-                 "finding_regions", "again", "unsure")
+                 "finding_regions", "again", "unsure", "written")
 
     def __init__(self, engine: Any, task: dict[str, Any], annotation: dict[str, Any],
                  others: Any) -> None:
@@ -43,6 +43,7 @@ class Evaluation:
         self.finding_regions: list[Region | None] = []  # the region of each rule finding
         self.again: list[tuple[int, Region | None]] = []  # the second pass: what fires
         self.unsure = False  # a write the read/write analysis cannot follow (effects.py)
+        self.written: list[Region] = []  # the regions fixes wrote to
         self._annotator: dict[str, Any] | None = None
         self._suggestion: dict[str, Any] | None = None
         if engine.uses_suggester:
@@ -153,6 +154,7 @@ class Evaluation:
     def _writing(self, region: Region) -> None:
         """A region typed like a geometry key may keep its labels there: a write on it
         could change what any rule reads (see dsl/compiler/effects.py)."""
+        self.written.append(region)
         kind = region.type
         if kind.__class__ is str and kind in GEOMETRY_KEYS:
             self.unsure = True

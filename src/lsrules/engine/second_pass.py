@@ -36,22 +36,32 @@ def validate_fixes(engine: Any, state: Evaluation, pack_findings: list[Finding])
     task = corrected_task(state.task, state.task_patch)
     second = Evaluation(engine, task, state.annotation, state.others)
     second.steps = state.steps  # one budget for both passes
-    rerun: list[int]
+    # rule index -> the regions (first items' identities) it runs on again; None: all
+    rerun: dict[int, set[int] | None]
+    namespace = engine.namespace
     if state.unsure or not engine.second_pass_shortcut:
-        rerun = list(range(len(rules)))
+        rerun = dict.fromkeys(range(len(rules)))
     else:
         affected = engine.affected
-        rerun = sorted({other for index in fixers for other in affected[index]})
-    namespace = engine.namespace
-    for index in rerun:
-        namespace[f"again_{index}"](second)
+        rerun = dict.fromkeys(sorted({other for index in fixers
+                                      for other in affected[index][0]}))
+        local = sorted({other for index in fixers for other in affected[index][1]} - set(rerun))
+        if local:
+            written = {id(region.item) for region in state.written}
+            only = [region for region in second.regions if id(region.item) in written]
+            for index in local:
+                rerun[index] = written
+                namespace[f"again_{index}"](second, only)
+    for index, regions in rerun.items():
+        if regions is None:
+            namespace[f"again_{index}"](second)
     state.steps = second.steps
     if second.steps < 0:
         raise BudgetExceeded("steps", engine.limits.steps)
     added: list[Finding] = []
     if engine.pack is not None:
         _judge_pack(engine, state, task, pack_findings, introduced_by, added)
-    _judge_rules(engine, state, second, set(rerun), pack_findings, introduced_by, added)
+    _judge_rules(engine, state, second, rerun, pack_findings, introduced_by, added)
     state.findings.extend(added)
 
 
@@ -84,7 +94,8 @@ def _judge_pack(engine: Any, state: Evaluation, task: dict[str, Any],
         state.fired.append(found.rule_id)
 
 
-def _judge_rules(engine: Any, state: Evaluation, second: Evaluation, rerun: set[int],
+def _judge_rules(engine: Any, state: Evaluation, second: Evaluation,
+                 rerun: dict[int, set[int] | None],
                  pack_findings: list[Finding], introduced_by: list[str],
                  added: list[Finding]) -> None:
     """A region is the same in both passes when its first result item is the same object
@@ -98,10 +109,12 @@ def _judge_rules(engine: Any, state: Evaluation, second: Evaluation, rerun: set[
     first: set[tuple[int, int]] = set()
     for finding, region in zip(rule_findings, state.finding_regions):
         index = index_of[finding.rule]
-        if index not in rerun:  # it reads nothing a fix wrote: only a drop can change it
+        key = (index, _item(region))
+        again = rerun.get(index, set())
+        if again is not None and key[1] not in again:
+            # it reads nothing a fix wrote (here): only a drop can change it
             finding.fixed = region is not None and region.dropped
             continue
-        key = (index, _item(region))
         first.add(key)
         finding.fixed = key not in still
     rules = engine.rules

@@ -47,6 +47,15 @@ def any_meets(reads: Iterable[Path], writes: Iterable[Path]) -> bool:
     return any(meets(read, write) for read in reads for write in written)
 
 
+def own_region_only(reads: frozenset[Path], writes: frozenset[Path]) -> bool:
+    """Whether a region rule with these reads meets `writes` only through its own region's
+    fields: then a fix changes its findings only on the regions the fix wrote. (Every read
+    of another region, through `regions` or the result, also reads `REGION_SET`.)"""
+    if REGION_SET in reads or EVERYTHING in reads:
+        return False
+    return not any_meets([read for read in reads if read[0] != "region"], writes)
+
+
 def _value_key(key: str) -> tuple[Path, ...]:
     path = ("region", "value", key)
     return (path,) if key in GEOMETRY_KEYS else (path, _LABEL)

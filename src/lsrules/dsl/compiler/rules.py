@@ -186,8 +186,10 @@ class CodeGenerator(ExpressionGenerator):
         index = rule.index
         frame = Frame.for_rule(rule.scope)
         # the second pass: the rule once more on the corrected annotation, fixes off
-        self.write(f"def again_{index}(state):", 0)
+        # `only`: the regions a fix wrote, for a rule that reads nothing but its own region
+        self.write(f"def again_{index}(state, only=None):", 0)
         self.prologue(1)
+        self.write("if only is not None: regions = only", 1)
         self.write("found = state.found", 1)
         self.rule_inline(rule, fixes=False)
         self.write("return None", 1)
