@@ -52,7 +52,6 @@ _ANNOTATIONS = st.fixed_dictionaries({
 def _compile(text: str):
     node = parse(text)
     generator, frame = ExpressionGenerator(), Frame()
-    generator.budget = None  # no evaluation state here: loops are not charged
     generator.budget = None  # a bare expression: no evaluation to pay for its loops
     sources = {"value": generator.visit(node, frame), "truth": generator.truth(node, frame),
                "falsity": generator.falsity(node, frame)}
