@@ -77,5 +77,6 @@ class StandInEngine:
         }
         return StandInDecision(record, patch if self.fixes == "apply" else [])
 
-    def learn(self, task: dict, annotation: dict) -> None:
+    def learn(self, task: dict, annotation: dict, approved_by: str = "engine",
+              prediction: dict | None = None) -> None:
         self.learned.append(annotation.get("id"))

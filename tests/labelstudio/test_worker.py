@@ -233,6 +233,26 @@ def test_feedback_hook(harness, ground_truth, label, learned):
     assert harness.engine.learned == ([7] if learned else [])
 
 
+@pytest.mark.parametrize("model_version, label, learned", [
+    ("lsrules-suggest-0.12", "Neutral", False),  # lsrules' prediction accepted unchanged
+    ("lsrules-suggest-0.12", "Positive", True),   # a person changed it
+    ("other-model-v1", "Neutral", True),          # another model's, accepted by a person
+])
+def test_feedback_hook_asks_label_studio_for_the_parent_prediction(
+        harness, model_version, label, learned):
+    """A webhook's task lists no predictions: the worker fetches the annotation's parent."""
+    harness.label_studio.prediction_rows[3] = [
+        {"id": 55, "model_version": model_version,
+         "result": [{"id": "p1", "from_name": "sentiment", "to_name": "text",
+                     "type": "choices", "value": {"choices": [label]}, "score": 0.9}]}]
+    event = annotation_event("Neutral")
+    event["annotation"]["parent_prediction"] = 55
+    harness.deliver(event)
+    harness.settle()
+    assert "predictions" in harness.label_studio.calls
+    assert harness.engine.learned == ([7] if learned else [])
+
+
 def test_the_worker_engine_protocol_is_what_the_engine_offers():
     """The worker calls what its `Engine` protocol declares, and the real engine has all of
     it (no `getattr` probes for optional parts)."""

@@ -48,20 +48,30 @@ def test_abstains_on_labels_that_cannot_be_learned():
     assert all(suggester.suggest(task).label is None for task, _, _ in make_items(50, seed=9))
 
 
-@pytest.mark.parametrize("through", ["argument", "annotation field"])
+@pytest.mark.parametrize("through", ["argument", "the task's predictions"])
 def test_never_learns_from_its_own_accepted_suggestion(items, through):
     suggester = Suggester.new({})
     task, annotation, _ = items[0]
-    prediction_result = [dict(annotation["result"][0], id="other-id", score=0.97)]
+    prediction = {"id": 9, "model_version": "lsrules-suggest-0.4",
+                  "result": [dict(annotation["result"][0], id="other-id", score=0.97)]}
+    annotation = {**annotation, "parent_prediction": 9}
     if through == "argument":
-        learned = suggester.learn(task, annotation, "engine", prediction_result)
+        learned = suggester.learn(task, annotation, "engine", prediction)
     else:
-        learned = suggester.learn(task, {**annotation, "_parent_prediction_result":
-                                         prediction_result}, "engine")
+        learned = suggester.learn({**task, "predictions": [prediction]}, annotation, "engine")
     assert learned is False
     assert suggester.updates == 0 and suggester.text_model.example_count == 0
-    changed = [dict(prediction_result[0], value={"choices": ["something else"]})]
+    changed = dict(prediction, result=[dict(prediction["result"][0],
+                                            value={"choices": ["something else"]})])
     assert suggester.learn(task, annotation, "engine", changed) is True
+
+
+def test_another_models_prediction_accepted_unchanged_is_a_persons_label(items):
+    suggester = Suggester.new({})
+    task, annotation, _ = items[0]
+    prediction = {"id": 9, "model_version": "vendor-model-3", "result": annotation["result"]}
+    assert suggester.learn({**task, "predictions": [prediction]},
+                           {**annotation, "parent_prediction": 9}, "engine") is True
 
 
 def test_skips_cancelled_annotations_and_rejects_non_objects(items):

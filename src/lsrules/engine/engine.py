@@ -240,11 +240,12 @@ class Engine:
         )
 
     def learn(self, task: dict[str, Any], annotation: dict[str, Any],
-              approved_by: str = "engine") -> bool:
-        """The feedback loop: an approved annotation teaches the suggester."""
+              approved_by: str = "engine", prediction: dict[str, Any] | None = None) -> bool:
+        """The feedback loop: an approved annotation teaches the suggester (`prediction`:
+        the one the annotation started from, when the task does not list it)."""
         if self.suggester is None:
             return False
-        return bool(self.suggester.learn(task, annotation, approved_by))
+        return bool(self.suggester.learn(task, annotation, approved_by, prediction))
 
 
 def _affected_rules(rules: list[Any]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:

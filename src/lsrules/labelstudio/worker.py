@@ -54,6 +54,7 @@ from lsrules.labelstudio.writeback import (
     TransientError,
     apply_writeback,
 )
+from lsrules.suggest.teaching import MODEL_VERSION_PREFIX, parent_prediction, teaches
 
 logger = logging.getLogger("lsrules.labelstudio")
 
@@ -67,7 +68,8 @@ class Engine(Protocol):
 
     def evaluate(self, task: dict, annotation: dict, others: list[dict] | None = None) -> Any: ...
 
-    def learn(self, task: dict, annotation: dict) -> Any: ...
+    def learn(self, task: dict, annotation: dict, approved_by: str = ...,
+              prediction: dict | None = None) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,7 @@ class EventProcessor:
             score = min(suggestion.get("confidence") or 0.0 for suggestion in suggestions
                         if suggestion.get("label") is not None)
             model_version = next((s.get("model_version") for s in suggestions
-                                  if s.get("model_version")), None) or "lsrules"
+                                  if s.get("model_version")), None) or MODEL_VERSION_PREFIX
             writebacks.append(NewWriteback(
                 PREDICTION, f"prediction:{task_id}:{model_version}", event.project_id,
                 task_id, None,
@@ -292,17 +294,22 @@ def _merge(event_id: int, outcomes: list[Outcome], project_id: int | None) -> li
     return outcomes
 
 
-def learn_from(engine: Engine, task: dict, annotation: dict, decision: dict | None) -> bool:
+def learn_from(engine: Engine, task: dict, annotation: dict, decision: dict | None,
+               prediction: dict | None = None) -> bool:
     """The feedback loop: a person's label the process approved teaches the suggester.
 
-    Approved means marked ground truth, or accepted by the rules with no finding at all.
-    (`Engine.learn` is a no-op for a ruleset without a suggester.)"""
+    Approved means marked ground truth, or accepted by the rules with no finding at all;
+    lsrules' own prediction accepted unchanged (`prediction`, the annotation's parent)
+    teaches nothing, as in `suggest fit`. (`Engine.learn` is a no-op for a ruleset without
+    a suggester.)"""
     if decision is None:
         return False
     approved = bool(annotation.get("ground_truth")) or (
         decision.get("verdict") == "accept" and not decision.get("findings"))
-    if approved and not annotation.get("was_cancelled"):
-        engine.learn(task, annotation)
+    if prediction is None:
+        prediction = parent_prediction(annotation, task.get("predictions"))
+    if approved and teaches(annotation, prediction):
+        engine.learn(task, annotation, prediction=prediction)
         return True
     return False
 
@@ -403,10 +410,22 @@ class Worker:
                                    and identifier(item.get("id")) == wanted), {})
                 task = next((item for item in _as_list(task) if isinstance(item, dict)
                              and item.get("id") == annotation.get("task")), {})
-            learn_from(self.engine, task if isinstance(task, dict) else {},
-                       annotation if isinstance(annotation, dict) else {}, decision)
+            task = task if isinstance(task, dict) else {}
+            annotation = annotation if isinstance(annotation, dict) else {}
+            learn_from(self.engine, task, annotation, decision,
+                       self._parent_prediction(task, annotation))
         except Exception:
             logger.exception("the suggester could not learn from event %s", event.id)
+
+    def _parent_prediction(self, task: dict, annotation: dict) -> dict | None:
+        """The prediction the annotation started from: a webhook's task lists no
+        predictions, so they are asked of Label Studio when the annotation names one."""
+        if annotation.get("parent_prediction") is None:
+            return None
+        found = parent_prediction(annotation, task.get("predictions"))
+        if found is None and task.get("id") is not None:
+            found = parent_prediction(annotation, self.label_studio.predictions(task["id"]))
+        return found
 
     def run_writebacks(self, limit: int = 100) -> int:
         """Claim and apply due write-backs one at a time; returns how many were tried."""

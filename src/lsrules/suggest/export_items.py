@@ -51,9 +51,8 @@ def read_suggester_settings(ruleset_path: str, allow_outside_root: bool = False)
 def labelled_items(path: str, from_name: str | None = None,
                    require_label: bool = True) -> Iterator[LabelledItem]:
     """One item per task with a decisive annotation (and, if `require_label`, a `choices`
-    label), in export order. The parent prediction's result, when the export carries the
-    prediction itself, is attached as `_parent_prediction_result` so that learning can
-    refuse an accepted suggestion."""
+    label), in export order. The task keeps its `predictions`, where learning finds the
+    prediction an annotation started from."""
     for index, task, task_annotations in _tasks(path):
         annotation = _decisive(task_annotations)
         if annotation is None:
@@ -61,9 +60,6 @@ def labelled_items(path: str, from_name: str | None = None,
         item = results.choice_item(annotation, from_name)
         if item is None and require_label:
             continue
-        prediction_result = _parent_prediction_result(task, annotation)
-        if prediction_result is not None:
-            annotation = {**annotation, "_parent_prediction_result": prediction_result}
         yield LabelledItem(index, task, annotation,
                            item["value"]["choices"][0] if item is not None else None)
 
@@ -90,17 +86,6 @@ def task_votes(path: str, from_name: str | None = None) -> Iterator[TaskVotes]:
                 votes[annotator] = item["value"]["choices"][0]
         if votes:
             yield TaskVotes(index, task.get("id"), votes)
-
-
-def _parent_prediction_result(task: dict, annotation: dict) -> list | None:
-    parent = annotation.get("parent_prediction")
-    if parent is None:
-        return None
-    for prediction in task.get("predictions") or []:
-        if isinstance(prediction, dict) and prediction.get("id") == parent:
-            result = prediction.get("result")
-            return result if isinstance(result, list) else None
-    return None
 
 
 def _decisive(annotations: list) -> dict | None:

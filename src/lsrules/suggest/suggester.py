@@ -23,6 +23,7 @@ from lsrules.suggest.geometry import GeometryStatistics
 from lsrules.suggest.settings import SuggesterSettings, parse_settings
 from lsrules.suggest.spans import SpanMemory
 from lsrules.suggest.store import persist
+from lsrules.suggest.teaching import MODEL_VERSION_PREFIX, parent_prediction, teaches
 from lsrules.suggest.store.validation import (
     ModelFileError,
     expect_dict,
@@ -139,18 +140,19 @@ class Suggester:
     @property
     def model_version(self) -> str:
         """Changes with every update: recorded with each suggestion in a decision."""
-        return f"lsrules-suggest-{self.settings.seed}.{self.updates}"
+        return f"{MODEL_VERSION_PREFIX}-suggest-{self.settings.seed}.{self.updates}"
 
     # learning ----------------------------------------------------------------------------
 
     def learn(self, task: dict, annotation: dict, approved_by: str,
-              parent_prediction_result: list | None = None, *,
+              prediction: dict | None = None, *,
               routed_by_suggester: bool = True) -> bool:
         """Learn one approved annotation; O(size of that annotation), amortised.
 
         Returns False (and learns nothing) for a cancelled annotation, one without anything
-        to learn, or one whose result equals its parent prediction's (pass that result as
-        `parent_prediction_result` or in `annotation["_parent_prediction_result"]`).
+        to learn, or lsrules' own prediction accepted unchanged (`teaching.teaches`); the
+        annotation's `parent_prediction` is `prediction` when given (live, fetched from
+        Label Studio), else looked up in the task's `predictions` (as an export has them).
         `routed_by_suggester=False` says every item was labelled by a person whatever the
         suggester said (a batch fit on an export), so none counts as an explored item in
         the live-accuracy estimate.
@@ -159,10 +161,9 @@ class Suggester:
             raise LsrulesError("learn() needs a task and an annotation as JSON objects")
         if annotation.get("was_cancelled") is True:
             return False
-        if parent_prediction_result is None:
-            parent_prediction_result = annotation.get("_parent_prediction_result")
-        if parent_prediction_result is not None and results.same_result(
-                annotation.get("result"), parent_prediction_result):
+        if prediction is None:
+            prediction = parent_prediction(annotation, task.get("predictions"))
+        if not teaches(annotation, prediction):
             self.refused += 1
             return False
         learned = self._learn_choice(task, annotation, routed_by_suggester)
