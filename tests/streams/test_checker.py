@@ -74,3 +74,18 @@ def test_ids_routes_and_stream_tests_are_checked(tmp_path):
     assert sorted(d.code for d in diagnostics) == ["LSR145", "LSR146", "LSR147", "LSR147"]
     assert any(d.suggestion == "review" for d in diagnostics)
     assert any(d.suggestion == "streak" for d in diagnostics)
+
+
+def test_a_stream_test_counts_its_findings(tmp_path):
+    """`findings: [...]` (the findings themselves) is for one annotation's tests only."""
+    path = write_ruleset(tmp_path, """\
+        - id: streak
+          when: all(e.verdict == "reject" for e in last(3))
+        """, tests="""\
+        - name: lists findings
+          events: [{annotation: {id: 1}}]
+          expect: {findings: [{rule: streak}]}
+        """)
+    _, diagnostics = check_and_load(path)
+    assert [d.code for d in diagnostics] == ["LSR147"]
+    assert "is a number" in diagnostics[0].message

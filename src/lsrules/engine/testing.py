@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsrules.diagnostics import TestResult
 from lsrules.dsl.budget import BUDGET_RULE
-from lsrules.engine.decision import ERROR_RULE, Decision
+from lsrules.engine.decision import ERROR_RULE, Decision, Finding
 
 if TYPE_CHECKING:
     from lsrules.engine.engine import Engine
@@ -31,6 +31,9 @@ def run_inline_tests(engine: Engine) -> list[TestResult]:
             continue
         result.failures = compare(test.expect, decision)
         result.status = "failed" if result.failures else "passed"
+        if result.failures and not isinstance(test.expect.get("findings"), list):
+            # what the decision holds, so the failure can be understood
+            result.failures.extend(describe_findings(decision))
         result.fired = sorted(set(decision.fired))
         results.append(result)
     return results
@@ -52,6 +55,54 @@ def compare(expect: dict[str, Any], decision: Decision) -> list[str]:
             failures.append(f"route {route!r}, expected {expect['route']!r}")
     if "patch" in expect and expect["patch"] != decision.patch:
         failures.append(f"patch {decision.patch}, expected {expect['patch']}")
-    if "findings" in expect and expect["findings"] != len(decision.findings):
-        failures.append(f"{len(decision.findings)} findings, expected {expect['findings']}")
+    expected_findings = expect.get("findings")
+    if isinstance(expected_findings, list):
+        failures.extend(compare_findings(expected_findings, decision.findings))
+    elif "findings" in expect and expected_findings != len(decision.findings):
+        failures.append(f"{len(decision.findings)} findings, expected {expected_findings}")
     return failures
+
+
+# the keys a finding pattern of `expect: {findings: [...]}` may give, as the decision has them
+FINDING_KEYS = ("rule", "region_id", "message", "severity", "fixed")
+
+
+def compare_findings(patterns: list[dict[str, Any]], findings: list[Finding]) -> list[str]:
+    """`findings: [{rule, region_id, message, ...}]`: exactly these findings, in any order;
+    each pattern matches one finding on the keys it gives."""
+    left = list(findings)
+    failures = []
+    for pattern in patterns:
+        match = next((finding for finding in left if _matches(pattern, finding)), None)
+        if match is None:
+            failures.append(f"no finding {_pattern_text(pattern)}")
+        else:
+            left.remove(match)
+    for finding in left:
+        failures.append(f"unexpected finding {_finding_text(finding)}")
+    return failures
+
+
+def describe_findings(decision: Decision) -> list[str]:
+    """One line per finding of the decision, or one saying there is none."""
+    if not decision.findings:
+        return ["the decision has no findings (no rule fired)"]
+    return [f"found {_finding_text(finding)}" for finding in decision.findings]
+
+
+def _matches(pattern: dict[str, Any], finding: Finding) -> bool:
+    return all(getattr(finding, "rule" if key == "rule" else key) == pattern[key]
+               for key in FINDING_KEYS if key in pattern)
+
+
+def _pattern_text(pattern: dict[str, Any]) -> str:
+    return "{" + ", ".join(f"{key}: {pattern[key]!r}" for key in FINDING_KEYS
+                           if key in pattern) + "}"
+
+
+def _finding_text(finding: Finding) -> str:
+    where = f" on region {finding.region_id!r}" if finding.region_id is not None else ""
+    state = " (fixed)" if finding.fixed else (
+        f" (introduced by the fix of {', '.join(finding.introduced_by_fix)})"
+        if finding.introduced_by_fix else "")
+    return f"{finding.rule} ({finding.severity}){where}{state}: {finding.message!r}"

@@ -122,6 +122,9 @@ def _check_test(test, stream_rules, ruleset) -> Iterator[Diagnostic]:
         yield Diagnostic("LSR147", f'stream test "{test.name}": `expect.{key}` is about one '
                          "annotation; a stream test expects " + ", ".join(
                              sorted(STREAM_EXPECTATIONS)), test.location)
+    if isinstance(test.expect.get("findings"), list):
+        yield Diagnostic("LSR147", f'stream test "{test.name}": `expect.findings` of a stream '
+                         "test is a number (the stream findings' count)", test.location)
     route = test.expect.get("route")
     if isinstance(route, str) and route not in ruleset.routes:
         yield Diagnostic("LSR147", f'stream test "{test.name}" expects undeclared route '
