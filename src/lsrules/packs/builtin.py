@@ -10,6 +10,8 @@ itself a finding.
 """
 from __future__ import annotations
 
+import datetime
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
@@ -131,12 +133,21 @@ class LabelingConfigPack:
             if (obj is not None and obj.type == "text" and obj.data_key
                     and (obj.value_type or "text").lower() == "text"):
                 text_keys[to_name] = obj.data_key
+        to_names = frozenset(control.to_names)
+        labels, dynamic = control.labels, control.dynamic_labels
+        if control.type == "pairwise":  # the editor writes its own name as the to_name
+            to_names |= {control.name}
+        elif control.type == "videorectangle":  # labels come from <Labels> on the video
+            siblings = [other for other in config.controls.values() if other.type == "labels"
+                        and set(other.to_names) & set(control.to_names)]
+            labels = [label for other in siblings for label in other.labels]
+            dynamic = any(other.dynamic_labels for other in siblings)
         return _ControlPlan(
-            control=control, to_names=frozenset(control.to_names),
-            labels=frozenset(control.labels), taxonomy_paths=frozenset(control.label_paths),
+            control=control, to_names=to_names,
+            labels=frozenset(labels), taxonomy_paths=frozenset(control.label_paths),
             leafs_only=attributes.get("leafsonly", "").lower() == "true",
             single=control.choice in ("single", "single-radio"),
-            check_labels=bool(control.labels) and not control.dynamic_labels,
+            check_labels=bool(labels) and not dynamic,
             range=value_range, text_keys=text_keys)
 
     def check(self, task: dict[str, Any], annotation: dict[str, Any]) -> list[PackFinding]:
@@ -407,6 +418,9 @@ class LabelingConfigPack:
             _check_span(value, text if isinstance(text, str) else None, where, region_id, add)
         elif numbers_ok and item_type in ("labels", "hypertextlabels", "paragraphlabels"):
             _check_span(value, None, where, region_id, add)
+        check = _VALUE_CHECKS.get(item_type)
+        if check is not None:
+            check(value, plan, where, region_id, add)
         return plan
 
     @staticmethod
@@ -455,11 +469,16 @@ class LabelingConfigPack:
                     add(PackFinding("lc-value-wrong-type",
                                     f"{where}: each taxonomy entry must be an array of strings, got "
                                     f"{path!r}", region_id))
-                elif plan.check_labels and (tuple(path) not in plan.taxonomy_paths or (
-                        plan.leafs_only and any(p[:-1] == tuple(path) for p in plan.taxonomy_paths))):
+                elif plan.check_labels and tuple(path) not in plan.taxonomy_paths:
                     add(PackFinding("lc-unknown-label",
                                     f"{where}: taxonomy path {' / '.join(path)!r} is not in "
                                     f"{control.name!r}", region_id))
+                elif plan.check_labels and plan.leafs_only and any(
+                        p[:-1] == tuple(path) for p in plan.taxonomy_paths):
+                    add(PackFinding("lc-taxonomy-not-leaf",
+                                    f"{where}: taxonomy path {' / '.join(path)!r} is in "
+                                    f"{control.name!r} but not a leaf, and it has leafsOnly",
+                                    region_id))
             limit = control.max_usages
             if limit is not None and len(labels) > limit:
                 add(PackFinding("lc-max-usages-exceeded",
@@ -557,6 +576,150 @@ def _check_span(value: dict[str, Any], text: str | None, where: str, region_id: 
         add(PackFinding("lc-span-text-mismatch",
                         f"{where}: text {span_text!r} differs from the task's "
                         f"{text[start:end]!r} at {start}..{end}", region_id))
+
+
+def _check_pairwise(value: dict[str, Any], plan: _ControlPlan, where: str,
+                    region_id: str | None, add: _Add) -> None:
+    """The editor writes `{"selected": "left"}` or `"right"` (no item at all for none)."""
+    selected = value.get("selected")
+    if selected not in ("left", "right"):
+        add(PackFinding("lc-pairwise-selected",
+                        f"{where}: selected {selected!r} is neither 'left' nor 'right'",
+                        region_id))
+
+
+def _check_video_rectangle(value: dict[str, Any], plan: _ControlPlan, where: str,
+                           region_id: str | None, add: _Add) -> None:
+    """Each keyframe: a box in 0..100 at a frame in 1..framesCount."""
+    sequence = value.get("sequence")
+    if not isinstance(sequence, list):
+        add(PackFinding("lc-value-wrong-type",
+                        f"{where}: value.sequence must be an array, got {json_type(sequence)}",
+                        region_id))
+        return
+    frames = value.get("framesCount")
+    last = frames if isinstance(frames, int) and not isinstance(frames, bool) else None
+    for index, keyframe in enumerate(sequence):
+        at = f"{where} keyframe {index}"
+        if not isinstance(keyframe, dict):
+            add(PackFinding("lc-value-wrong-type",
+                            f"{at}: must be an object, got {json_type(keyframe)}", region_id))
+            continue
+        frame = keyframe.get("frame")
+        if isinstance(frame, bool) or not isinstance(frame, int) or frame < 1 or (
+                last is not None and frame > last):
+            add(PackFinding("lc-video-frame-out-of-range",
+                            f"{at}: frame {frame!r} is not a whole number in 1.."
+                            f"{last if last is not None else 'framesCount'}", region_id))
+        bad = [key for key in ("x", "y", "width", "height") if isinstance(
+            keyframe.get(key), bool) or not isinstance(keyframe.get(key), (int, float))]
+        if bad:
+            add(PackFinding("lc-value-wrong-type",
+                            f"{at}: {', '.join(bad)} must be numbers", region_id))
+            continue
+        _check_geometry(keyframe, "box", at, region_id, add)
+
+
+def _check_ranker(value: dict[str, Any], plan: _ControlPlan, where: str,
+                  region_id: str | None, add: _Add) -> None:
+    """`{"ranker": {bucket: [item ids]}}`; the buckets are the control's (labeling config)."""
+    ranker = value.get("ranker")
+    if not isinstance(ranker, dict):
+        add(PackFinding("lc-value-wrong-type",
+                        f"{where}: value.ranker must be an object, got {json_type(ranker)}",
+                        region_id))
+        return
+    unknown = [key for key in ranker if key not in plan.labels]
+    if unknown:
+        add(PackFinding("lc-ranker-unknown-bucket",
+                        f"{where}: {', '.join(map(repr, unknown))} not a bucket of "
+                        f"{plan.control.name!r} ({', '.join(sorted(plan.labels))})", region_id))
+    for key, ids in ranker.items():
+        if not isinstance(ids, list) or not all(isinstance(item, str) for item in ids):
+            add(PackFinding("lc-value-wrong-type",
+                            f"{where}: value.ranker[{key!r}] must be an array of item ids",
+                            region_id))
+
+
+_TIME = re.compile(r"\d\d:\d\d")
+
+
+def _check_datetime(value: dict[str, Any], plan: _ControlPlan, where: str,
+                    region_id: str | None, add: _Add) -> None:
+    """The editor writes `only="time"` as HH:MM, `only="year"` as the year, and anything else
+    in the control's `format` (strftime), by default `%Y-%m-%d` without time and
+    `%Y-%m-%dT%H:%M` with it; `min`/`max` bound the date (ISO, or a year)."""
+    text = value.get("datetime")
+    if not isinstance(text, str):
+        add(PackFinding("lc-value-wrong-type",
+                        f"{where}: value.datetime must be a string, got {json_type(text)}",
+                        region_id))
+        return
+    attributes = plan.control.attributes
+    only = attributes.get("only", "")
+    if only == "time":
+        if not _TIME.fullmatch(text) or int(text[:2]) > 23 or int(text[3:]) > 59:
+            add(PackFinding("lc-datetime-format",
+                            f"{where}: {text!r} is not a time HH:MM", region_id))
+        return
+    if "year" in only and "date" not in only:
+        expected, date = "%Y", text
+    else:
+        expected = attributes.get("format") or (
+            "%Y-%m-%d" if only and "time" not in only else "%Y-%m-%dT%H:%M")
+        date = None
+    try:
+        parsed = datetime.datetime.strptime(text, expected)
+    except ValueError:
+        add(PackFinding("lc-datetime-format",
+                        f"{where}: {text!r} does not have the format {expected!r}", region_id))
+        return
+    day: str = parsed.strftime("%Y-%m-%d") if date is None else date
+    for bound in ("min", "max"):
+        limit = attributes.get(bound)
+        if not limit or limit == "current":
+            continue
+        limit = limit[:len(day)]
+        if (day < limit) if bound == "min" else (day > limit):
+            add(PackFinding("lc-datetime-format",
+                            f"{where}: {text!r} is outside {bound}={limit!r}", region_id))
+
+
+def _check_text_area(value: dict[str, Any], plan: _ControlPlan, where: str,
+                     region_id: str | None, add: _Add) -> None:
+    """The editor writes `text` as an array of strings, even for one line."""
+    text = value.get("text")
+    if "text" in value and (not isinstance(text, list)
+                            or not all(isinstance(line, str) for line in text)):
+        add(PackFinding("lc-value-wrong-type",
+                        f"{where}: value.text must be an array of strings, got "
+                        f"{json_type(text)}", region_id))
+
+
+def _check_ordered_span(value: dict[str, Any], plan: _ControlPlan, where: str,
+                        region_id: str | None, add: _Add) -> None:
+    """Time series spans (numbers, or times as text) and HTML spans within one node
+    (`start == end` XPath: then the offsets order them) must not end before they start."""
+    start: Any = value.get("start")
+    end: Any = value.get("end")
+    html = "startOffset" in value
+    if html:
+        if start != end:
+            return  # nodes apart: their order is the page's
+        start, end = value.get("startOffset"), value.get("endOffset")
+    numbers = all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in (start, end))
+    texts = (not html and isinstance(start, str) and isinstance(end, str)
+             and len(start) == len(end))  # ISO times of one format order as text
+    if (numbers or texts) and start > end:
+        add(PackFinding("lc-span-reversed", f"{where}: start {start!r} > end {end!r}",
+                        region_id))
+
+
+_VALUE_CHECKS: dict[str, Callable[[dict[str, Any], _ControlPlan, str, str | None, _Add], None]] = {
+    "pairwise": _check_pairwise, "videorectangle": _check_video_rectangle,
+    "ranker": _check_ranker, "datetime": _check_datetime, "textarea": _check_text_area,
+    "timeserieslabels": _check_ordered_span, "hypertextlabels": _check_ordered_span,
+}
 
 
 def _check_score(score: Any, region_id: str | None, where: str, add: _Add) -> None:

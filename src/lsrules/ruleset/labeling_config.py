@@ -316,6 +316,8 @@ class _Builder:
             choice = (attributes.get("choice") or "single").lower()
             if choice not in ("single", "multiple", "single-radio"):
                 choice = "single"
+        if kind == "ranker":  # its "labels" are the buckets its result may name
+            labels = _ranker_buckets(element, attributes["name"])
         value = attributes.get("value", "")
         return Control(
             name=attributes["name"], tag=element.tag, type=kind, to_names=to_names,
@@ -357,6 +359,18 @@ class _Builder:
         if control.kind != "taxonomy":
             paths = []
         return list(labels), limits, paths
+
+
+def _ranker_buckets(ranker: _Element, name: str) -> list[str]:
+    """The keys a Ranker's `value.ranker` may hold: its own name without `<Bucket>`s; else
+    the buckets' names, and `_` (the list itself) when no bucket is the default."""
+    buckets = [child for child in ranker.children if child.kind == "bucket"]
+    if not buckets:
+        return [name]
+    names = [bucket.attributes.get("name", "") for bucket in buckets]
+    if not any(bucket.attributes.get("default", "").lower() in _TRUE for bucket in buckets):
+        names.append("_")
+    return names
 
 
 def _label_value(element: _Element) -> str | None:

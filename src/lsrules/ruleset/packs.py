@@ -44,6 +44,11 @@ LABELING_CONFIG_RULES = [
     PackRule("lc-required-missing", ERROR, "A `required` control was left empty."),
     PackRule("lc-per-region-orphan", ERROR, "A per-region item belongs to no region."),
     PackRule("lc-relation-unknown-region", ERROR, "A relation points at a region id that does not exist."),
+    PackRule("lc-taxonomy-not-leaf", ERROR, "A taxonomy path stops above a leaf on a `leafsOnly` taxonomy."),
+    PackRule("lc-pairwise-selected", ERROR, "A Pairwise answer is neither `left` nor `right`."),
+    PackRule("lc-video-frame-out-of-range", ERROR, "A video keyframe's frame is not a whole number in 1..framesCount."),
+    PackRule("lc-ranker-unknown-bucket", ERROR, "A Ranker result names a bucket the control does not have."),
+    PackRule("lc-datetime-format", ERROR, "A DateTime value is not in the control's format, or outside min..max."),
 ]
 
 PACKS: dict[str, tuple[PackRule, ...]] = {"builtin:labeling-config": tuple(LABELING_CONFIG_RULES)}
