@@ -331,10 +331,10 @@ BUILTIN_CASES = {
     "area": [("area(regions[0])", 400), ("area(regions[2])", 100), ("area(regions[9])", None),
              ("area(task.data.nested)", None), ("area(regions[5])", 400.0),
              ("area(regions[7])", math.pi * 50), ("area(regions[6])", None),
-             ("area(regions[10])", 1600.0 - 600)],
+             ("area(regions[10])", 1600.0 - 600), ("area(regions[14])", 950.0)],
     "bbox": [("bbox(regions[0])", [10, 10, 30, 30]), ("bbox(regions[5])", [50, 50, 70, 70]),
              ("bbox(regions[7])", [10, 75, 30, 85]), ("bbox(regions[6])", [60, 55, 60, 55]),
-             ("bbox(null)", None)],
+             ("bbox(regions[14])", [15.0, 20.0, 80.0, 80.0]), ("bbox(null)", None)],
     "contains_point": [("contains_point(regions[5], 60, 60)", True),
                        ("contains_point(regions[5], 70, 60)", True),  # the edge counts
                        ("contains_point(regions[5], 71, 60)", False),
@@ -377,6 +377,13 @@ BUILTIN_CASES = {
             ("has(task.meta)", True), ("has(annotation.lead_time)", False)],
 }
 SQUARE = [[50, 50], [70, 50], [70, 70], [50, 70]]
+# A 20 x 10 mask with rows 2-4, columns 3-8 painted and the pixel (15, 7), encoded by Label
+# Studio's own encoder (label_studio_sdk.converter.brush.mask2rle): 19 of 200 pixels
+BRUSH = {"id": "m", "from_name": "paint", "to_name": "image", "type": "brushlabels",
+         "original_width": 20, "original_height": 10,
+         "value": {"format": "rle", "brushlabels": ["Sky"], "rle": [
+             0, 0, 3, 32, 57, 27, 254, 171, 0, 194, 255, 248, 220, 3, 11, 255, 227, 112, 12,
+             47, 255, 192, 65, 192, 35, 255, 213, 224, 0]}}
 NOTCHED = [[0, 0], [40, 0], [40, 40], [20, 10], [0, 40]]  # a V cut up from the bottom
 GEOMETRY = BOXES + [
     box("d", 30, 0, 10, 10), box("e", 15, 15, 5, 5),
@@ -392,6 +399,7 @@ GEOMETRY = BOXES + [
     keypoint("k2", 20, 30),  # 11: in the notch, outside polygon n
     box("f", 5, 25, 30, 2),  # 12: corners inside n, crossing the notch
     box("g", 55, 55, 5, 5),  # 13: inside the square polygon
+    BRUSH,  # 14
 ]
 
 

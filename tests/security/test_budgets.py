@@ -211,3 +211,18 @@ def test_polygon_geometry_pays_per_vertex(tmp_path):
     assert "limits.steps" in _budget_findings(decision)[0]
     decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": [_polygon("p", 500)]})
     assert decision.verdict == "accept" and decision.findings == []
+
+
+def test_a_brush_mask_pays_per_encoded_bit(tmp_path):
+    """The mask's runs are read, never expanded to pixels; reading pays one step per bit,
+    so a mask of two million bytes (16 million bits) is over the budget."""
+    ruleset = tmp_path / "brush.yaml"
+    ruleset.write_text('ruleset: b\nversion: "1"\nrules:\n  - id: painted\n    for: region\n'
+                       '    assert: area(region) > 0\n')
+    engine = lsrules.load(ruleset)
+    item = {"id": "m", "type": "brushlabels", "from_name": "paint", "to_name": "image",
+            "original_width": 1, "original_height": 1,
+            "value": {"format": "rle", "rle": [0] * 2_000_000, "brushlabels": ["Sky"]}}
+    decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": [item]})
+    assert decision.verdict == "review"
+    assert "limits.steps" in _budget_findings(decision)[0]

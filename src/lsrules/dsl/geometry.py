@@ -162,6 +162,12 @@ def shape(thing: Any) -> Shape | None:
     if fields is None:
         return None
     kind = _kind_of(thing)
+    if kind is None and "rle" in fields:
+        kind = "brush"
+    if kind == "brush":
+        item = thing if thing.__class__ is dict else getattr(thing, "item", {})
+        mask = _brush_box(fields, item.get("original_width"), item.get("original_height"))
+        return None if mask is None else ("brush", mask)
     if kind == "polygon" or (kind is None and "points" in fields):
         points = polygon_of_fields(fields)
         return None if points is None else ("polygon", points)
@@ -204,13 +210,20 @@ def ellipse_of_fields(fields: dict[str, Any]) -> Ellipse | None:
 
 
 def cost(function: str, arguments: tuple[Any, ...]) -> int:
-    """Steps a geometry function pays for its arguments' polygons: one per vertex, edge
-    against edge where it tests every pair (self-intersection, a polygon in a polygon)."""
+    """Steps a geometry function pays for its arguments' polygons and masks: one per vertex
+    (per bit of a mask), edge against edge where it tests every pair (self-intersection, a
+    polygon in a polygon)."""
     sizes = []
     for thing in arguments:
         fields = fields_of(thing) if thing is not None else None
         points = fields.get("points") if fields is not None else None
-        sizes.append(len(points) if points.__class__ is list else 0)
+        rle = fields.get("rle") if fields is not None else None
+        if points.__class__ is list:
+            sizes.append(len(points))
+        elif rle.__class__ is list:  # a brush mask: one step per encoded bit
+            sizes.append(8 * len(rle))
+        else:
+            sizes.append(0)
     if function == "self_intersects":
         return sizes[0] * sizes[0]
     if function == "contains" and len(sizes) == 2:
@@ -231,6 +244,9 @@ def area_of_shape(found: Shape | None) -> float | None:
             total += previous[0] * point[1] - point[0] * previous[1]
             previous = point
         return abs(total) / 2
+    if kind == "brush":
+        painted: float = data[0]
+        return painted
     if kind == "ellipse":
         radii: float = abs(data[2]) * abs(data[3])
         return math.pi * radii
@@ -253,6 +269,9 @@ def bbox_of_shape(found: Shape | None) -> Box | None:
         return (x - abs(rx), y - abs(ry), x + abs(rx), y + abs(ry))
     if kind == "point":
         return (data[0], data[1], data[0], data[1])
+    if kind == "brush":
+        mask: Box | None = data[1]
+        return mask
     return None
 
 
@@ -349,8 +368,8 @@ CONTAINMENT = frozenset(
 
 # function -> the shapes it takes (for `contains`: any outer shape in CONTAINMENT)
 SUPPORTED: dict[str, frozenset[str]] = {
-    "area": frozenset({"box", "polygon", "ellipse"}),
-    "bbox": frozenset({"box", "polygon", "ellipse", "point"}),
+    "area": frozenset({"box", "polygon", "ellipse", "brush"}),
+    "bbox": frozenset({"box", "polygon", "ellipse", "point", "brush"}),
     "iou": frozenset({"box"}),
     "overlaps": frozenset({"box", "span"}),
     "contains": frozenset(kind for pair in CONTAINMENT for kind in pair),
@@ -359,10 +378,86 @@ SUPPORTED: dict[str, frozenset[str]] = {
 }
 
 
+# -- brush masks: Label Studio's RLE (the `@thi.ng/rle-pack` binary format) ----------------
+#
+# `rle` is a list of bytes: a 32-bit count of words, the word size less one (5 bits), four
+# run-length sizes less one (4 bits each), then runs, most significant bit first: a flag bit
+# (1: one word repeated, 0: literal words), 2 bits choosing a size, the run's length less
+# one in that many bits, then the word(s). The words are RGBA pixels of the image
+# (`original_width` x `original_height`), the mask in the alpha channel. Runs are read
+# without expanding them, so the work is the encoded size.
+
+def _brush_box(fields: dict[str, Any], width: Any, height: Any
+               ) -> tuple[float, Box | None] | None:
+    """(painted area in percent², bounding box in percent) of a brush mask, or None."""
+    rle = fields.get("rle")
+    if (fields.get("format", "rle") != "rle" or rle.__class__ is not list
+            or width.__class__ is not int or height.__class__ is not int
+            or width < 1 or height < 1):
+        return None
+    if not all(byte.__class__ is int and 0 <= byte < 256 for byte in rle):
+        return None
+    total = 8 * len(rle)
+    position = 0
+
+    def read(size: int) -> int:
+        """The next `size` bits, most significant first (linear: no big-number shifts)."""
+        nonlocal position
+        if position + size > total:
+            raise ValueError("the mask ends early")
+        value = 0
+        for at in range(position, position + size):
+            value = (value << 1) | ((rle[at >> 3] >> (7 - (at & 7))) & 1)
+        position += size
+        return value
+
+    try:
+        count = read(32)
+        word = read(5) + 1
+        sizes = [read(4) + 1 for _ in range(4)]
+        if count != width * height * 4:
+            return None
+        painted = 0
+        x0, y0, x1, y1 = width, height, -1, -1
+        index = 0
+        while index < count:
+            repeated = read(1)
+            end = min(index + 1 + read(sizes[read(2)]), count)
+            if repeated:
+                value = read(word)
+                runs = [(index, end)] if value else []
+            else:
+                runs = []
+                for at in range(index, end):
+                    if read(word) and at % 4 == 3:
+                        runs.append((at, at + 1))
+            for start, stop in runs:  # word indices; pixels are 4 words
+                first = start + (3 - start) % 4  # the alpha words in the run
+                last = stop - 1 - (stop - 4) % 4
+                if first > last:
+                    continue
+                p0, p1 = (first - 3) // 4, (last - 3) // 4
+                painted += p1 - p0 + 1
+                row0, row1 = p0 // width, p1 // width
+                y0, y1 = min(y0, row0), max(y1, row1)
+                if row0 == row1:
+                    x0, x1 = min(x0, p0 % width), max(x1, p1 % width)
+                else:
+                    x0, x1 = 0, width - 1
+            index = end
+    except ValueError:
+        return None
+    area = painted * 10000 / (width * height)
+    if painted == 0:
+        return area, None
+    return area, (x0 * 100 / width, y0 * 100 / height,
+                  (x1 + 1) * 100 / width, (y1 + 1) * 100 / height)
+
+
 # result type -> the shape its items have (types with no shape left out)
 SHAPE_OF_TYPE: dict[str, str] = {
     **{name: kind.geometry for name, kind in RESULT_TYPES.items() if kind.geometry},
-    "labels": "span", "videorectangle": "video"}
+    "labels": "span", "videorectangle": "video", "brushlabels": "brush", "brush": "brush"}
 
 
 def bbox(thing: Any) -> list[float] | None:
