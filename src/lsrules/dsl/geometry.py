@@ -457,7 +457,8 @@ def _brush_box(fields: dict[str, Any], width: Any, height: Any
 # result type -> the shape its items have (types with no shape left out)
 SHAPE_OF_TYPE: dict[str, str] = {
     **{name: kind.geometry for name, kind in RESULT_TYPES.items() if kind.geometry},
-    "labels": "span", "videorectangle": "video", "brushlabels": "brush", "brush": "brush"}
+    **{name: "brush" for name, kind in RESULT_TYPES.items() if "rle" in kind.value_keys},
+    "labels": "span", "videorectangle": "video"}
 
 
 def bbox(thing: Any) -> list[float] | None:

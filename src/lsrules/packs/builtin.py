@@ -629,11 +629,12 @@ def _check_ranker(value: dict[str, Any], plan: _ControlPlan, where: str,
                         f"{where}: value.ranker must be an object, got {json_type(ranker)}",
                         region_id))
         return
-    unknown = [key for key in ranker if key not in plan.labels]
+    buckets = plan.control.buckets
+    unknown = [key for key in ranker if key not in buckets]
     if unknown:
         add(PackFinding("lc-ranker-unknown-bucket",
                         f"{where}: {', '.join(map(repr, unknown))} not a bucket of "
-                        f"{plan.control.name!r} ({', '.join(sorted(plan.labels))})", region_id))
+                        f"{plan.control.name!r} ({', '.join(buckets)})", region_id))
     for key, ids in ranker.items():
         if not isinstance(ids, list) or not all(isinstance(item, str) for item in ids):
             add(PackFinding("lc-value-wrong-type",
@@ -718,7 +719,9 @@ def _check_ordered_span(value: dict[str, Any], plan: _ControlPlan, where: str,
 _VALUE_CHECKS: dict[str, Callable[[dict[str, Any], _ControlPlan, str, str | None, _Add], None]] = {
     "pairwise": _check_pairwise, "videorectangle": _check_video_rectangle,
     "ranker": _check_ranker, "datetime": _check_datetime, "textarea": _check_text_area,
-    "timeserieslabels": _check_ordered_span, "hypertextlabels": _check_ordered_span,
+    # spans that are not plain text offsets: time series, HTML and paragraph spans
+    **{name: _check_ordered_span for name, kind in RESULT_TYPES.items()
+       if "instant" in kind.value_keys or "startOffset" in kind.value_keys},
 }
 
 

@@ -76,6 +76,7 @@ class Control:
     dynamic_labels: bool = False  # labels come from task data (`value="$options"`)
     conditional: bool = False  # visibleWhen/when* on it or an enclosing View
     label_paths: list[tuple[str, ...]] = field(default_factory=list)  # Taxonomy tree paths
+    buckets: list[str] = field(default_factory=list)  # the columns a Ranker's result may name
     line: int = 0
     column: int = 0
     attributes: dict[str, str] = field(default_factory=dict)  # lower-cased names
@@ -316,8 +317,6 @@ class _Builder:
             choice = (attributes.get("choice") or "single").lower()
             if choice not in ("single", "multiple", "single-radio"):
                 choice = "single"
-        if kind == "ranker":  # its "labels" are the buckets its result may name
-            labels = _ranker_buckets(element, attributes["name"])
         value = attributes.get("value", "")
         return Control(
             name=attributes["name"], tag=element.tag, type=kind, to_names=to_names,
@@ -328,6 +327,7 @@ class _Builder:
             value_keys=VALUE_KEYS.get(kind, ()), accepted_types=frozenset(accepted),
             dynamic_labels=value.startswith("$") or bool(attributes.get("apiurl")),
             conditional=_is_conditional(element), label_paths=paths,
+            buckets=_ranker_buckets(element, attributes["name"]) if kind == "ranker" else [],
             line=element.line, column=element.column, attributes=dict(attributes))
 
     def _labels(self, control: _Element
