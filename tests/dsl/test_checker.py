@@ -259,3 +259,11 @@ def test_a_hash_in_a_plain_scalar_is_reported_and_a_quoted_one_is_not():
     _, diagnostics = load(text)
     assert [(d.code, d.severity, d.location.line) for d in diagnostics] == [
         ("LSR005", WARNING, locate(text, "see issue")[0])]
+
+
+def test_every_geometry_function_says_which_shapes_it_takes():
+    """The checker's LSR126 looks each one up: a function missing there would crash check."""
+    from lsrules.dsl.builtins import GEOMETRY
+    from lsrules.dsl.geometry import SUPPORTED
+
+    assert set(SUPPORTED) == set(GEOMETRY)

@@ -373,6 +373,7 @@ SUPPORTED: dict[str, frozenset[str]] = {
     "iou": frozenset({"box"}),
     "overlaps": frozenset({"box", "span"}),
     "contains": frozenset(kind for pair in CONTAINMENT for kind in pair),
+    "contains_point": frozenset({"box", "polygon", "ellipse"}),
     "self_intersects": frozenset({"polygon"}),
     "box_at": frozenset({"video"}),
 }
