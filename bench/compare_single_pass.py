@@ -1,7 +1,7 @@
 """lsrules against a single-pass hand-written evaluator of the same rules, on small
 annotations with frequent fixes (boxes, spans, choices; no pack).
 
-    python bench/compare_single_pass.py [--annotations 2000] [--rounds 7] [--run-annotations 20000] [--profile]
+    python bench/compare_single_pass.py [--annotations 2000] [--rounds 7] [--run-annotations 20000] [--split] [--profile]
 
 Needs only the project's own venv. First checks, on every annotation of every workload,
 that lsrules and the reference (bench/comparison/single_pass.py) give the same findings
@@ -98,6 +98,20 @@ def engine_only(workloads: dict, engines: dict, rounds: int) -> dict:
     return rows
 
 
+def by_fix(workloads: dict, engines: dict, rounds: int) -> None:
+    """The engine-only comparison again, on the annotations with a fix and on the rest."""
+    print(f"\nengine only, split by whether the decision has a patch, µs CPU, best of {rounds}")
+    for shape, items in workloads.items():
+        engine = engines[shape]
+        with_fix = [(t, a) for t, a in items if engine.evaluate(t, a).patch]
+        without = [(t, a) for t, a in items if not engine.evaluate(t, a).patch]
+        for name, part in (("with a fix", with_fix), ("no fix", without)):
+            row = engine_only({shape: part}, engines, rounds)[shape]
+            print(f"  {shape:8} {name:11} {len(part):5} annotations: lsrules "
+                  f"{row['lsrules']:6.1f}  reference {row['reference']:5.1f}  ratio "
+                  f"{row['reference'] / row['lsrules']:.2f}")
+
+
 def child_cpu(command: list[str]) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -153,6 +167,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--run-annotations", type=int, default=20000,
                         help="per export, end to end (0: skip)")
+    parser.add_argument("--split", action="store_true",
+                        help="also time annotations with and without a fix apart")
     parser.add_argument("--profile", action="store_true", help="cProfile the box workload")
     args = parser.parse_args()
     print(f"lsrules {lsrules.__file__}; load average {os.getloadavg()} at the start")
@@ -171,6 +187,8 @@ def main() -> None:
     total_reference = sum(row["reference"] for row in rows.values())
     print(f"  {'overall':10} {total_lsrules:8.1f} {total_reference:10.1f} "
           f"{total_reference / total_lsrules:6.2f}   (all three workloads, same count each)")
+    if args.split:
+        by_fix(workloads, engines, args.rounds)
     if args.run_annotations:
         print(f"\nend to end, CPU seconds of the process, best of {args.rounds}, "
               f"{args.run_annotations} annotations per export")
