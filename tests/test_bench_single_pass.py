@@ -1,4 +1,4 @@
-"""bench/compare_single_pass.py's reference keeps agreeing with lsrules (issue 15).
+"""bench/compare_single_pass.py's reference keeps agreeing with lsrules.
 
 The benchmark refuses to time disagreeing contenders; this runs that check on a few
 hundred annotations per workload (about a second), and checks that the workloads reach
