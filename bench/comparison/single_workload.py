@@ -1,4 +1,5 @@
-"""Seeded workloads of small annotations for bench/compare_single_pass.py: 3-6 result items each, a fix that fires on about 30% of annotations, no pack.
+"""Seeded workloads of small annotations for bench/compare_single_pass.py: 3-6 result
+items each, a fix that fires on about 30% of annotations, no pack.
 
 - boxes: RectangleLabels `label` on `image`; per box ~4% leave the image on the left (the
   crop fixes it; some of those also leave it on the right, or become a sliver), ~4% carry
