@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
+
+from baseline import alternate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,24 +110,6 @@ def in_process(annotations: int, rounds: int) -> None:
               f"ratio {after / before:.3f}  (median of per-round ratios {paired:.3f})")
 
 
-def extract(revision: str, directory: Path) -> Path:
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src", "schemas"],
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(directory, filter="data")
-    return directory / "src"
-
-
-def side(source: Path, annotations: int) -> dict:
-    environment = dict(os.environ, PYTHONPATH=str(source), LSRULES_NO_CACHE="1")
-    output = subprocess.run([sys.executable, __file__, "--worker", "--annotations",
-                             str(annotations)], env=environment, check=True,
-                            capture_output=True, text=True).stdout
-    found = json.loads(output.splitlines()[-1])
-    assert found["lsrules"].startswith(str(source)), found["lsrules"]
-    return found["us"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", help="a commit without the budget (e.g. 8135bcf)")
@@ -148,13 +127,9 @@ def main() -> None:
         return
     if not args.baseline:
         parser.error("--baseline REV is required")
-    with tempfile.TemporaryDirectory() as temporary:
-        sources = {"baseline": extract(args.baseline, Path(temporary)), "current": ROOT / "src"}
-        rounds: dict[str, list[dict]] = {"baseline": [], "current": []}
-        for number in range(args.rounds):
-            order = ["baseline", "current"] if number % 2 == 0 else ["current", "baseline"]
-            for name in order:
-                rounds[name].append(side(sources[name], args.annotations))
+    runs = alternate(__file__, args.baseline, args.annotations, args.rounds)
+    rounds = {name: [result["us"] for result in results]
+              for name, results in runs.items()}
     print(f"baseline {args.baseline}, {args.annotations} annotations per workload, "
           f"{args.rounds} rounds (median of medians, µs per annotation)")
     for workload in rounds["baseline"][0]:

@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
+
+from baseline import alternate
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -73,15 +70,6 @@ def worker(annotations: int) -> None:
     print(json.dumps({"lsrules": lsrules.__file__, "results": results}))
 
 
-def extract(revision: str, directory: Path) -> Path:
-    """The revision's src/ and schemas/ (the package reaches its schemas by a symlink)."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "src", "schemas"],
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(directory, filter="data")
-    return directory / "src"
-
-
 def timed(evaluate, items: list) -> float:
     """The median of three passes, µs per annotation."""
     passes = []
@@ -91,17 +79,6 @@ def timed(evaluate, items: list) -> float:
             evaluate(task, annotation)
         passes.append((time.perf_counter() - started) / len(items) * 1e6)
     return statistics.median(passes)
-
-
-def side(source: Path, annotations: int) -> dict:
-    environment = dict(os.environ, PYTHONPATH=f"{source}{os.pathsep}{ROOT / 'bench'}",
-                       LSRULES_NO_CACHE="1")
-    output = subprocess.run([sys.executable, __file__, "--worker", "--annotations",
-                             str(annotations)], env=environment, check=True,
-                            capture_output=True, text=True).stdout
-    found = json.loads(output.splitlines()[-1])
-    assert found["lsrules"].startswith(str(source)), found["lsrules"]
-    return found["results"]
 
 
 def main() -> None:
@@ -116,13 +93,9 @@ def main() -> None:
         return
     if not args.baseline:
         parser.error("--baseline REV is required")
-    with tempfile.TemporaryDirectory() as temporary:
-        sources = {"baseline": extract(args.baseline, Path(temporary)), "current": ROOT / "src"}
-        rounds: dict[str, list[dict]] = {"baseline": [], "current": []}
-        for number in range(args.rounds):
-            order = ["baseline", "current"] if number % 2 == 0 else ["current", "baseline"]
-            for name in order:
-                rounds[name].append(side(sources[name], args.annotations))
+    runs = alternate(__file__, args.baseline, args.annotations, args.rounds)
+    rounds = {name: [result["results"] for result in results]
+              for name, results in runs.items()}
     print(f"baseline {args.baseline}, {args.annotations} annotations per workload, "
           f"{args.rounds} rounds (median of medians, µs per annotation)")
     for workload in rounds["baseline"][0]:
