@@ -11,6 +11,7 @@ from lsrules.labelstudio.store import (
     SCHEMA_1,
     SCHEMA_VERSION,
     ClaimLost,
+    ModelState,
     NewWriteback,
     Outcome,
     Processed,
@@ -197,6 +198,38 @@ def test_a_store_from_a_newer_lsrules_is_refused(tmp_path):
     connection.close()
     with pytest.raises(LsrulesError, match="upgrade lsrules"):
         SQLiteStore(path)
+
+
+def test_a_version_2_store_gains_the_model_tables(tmp_path):
+    import sqlite3
+
+    from lsrules.labelstudio.store import SCHEMA_2
+
+    path = tmp_path / "v2.sqlite"
+    connection = sqlite3.connect(path)
+    connection.executescript(SCHEMA_1 + SCHEMA_2 + "PRAGMA user_version = 2;")
+    connection.close()
+    store = SQLiteStore(path)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION == 3
+        assert store.add_lesson("m", {"n": 1}) > 0
+        assert store.model_state("m").lessons[0][1] == {"n": 1}
+    finally:
+        store.close()
+
+
+def test_lessons_are_journalled_until_a_snapshot_holds_them(store):
+    assert store.model_state("m") == ModelState(None, [])
+    first = store.add_lesson("m", {"n": 1})
+    second = store.add_lesson("m", {"n": 2})
+    store.add_lesson("other", {"n": 9})
+    assert [lesson for _, lesson in store.model_state("m").lessons] == [{"n": 1}, {"n": 2}]
+    store.save_model("m", {"learnt": 1}, first)
+    state = store.model_state("m")
+    assert state.document == {"learnt": 1} and state.lessons == [(second, {"n": 2})]
+    store.save_model("m", {"learnt": 0}, 0)  # an older snapshot never replaces a newer one
+    assert store.model_state("m").document == {"learnt": 1}
+    assert [lesson for _, lesson in store.model_state("other").lessons] == [{"n": 9}]
 
 
 def test_checkpoints_only_move_forward(store):

@@ -105,9 +105,27 @@ CREATE INDEX events_annotation ON events (annotation_id, status, id);
 CREATE INDEX writebacks_claimed ON writebacks (claimed_until);
 CREATE INDEX writebacks_task ON writebacks (task_id, status);
 """
+# The suggester's state, so that what `serve` learns survives a restart: per model key, the
+# last snapshot (the model file's JSON) and a journal of the lessons learnt since, each
+# committed as it is learnt; loading replays the journal over the snapshot.
+SCHEMA_3 = """
+CREATE TABLE model_snapshots (
+    model_key TEXT PRIMARY KEY,
+    document TEXT NOT NULL,
+    through_lesson INTEGER NOT NULL,
+    saved_at TEXT NOT NULL
+);
+CREATE TABLE model_lessons (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model_key TEXT NOT NULL,
+    lesson TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX model_lessons_key ON model_lessons (model_key, id);
+"""
 # MIGRATIONS[n] takes a store from version n to n + 1. Version 0 is a new file or a store
 # written before versions existed (its tables match SCHEMA_1, hence IF NOT EXISTS there).
-MIGRATIONS = (SCHEMA_1, SCHEMA_2)
+MIGRATIONS = (SCHEMA_1, SCHEMA_2, SCHEMA_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Statuses, spelled once. A write-back is `refused` when Label Studio contradicts what the
@@ -170,6 +188,15 @@ class Processed:
     written_hash: str | None
     updated_at: str
     decision_id: int | None
+
+
+@dataclass(frozen=True)
+class ModelState:
+    """A suggester as stored: the last snapshot (None before the first) and the lessons
+    recorded after it, oldest first, as (lesson id, lesson)."""
+
+    document: dict[str, Any] | None
+    lessons: list[tuple[int, dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -274,6 +301,19 @@ class Store(ABC):
 
     @abstractmethod
     def checkpointed_projects(self) -> list[int]: ...
+
+    @abstractmethod
+    def add_lesson(self, model_key: str, lesson: dict[str, Any]) -> int:
+        """Journal one lesson the model `model_key` learnt (committed on return); its id."""
+
+    @abstractmethod
+    def model_state(self, model_key: str) -> ModelState:
+        """The model's last snapshot and the lessons journalled after it."""
+
+    @abstractmethod
+    def save_model(self, model_key: str, document: dict[str, Any], through_lesson: int) -> None:
+        """Replace the model's snapshot by `document`, which holds every lesson up to id
+        `through_lesson`; those lessons leave the journal (atomically with the snapshot)."""
 
     @abstractmethod
     def audit_records(self, since: str | None = None, task_id: int | None = None,
@@ -499,6 +539,35 @@ class SQLiteStore(Store):
     def checkpointed_projects(self):
         return [row[0] for row in self._connection().execute(
             "SELECT project_id FROM checkpoints ORDER BY project_id")]
+
+    def add_lesson(self, model_key, lesson):
+        cursor = self._connection().execute(
+            "INSERT INTO model_lessons (model_key, lesson, recorded_at) VALUES (?, ?, ?)",
+            (model_key, json.dumps(lesson, sort_keys=True), utc_now()))
+        return cursor.lastrowid
+
+    def model_state(self, model_key):
+        with self._transaction() as connection:  # snapshot and journal read as one
+            row = connection.execute(
+                "SELECT document, through_lesson FROM model_snapshots WHERE model_key = ?",
+                (model_key,)).fetchone()
+            through = row["through_lesson"] if row is not None else 0
+            lessons = [(lesson["id"], json.loads(lesson["lesson"])) for lesson in connection.execute(
+                "SELECT id, lesson FROM model_lessons WHERE model_key = ? AND id > ? "
+                "ORDER BY id", (model_key, through))]
+        return ModelState(json.loads(row["document"]) if row is not None else None, lessons)
+
+    def save_model(self, model_key, document, through_lesson):
+        with self._transaction() as connection:
+            connection.execute(
+                "INSERT INTO model_snapshots (model_key, document, through_lesson, saved_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (model_key) DO UPDATE SET "
+                "document = excluded.document, through_lesson = excluded.through_lesson, "
+                "saved_at = excluded.saved_at WHERE excluded.through_lesson >= through_lesson",
+                (model_key, json.dumps(document, sort_keys=True, allow_nan=False),
+                 through_lesson, utc_now()))
+            connection.execute("DELETE FROM model_lessons WHERE model_key = ? AND id <= ?",
+                               (model_key, through_lesson))
 
     def audit_records(self, since=None, task_id=None, annotation_id=None):
         """Decisions, write-backs and events that removed or skipped something, merged by time."""
