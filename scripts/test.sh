@@ -28,7 +28,17 @@ STREAM_CPPFLAGS="-O2"
 if .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 13))'; then
     STREAM_CPPFLAGS="$STREAM_CPPFLAGS -DPyEval_CallObject=PyObject_CallObject"
 fi
-CPPFLAGS="${CPPFLAGS:-} $STREAM_CPPFLAGS" .venv/bin/python -m pip install -q -e '.[dev,labelstudio,stream,cluster]'
+CPPFLAGS="${CPPFLAGS:-} $STREAM_CPPFLAGS" .venv/bin/python -m pip install -q -e '.[dev,labelstudio,stream,cluster,postgres]'
+
+# A PostgreSQL server for the PostgreSQL store's tests (the test run starts its own, on a free
+# port, as an unprivileged user): Debian's package, unless one is already installed.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null \
+        && [ -z "${LSRULES_PG_BIN:-}" ]; then
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends postgresql
+fi
 
 # Label Studio in its own venv (about 1 GB; it pins its own SDK). Reused when it works.
 export LSRULES_LS_VENV="$ROOT/.ls-venv"

@@ -35,10 +35,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cli", ("lsrules.cli",)),
 )
 # Third-party packages only one part may import: the service talks to Label Studio, the
-# cluster runner to Dask.
+# cluster runner to Dask, the PostgreSQL store to its driver.
 ONLY_IMPORTED_BY = {"label_studio_sdk": "lsrules.labelstudio", "starlette": "lsrules.labelstudio",
                     "uvicorn": "lsrules.labelstudio", "dask": "lsrules.commands.cluster",
-                    "distributed": "lsrules.commands.cluster"}
+                    "distributed": "lsrules.commands.cluster", "psycopg": "lsrules.labelstudio"}
 
 
 def _modules() -> dict[str, Path]:

@@ -1,6 +1,7 @@
 """Fixtures: one real Label Studio for the whole session, and `lsrules serve` subprocesses.
 
-Label Studio comes from its own virtual environment (LSRULES_LS_VENV, default
+The PostgreSQL server (for the PostgreSQL store) is started the same way, once per session
+(`postgres_server`). Label Studio comes from its own virtual environment (LSRULES_LS_VENV, default
 /work/.ls-venv; `.ci/run` creates `.ls-venv`). Without it the integration tests fail with
 a message saying how to create it: they are never skipped.
 """
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.labelstudio.postgres_server import PostgresServer
 from tests.labelstudio.server import LabelStudioServer, LsrulesServer
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -25,6 +27,17 @@ def _stand_in_engine_requested() -> bool:
 @pytest.fixture(scope="session")
 def label_studio(tmp_path_factory) -> Iterator[LabelStudioServer]:
     server = LabelStudioServer(tmp_path_factory.mktemp("label-studio"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session; each test takes a database of its own."""
+    server = PostgresServer()
     server.start()
     try:
         yield server

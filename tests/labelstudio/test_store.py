@@ -1,4 +1,5 @@
-"""The SQLite store: dedupe, atomic outcomes, supersession, checkpoints, audit queries."""
+"""The stores, SQLite and PostgreSQL (a real server), through one set of tests: dedupe,
+atomic outcomes, claims and leases, supersession, checkpoints, audit queries."""
 from __future__ import annotations
 
 import json
@@ -17,18 +18,27 @@ from lsrules.labelstudio.store import (
     Processed,
     SQLiteStore,
     next_retry_time,
-    open_store,
 )
+from lsrules.labelstudio.store_location import open_store
+from lsrules.labelstudio.store_postgres import PostgresStore
 
 NOW = 1000.0
 LEASE = 60.0
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = SQLiteStore(tmp_path / "audit.sqlite")
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        store = SQLiteStore(tmp_path / "audit.sqlite")
+    else:
+        store = PostgresStore(request.getfixturevalue("postgres").new_database())
     yield store
     store.close()
+
+
+def location(store):
+    """What `--store` names for this store."""
+    return store.path if isinstance(store, SQLiteStore) else store.url
 
 
 def add(store, key, annotation_id=1, task_id=10):
@@ -245,9 +255,39 @@ def test_backoff(attempts, expected):
     assert next_retry_time(attempts, base=1, maximum=30, now=100) == 100 + expected
 
 
-def test_postgres_is_named_not_yet_supported():
-    with pytest.raises(LsrulesError, match="PostgreSQL"):
-        open_store("postgresql://localhost/lsrules")
+def test_a_postgresql_url_opens_a_postgres_store(postgres):
+    url = postgres.new_database()
+    store = open_store(url)
+    assert isinstance(store, PostgresStore) and store.schema_version() == 1
+    store.close()
+    again = open_store(url)  # migrations are not run twice
+    assert again.schema_version() == 1
+    again.close()
+
+
+def test_an_unreachable_postgres_is_one_line_without_the_password(postgres):
+    url = f"postgresql://lsrules:s3cret@127.0.0.1:{postgres.port}/no_such_database"
+    with pytest.raises(LsrulesError, match="cannot open the store") as raised:
+        open_store(url)
+    assert "s3cret" not in str(raised.value) and "***" in str(raised.value)
+
+
+def test_a_postgres_store_from_a_newer_lsrules_is_refused(postgres):
+    url = postgres.new_database()
+    PostgresStore(url).close()
+    store = PostgresStore(url)
+    store._connection().execute("UPDATE lsrules_schema SET version = 99")
+    store.close()
+    with pytest.raises(LsrulesError, match="upgrade lsrules"):
+        PostgresStore(url)
+
+
+def test_a_postgres_store_without_the_driver_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(LsrulesError, match=r"lsrules\[postgres\]"):
+        open_store("postgresql://127.0.0.1:1/x")
 
 
 def record_decisions(store):
@@ -278,7 +318,7 @@ def test_audit_records_filter(store, filters, expected):
 ])
 def test_audit_command(store, capsys, arguments, expected_lines, needle):
     record_decisions(store)
-    assert main(["audit", "--store", store.path, *arguments]) == 0
+    assert main(["audit", "--store", location(store), *arguments]) == 0
     output = capsys.readouterr().out
     assert len(output.splitlines()) == expected_lines
     assert needle in output
@@ -287,3 +327,67 @@ def test_audit_command(store, capsys, arguments, expected_lines, needle):
 def test_audit_command_on_a_missing_store(tmp_path, capsys):
     assert main(["audit", "--store", str(tmp_path / "nothing.sqlite")]) == 2
     assert "no such audit store" in capsys.readouterr().err
+
+
+def test_workers_claiming_at_once_take_each_row_once_and_keep_the_rules(store):
+    """Four workers (threads, each with its own connection) drain events and write-backs at
+    the same time: each event is handled once, an annotation's events in order and never two
+    at once, and never two write-backs of one task at once."""
+    import threading
+    import time
+
+    for number in range(120):
+        add(store, f"e{number}", annotation_id=number % 12 + 1, task_id=number % 12 + 100)
+    handled: list[tuple[str, int, int]] = []
+    holding: dict[tuple[str, int], str] = {}
+    overlaps: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def hold(kind, key, token):
+        with lock:
+            if (kind, key) in holding:
+                overlaps.append((kind, key))
+            holding[(kind, key)] = token
+        time.sleep(0.002)  # a little work, so that overlaps would show
+
+    def drop(kind, key):
+        with lock:
+            holding.pop((kind, key), None)
+
+    def work(token):
+        while True:
+            event = store.claim_event(token, NOW, LEASE, 5)
+            if event is None:
+                if store.pending_event_count() == 0:
+                    break
+                continue
+            hold("annotation", event.annotation_id, token)
+            handled.append((token, event.annotation_id, event.id))
+            drop("annotation", event.annotation_id)
+            store.finish_event(token, [Outcome(event.id, None, None, [NewWriteback(
+                "summary", f"summary:{event.id}", 1, event.task_id, event.annotation_id,
+                {})])], NOW)
+        while True:
+            writeback = store.claim_writeback(token, NOW, LEASE)
+            if writeback is None:
+                if store.pending_writeback_count() == 0:
+                    break
+                continue
+            hold("task", writeback.task_id, token)
+            handled.append((token, -1, writeback.id))
+            drop("task", writeback.task_id)
+            store.finish_writeback(writeback.id, token, "applied")
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    events = [item for item in handled if item[1] != -1]
+    assert sorted(event_id for _, _, event_id in events) == list(range(1, 121))
+    for annotation_id in range(1, 13):
+        ids = [event_id for _, annotation, event_id in events if annotation == annotation_id]
+        assert ids == sorted(ids)
+    assert len([item for item in handled if item[1] == -1]) == 120
+    assert overlaps == []
+    assert store.counts()["events_done"] == 120 and store.counts()["writebacks_applied"] == 120

@@ -33,8 +33,8 @@ def _label_studio_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _store_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", default=DEFAULT_STORE,
-                        help=f"the audit store and event queue, a SQLite file (default "
-                             f"{DEFAULT_STORE})")
+                        help=f"the audit store and event queue: a SQLite file (default "
+                             f"{DEFAULT_STORE}) or a postgresql:// URL (shared by replicas)")
 
 
 def _secret(header: str) -> str:
@@ -91,7 +91,7 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
 
     from lsrules.labelstudio.app import WebhookSettings, create_app
     from lsrules.labelstudio.bindings import served
-    from lsrules.labelstudio.store import open_store
+    from lsrules.labelstudio.store_location import open_store
     from lsrules.labelstudio.streams import enable_streams
     from lsrules.labelstudio.worker import RetryPolicy, Worker
     from lsrules.labelstudio.writeback import LabelStudio
@@ -249,7 +249,7 @@ def add_sync_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_sync(args: argparse.Namespace) -> int:
-    from lsrules.labelstudio.store import open_store
+    from lsrules.labelstudio.store_location import open_store
     from lsrules.labelstudio.streams import enable_streams
     from lsrules.labelstudio.sync import sync_project
     from lsrules.labelstudio.worker import Worker
@@ -300,9 +300,9 @@ def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    from lsrules.labelstudio.store import open_store
+    from lsrules.labelstudio.store_location import is_database_url, open_store
 
-    if not os.path.exists(args.store):
+    if not is_database_url(args.store) and not os.path.exists(args.store):
         raise LsrulesError("no such audit store", args.store)
     store = open_store(args.store)
     records = store.audit_records(args.since, args.task, args.annotation)

@@ -15,8 +15,8 @@ its worker every time still reaches the attempt cap and is marked failed.
 `Store` is the interface the service uses; `SQLiteStore` is the default (one file, WAL mode
 so the webhook's insert does not wait for the worker's reads). The schema carries a version
 (`PRAGMA user_version`) and the migrations to reach the current one run when a store is
-opened. A PostgreSQL store would implement the same methods, claiming with
-`SELECT ... FOR UPDATE SKIP LOCKED`.
+opened. `PostgresStore` (store_postgres) implements the same methods on a server that several
+`serve` replicas share.
 """
 from __future__ import annotations
 
@@ -650,14 +650,6 @@ def _event(row: sqlite3.Row) -> Event:
     return Event(row["id"], row["received_at"], row["action"], row["project_id"],
                  row["task_id"], row["annotation_id"], json.loads(row["payload"]),
                  row["attempts"])
-
-
-def open_store(location: str | Path) -> Store:
-    """A store from a path (SQLite); a URL scheme is how another backend would be chosen."""
-    text = str(location)
-    if text.startswith(("postgres://", "postgresql://")):
-        raise LsrulesError("a PostgreSQL store is not implemented yet; give a file path", text)
-    return SQLiteStore(text)
 
 
 def next_retry_time(attempts: int, base: float, maximum: float, now: float | None = None) -> float:
