@@ -28,6 +28,7 @@ from lsrules.labelstudio.store import (
     SUPERSEDED,
     ClaimLost,
     Event,
+    ModelState,
     Outcome,
     Processed,
     Store,
@@ -103,7 +104,20 @@ CREATE TABLE processed (
     written_hash TEXT,
     updated_at TEXT NOT NULL,
     decision_id BIGINT
-)
+);
+CREATE TABLE model_snapshots (
+    model_key TEXT PRIMARY KEY,
+    document TEXT NOT NULL,
+    through_lesson BIGINT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+CREATE TABLE model_lessons (
+    id BIGSERIAL PRIMARY KEY,
+    model_key TEXT NOT NULL,
+    lesson TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX model_lessons_key ON model_lessons (model_key, id)
 """
 # MIGRATIONS[n] takes a database from version n to n + 1; version 0 is an empty database.
 MIGRATIONS = (SCHEMA_1,)
@@ -114,6 +128,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _LOCK_BASE = 0x6C7372756C6573 << 8
 MIGRATION_LOCK = _LOCK_BASE + 1
 WRITEBACK_CLAIM_LOCK = _LOCK_BASE + 2
+LESSON_LOCK = _LOCK_BASE + 3
 
 
 def shown_url(url: str) -> str:
@@ -370,6 +385,45 @@ class PostgresStore(Store):
     def checkpointed_projects(self):
         return [row["project_id"] for row in self._connection().execute(
             "SELECT project_id FROM checkpoints ORDER BY project_id")]
+
+    def add_lesson(self, model_key, lesson):
+        connection = self._connection()
+        with connection.transaction():
+            # lessons commit in id order (a sequence alone does not promise it across
+            # replicas), so a snapshot "through lesson n" never skips a later-committed m < n
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (LESSON_LOCK,))
+            return connection.execute(
+                "INSERT INTO model_lessons (model_key, lesson, recorded_at) "
+                "VALUES (%s, %s, %s) RETURNING id",
+                (model_key, json.dumps(lesson, sort_keys=True), utc_now())).fetchone()["id"]
+
+    def model_state(self, model_key):
+        connection = self._connection()
+        with connection.transaction():
+            connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            row = connection.execute(
+                "SELECT document, through_lesson FROM model_snapshots WHERE model_key = %s",
+                (model_key,)).fetchone()
+            through = row["through_lesson"] if row is not None else 0
+            lessons = [(lesson["id"], json.loads(lesson["lesson"])) for lesson in
+                       connection.execute(
+                           "SELECT id, lesson FROM model_lessons WHERE model_key = %s "
+                           "AND id > %s ORDER BY id", (model_key, through))]
+        return ModelState(json.loads(row["document"]) if row is not None else None, lessons)
+
+    def save_model(self, model_key, document, through_lesson):
+        connection = self._connection()
+        with connection.transaction():
+            connection.execute(
+                "INSERT INTO model_snapshots (model_key, document, through_lesson, saved_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (model_key) DO UPDATE SET "
+                "document = excluded.document, through_lesson = excluded.through_lesson, "
+                "saved_at = excluded.saved_at "
+                "WHERE excluded.through_lesson >= model_snapshots.through_lesson",
+                (model_key, json.dumps(document, sort_keys=True, allow_nan=False),
+                 through_lesson, utc_now()))
+            connection.execute("DELETE FROM model_lessons WHERE model_key = %s AND id <= %s",
+                               (model_key, through_lesson))
 
     def audit_records(self, since=None, task_id=None, annotation_id=None):
         """Decisions, write-backs and events that removed or skipped something, merged by time."""
