@@ -202,3 +202,27 @@ def test_a_fix_action_reads_the_labels_the_previous_action_wrote(tmp_path):
     corrected = apply_patch(annotation, decision.patch)
     assert corrected["result"][0]["value"]["rectanglelabels"] == ["cars"]
     assert decision.findings[0].fixed
+
+
+def test_a_later_rule_of_the_first_pass_reads_the_names_a_fix_wrote(tmp_path):
+    # a region's from_name and to_name are slots: a write refreshes them, so the
+    # next rule of the same pass sees the corrected item, as the second pass does
+    engine = engine_for(tmp_path, """\
+        - id: rename-control
+          severity: info
+          for: region where region.from_name == "lable"
+          assert: false
+          fix:
+            - set region.from_name = "label"
+            - set region.to_name = "image"
+        - id: sees-the-names
+          severity: info
+          for: region
+          when: region.from_name == "label" and region.to_name == "image"
+          route: review
+        """)
+    item = {**box("a", 1, 1, 5, 5), "from_name": "lable", "to_name": "img"}
+    decision = engine.evaluate(TASK, {"id": 2, "result": [item]})
+    assert [(f.rule, f.fixed, f.introduced_by_fix) for f in decision.findings] == [
+        ("rename-control", True, None), ("sees-the-names", False, None)]
+    assert decision.verdict == "review"

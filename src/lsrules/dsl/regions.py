@@ -94,7 +94,10 @@ class Region(Record):
 
     def changed(self) -> None:
         """A fix wrote to this region (the evaluation calls this after every write):
-        forget the cached geometry, read the labels again."""
+        forget the cached geometry, read the names and the labels again."""
+        item = self.item
+        self.from_name = item.get("from_name")
+        self.to_name = item.get("to_name")
         self._box = _UNSET
         self._span = _UNSET
         self._set_labels()
