@@ -1,10 +1,11 @@
 """`lsrules init --config XML`: a starter ruleset derived from a labeling config.
 
-A team adopting lsrules has a labeling config and no rules yet; writing the first rules
-by hand means looking up every control name and label. This command writes them: one
-rule per control (labels the config defines, required answers present, boxes inside the
-image, spans inside the text), `extends: [builtin:labeling-config]`, and an inline test
-with a valid annotation, so `lsrules check` passes on the result from the start.
+A team adopting lsrules has a labeling config and no rules yet. Everything the config
+states (labels, types, ranges, required answers, bounds) the built-in pack already checks,
+so the starter extends the pack and adds only what the config cannot say: an annotation
+submitted empty, tiny or duplicate boxes, crossing polygons, spans with white space at
+their ends, blank text. An inline test with a valid annotation of every control makes
+`lsrules check` pass on the result from the start, and shows how tests are written.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import math
 import os
 import re
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -134,20 +136,35 @@ def _note_outside_root(output: Path, config_path: Path) -> None:
 def render_ruleset(config: LabelingConfig, name: str, labeling_config: str) -> str:
     """The starter ruleset as YAML text (comments and quoting chosen for people to edit)."""
     lines = [
+        "# yaml-language-server: $schema=ruleset.schema.json",
         f"# Starter ruleset written by `lsrules init` from {labeling_config}.",
-        "# Edit freely: `lsrules check` validates it against the labeling config.",
+        "# Edit freely: `lsrules check` validates it against the labeling config. For completion",
+        "# in an editor, write the schema beside it: `lsrules schema > ruleset.schema.json`.",
         f"ruleset: {_scalar(name)}",
         'version: "1"',
         f"description: {_scalar('Checks derived from ' + labeling_config)}",
         f"labeling_config: {_scalar(labeling_config)}",
+        "# The pack checks every result against the config: names, types, labels, value keys,",
+        "# ranges, required answers, shapes inside the image, spans inside the text.",
         "extends: [builtin:labeling-config]",
-        "rules:",
     ]
-    used_ids: set[str] = set()
+    rules: list[dict[str, str]] = [_not_empty_rule()]
+    left: list[str] = []
+    used_ids = {rules[0]["id"]}
     for control in config.controls.values():
-        for rule in _rules_for(control, config):
+        own = _rules_for(control, config)
+        if not own:
+            left.append(f"{control.name} ({control.tag})")
+        for rule in own:
             rule["id"] = _unique(rule["id"], used_ids)
-            lines.extend(_render_rule(rule))
+            rules.append(rule)
+    if left:
+        lines.extend(textwrap.wrap("Only the pack checks " + ", ".join(left) + ": the config "
+                                   "says all there is to check about them.", width=90,
+                                   initial_indent="# ", subsequent_indent="# "))
+    lines.append("rules:")
+    for rule in rules:
+        lines.extend(_render_rule(rule))
     task, annotation = example_annotation(config)
     test: dict[str, Any] = {"name": "a complete, valid annotation is accepted", "task": task,
                             "annotation": annotation, "expect": {"verdict": "accept"}}
@@ -158,110 +175,86 @@ def render_ruleset(config: LabelingConfig, name: str, labeling_config: str) -> s
     return "\n".join(lines) + "\n"
 
 
+def _not_empty_rule() -> dict[str, str]:
+    """Submitted with nothing in it: no control is wrong, so the pack says nothing."""
+    return {
+        "id": "annotation-not-empty",
+        "description": "A submitted (not skipped) annotation should answer something.",
+        "severity": "warning",
+        "when": "annotation.was_cancelled != true",
+        "assert": "len(regions) > 0",
+        "message": "annotation {annotation.id} was submitted empty",
+    }
+
+
 def _rules_for(control: Control, config: LabelingConfig) -> list[dict[str, str]]:
-    """One or more rules for one control, as ordered fields (id first)."""
+    """Rules for one control that the pack does not already check (it checks everything
+    the config states: labels, types, ranges, required answers, bounds), as ordered
+    fields, id first. Many controls get none."""
     name = control.name
     literal = json.dumps(name, ensure_ascii=False)
     base_id = _kebab(name) or "control"
-    rules: list[dict[str, str]] = []
-    scope = (f"region where region.attrs.{name} != null" if control.per_region
-             and _IDENTIFIER.match(name) else f"region where region.from_name == {literal}")
-    labels_path = "region.labels"
+    scope = f"region where region.from_name == {literal}"
     if control.per_region:
-        labels_path = (f"region.attrs.{name}.{control.label_key}"
-                       if _IDENTIFIER.match(name) and control.label_key else "")
-    if control.labels and not control.dynamic_labels and control.type != "taxonomy" \
-            and labels_path:
-        allowed = "[" + ", ".join(json.dumps(label, ensure_ascii=False)
-                                  for label in control.labels) + "]"
-        single = control.choice in ("single", "single-radio") and not control.per_region
+        if control.type == "textarea" and _IDENTIFIER.match(name):
+            return [{
+                "id": f"{base_id}-not-blank",
+                "description": f"A region's {name} must not be blank.",
+                "severity": "warning",
+                "for": f"region where region.attrs.{name} != null",
+                "assert": f"all(len(trim(t)) > 0 for t in region.attrs.{name}.text)",
+                "message": f"region {{region.id}} has a blank {name}",
+            }]
+        return []
+    rules: list[dict[str, str]] = []
+    if control.type in ("rectanglelabels", "rectangle"):
         rules.append({
-            "id": f"{base_id}-known-labels",
-            "description": f"Labels of {name} must be ones the labeling config defines.",
+            "id": f"{base_id}-not-tiny",
+            "description": "A box under half a percent of the image wide or high is usually "
+                           "a slip of the mouse.",
+            "severity": "warning",
             "for": scope,
-            "assert": (f"region.label in {allowed}" if single
-                       else f"all(label in {allowed} for label in {labels_path})"),
-            "message": (f"region {{region.id}} has a {name} the config lacks"
-                        if control.per_region else f"{{region.label}} is not a label of {name}"),
+            "when": "region.width >= 0 and region.height >= 0",  # negative: the pack's
+            "assert": "region.width >= 0.5 and region.height >= 0.5",
+            "message": "box {region.id} is tiny ({region.width} x {region.height} %)",
         })
-    if control.type in ("rectanglelabels", "rectangle") and not control.per_region:
         rules.append({
-            "id": f"{base_id}-inside-image",
-            "description": "Boxes must lie inside the image.",
+            "id": f"{base_id}-no-duplicate",
+            "description": "Two boxes with the same label on the same object are one object "
+                           "drawn twice.",
+            "severity": "warning",
             "for": scope,
-            "assert": ("region.x >= 0 and region.y >= 0 and region.x + region.width <= 100 "
-                       "and region.y + region.height <= 100"),
-            "message": "box {region.id} leaves the image",
+            "assert": (f"none(o.id != region.id and o.label == region.label and "
+                       f"iou(region, o) > 0.9 for o in regions if o.from_name == {literal})"),
+            "message": "box {region.id} duplicates another {region.label}",
         })
-    text_key = _text_key(control, config)
-    if control.type == "labels" and text_key and not control.per_region:
+    if control.type in ("polygonlabels", "polygon"):
         rules.append({
-            "id": f"{base_id}-inside-text",
-            "description": "Spans must lie inside the task's text.",
+            "id": f"{base_id}-simple",
+            "description": "A polygon whose edges cross has no clear inside.",
             "for": scope,
-            "assert": (f"region.start >= 0 and region.end <= len(task.data.{text_key}) "
-                       "and region.start < region.end"),
-            "message": "span {region.id} leaves the text",
+            "assert": "self_intersects(region) != true",  # null (broken points): the pack's
+            "message": "polygon {region.id} crosses itself",
         })
-    if control.required and not control.conditional:
-        if control.per_region and _IDENTIFIER.match(name):
-            region_types = sorted({
-                result_type for other in config.controls.values()
-                if not other.per_region and set(other.to_names) & set(control.to_names)
-                and other.type not in CLASSIFICATIONS for result_type in other.accepted_types})
-            types = "[" + ", ".join(json.dumps(t) for t in region_types) + "]"
-            rules.append({
-                "id": f"{base_id}-required",
-                "description": f"Every region needs an answer for {name} (required).",
-                "for": f"region where region.type in {types}",
-                "assert": f"region.attrs.{name} != null",
-                "message": f"region {{region.id}} has no {name}",
-            })
-        elif not control.per_region:
-            rules.append({
-                "id": f"{base_id}-required",
-                "description": f"The labeling config requires an answer for {name}.",
-                "when": "annotation.was_cancelled != true",
-                "assert": f"any(r.from_name == {literal} for r in regions)",
-                "message": f"{name} has no answer",
-            })
-    if not rules:
-        rules.append(_fallback_rule(control, base_id, scope))
+    if control.type == "labels" and _text_key(control, config):
+        rules.append({
+            "id": f"{base_id}-trimmed",
+            "description": "Spans should not start or end with white space.",
+            "severity": "warning",
+            "for": f"{scope} and region.type == \"labels\"",
+            "assert": "region.text == trim(region.text)",
+            "message": "span {region.id} starts or ends with white space",
+        })
+    if control.type == "textarea":
+        rules.append({
+            "id": f"{base_id}-not-blank",
+            "description": f"{name} must not be blank.",
+            "severity": "warning",
+            "for": scope,
+            "assert": "all(len(trim(t)) > 0 for t in region.value.text)",
+            "message": f"{name} on {{region.id}} is blank",
+        })
     return rules
-
-
-def _fallback_rule(control: Control, base_id: str, scope: str) -> dict[str, str]:
-    """A rule for a control the other templates do not cover, so every control is named."""
-    name = control.name
-    attributes = control.attributes
-    checks = {
-        "textarea": (f"{base_id}-not-blank", "Transcriptions must not be blank.",
-                     "all(len(trim(t)) > 0 for t in region.value.text)"),
-        "rating": (f"{base_id}-in-range", "Ratings must lie within the scale.",
-                   "region.value.rating >= 0 and region.value.rating <= "
-                   + _number(attributes.get("maxrating"), 5)),
-        "datetime": (f"{base_id}-not-blank", "Dates must not be blank.",
-                     "len(region.value.datetime) > 0"),
-    }
-    if control.type == "number":
-        bounds = [f"region.value.number >= {_number(attributes['min'], 0)}"
-                  if "min" in attributes else "",
-                  f"region.value.number <= {_number(attributes['max'], 0)}"
-                  if "max" in attributes else ""]
-        expression = " and ".join(b for b in bounds if b) or "has(region.value.number)"
-        checks["number"] = (f"{base_id}-in-range", "Numbers must lie within the allowed range.",
-                            expression)
-    rule_id, description, expression = checks.get(control.type, (
-        f"{base_id}-type", f"Items of {name} must have the type it writes.",
-        "region.type in [" + ", ".join(json.dumps(t) for t in sorted(control.accepted_types))
-        + "]"))
-    if control.per_region and _IDENTIFIER.match(name):  # its value is under the region's attrs
-        expression = expression.replace("region.value.", f"region.attrs.{name}.")
-        if rule_id.endswith("-type"):
-            expression = f"has(region.attrs.{name})"
-    return {"id": rule_id, "description": description, "severity": "warning",
-            "for": scope, "assert": expression,
-            "message": f"{name} on {{region.id}} looks wrong"}
 
 
 def _render_rule(rule: dict[str, str]) -> list[str]:
@@ -327,7 +320,9 @@ def _example_item(control: Control, config: LabelingConfig, item_id: str) -> dic
     elif result_type == "number":
         value = {"number": _as_number(control.attributes.get("min"))}
     elif result_type == "taxonomy":
-        value = {"taxonomy": [list(control.label_paths[0])] if control.label_paths else []}
+        leaves = [path for path in control.label_paths if not any(
+            len(other) > len(path) and other[:len(path)] == path for other in control.label_paths)]
+        value = {"taxonomy": [list(leaves[0])] if leaves else []}  # a leaf: leafsOnly holds
     elif result_type == "hypertextlabels":
         value = {"start": "/p[1]/text()[1]", "end": "/p[1]/text()[1]", "startOffset": 0,
                  "endOffset": 5, "text": "Alice"}
@@ -393,13 +388,9 @@ def _unique(rule_id: str, used: set[str]) -> str:
     return candidate
 
 
-def _number(text: str | None, default: int) -> str:
-    """An attribute as a number literal of the DSL, `default` when it is not a finite number
-    (`max="1e999"` would otherwise write `inf`, which the DSL does not know)."""
-    return str(_as_number(text, default))
-
-
 def _as_number(text: str | None, default: int = 0) -> int | float:
+    """An attribute as a number, `default` when it is not a finite number (`min="1e999"`
+    would otherwise write `inf`, which JSON does not have)."""
     try:
         value = float(text) if text is not None else float(default)
     except ValueError:
