@@ -29,19 +29,22 @@ def project(tmp_path, monkeypatch):
     return load_project_file()
 
 
-def test_serve_accepts_only_the_projects_bound_to_its_ruleset(project):
-    assert served(["rules/a.yaml"], project) == (["rules/a.yaml"], frozenset({3, 4}))
-    assert served(["./rules/../rules/b.yaml"], project)[1] == frozenset({5})
+def test_serve_ruleset_accepts_only_the_projects_bound_to_it(project):
+    assert served(["rules/a.yaml"], project) == [(("rules/a.yaml",), frozenset({3, 4}))]
+    assert served(["./rules/../rules/b.yaml"], project)[0][1] == frozenset({5})
     # a ruleset the file does not bind, or no project file: any project, as before
-    assert served(["rules/c.yaml"], project) == (["rules/c.yaml"], None)
-    assert served(["rules/a.yaml"], None) == (["rules/a.yaml"], None)
+    assert served(["rules/c.yaml"], project) == [(("rules/c.yaml",), None)]
+    assert served(["rules/a.yaml"], None) == [(("rules/a.yaml",), None)]
 
 
-def test_serve_without_a_ruleset_serves_the_one_the_file_binds(project, tmp_path):
-    with pytest.raises(LsrulesError, match="binds 2 different rulesets; one `lsrules serve`"):
-        served([], project)
-    (tmp_path / "lsrules.toml").write_text('[[projects]]\nid = 3\nruleset = "rules/a.yaml"\n')
-    assert served([], load_project_file()) == (["rules/a.yaml"], frozenset({3}))
+def test_serve_without_a_ruleset_serves_every_ruleset_the_file_binds(project, tmp_path):
+    assert served([], project) == [(("rules/a.yaml",), frozenset({3, 4})),
+                                   (("rules/b.yaml",), frozenset({5}))]
+    # the same file however spelt is one ruleset, loaded once
+    (tmp_path / "lsrules.toml").write_text(
+        '[[projects]]\nid = 3\nruleset = "rules/a.yaml"\n\n'
+        '[[projects]]\nid = 8\nruleset = "./rules/../rules/a.yaml"\n')
+    assert served([], load_project_file()) == [(("rules/a.yaml",), frozenset({3, 8}))]
     with pytest.raises(LsrulesError, match="no RULESET given"):
         served([], None)
 
@@ -79,19 +82,19 @@ def test_a_webhook_from_an_unbound_project_is_refused_and_not_stored(tmp_path):
 
 
 
-def test_connect_targets_come_from_the_arguments_or_the_project_file(project):
-    from lsrules.labelstudio.bindings import connect_targets
+def test_connect_and_sync_targets_come_from_the_arguments_or_the_project_file(project):
+    from lsrules.labelstudio.bindings import targets
 
-    assert connect_targets("rules/x.yaml", [7], project) == [(("rules/x.yaml",), 7)]
-    assert connect_targets("rules/a.yaml", [], project) == [(("rules/a.yaml",), 3),
+    assert targets("rules/x.yaml", [7], project) == [(("rules/x.yaml",), 7)]
+    assert targets("rules/a.yaml", [], project) == [(("rules/a.yaml",), 3),
                                                             (("rules/a.yaml",), 4)]
-    assert connect_targets(None, [], project) == [(("rules/a.yaml",), 3),
+    assert targets(None, [], project) == [(("rules/a.yaml",), 3),
                                                   (("rules/a.yaml",), 4),
                                                   (("rules/b.yaml",), 5)]
-    assert connect_targets(None, [5], project) == [(("rules/b.yaml",), 5)]
+    assert targets(None, [5], project) == [(("rules/b.yaml",), 5)]
     with pytest.raises(LsrulesError, match="project 6 is bound to no ruleset"):
-        connect_targets(None, [6], project)
+        targets(None, [6], project)
     with pytest.raises(LsrulesError, match="give --project"):
-        connect_targets("rules/x.yaml", [], project)
+        targets("rules/x.yaml", [], project)
     with pytest.raises(LsrulesError, match="no RULESET given"):
-        connect_targets(None, [3], None)
+        targets(None, [3], None)

@@ -391,3 +391,17 @@ def test_workers_claiming_at_once_take_each_row_once_and_keep_the_rules(store):
     assert len([item for item in handled if item[1] == -1]) == 120
     assert overlaps == []
     assert store.counts()["events_done"] == 120 and store.counts()["writebacks_applied"] == 120
+
+
+def test_a_worker_claims_only_events_of_the_projects_it_judges(store):
+    def event(project_id, annotation_id):
+        return store.add_event("ANNOTATION_CREATED", project_id, 10 + annotation_id,
+                               annotation_id, json.dumps({"n": annotation_id}),
+                               f"k{annotation_id}")
+
+    other, mine, unknown = event(5, 1), event(3, 2), event(None, 3)
+    assert store.claim_event("w", NOW, LEASE, 5, frozenset({3, 4})).id == mine
+    assert store.claim_event("w", NOW, LEASE, 5, frozenset({3, 4})) is None
+    assert store.claim_event("w", NOW, LEASE, 5, frozenset()) is None
+    assert store.claim_event("any", NOW, LEASE, 5).id == other  # None: any project
+    assert store.claim_event("any", NOW, LEASE, 5).id == unknown

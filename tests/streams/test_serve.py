@@ -12,7 +12,6 @@ from tests.labelstudio.fake_label_studio import FakeLabelStudio
 import lsrules
 from lsrules.labelstudio.payloads import summarize
 from lsrules.labelstudio.store import SQLiteStore
-from lsrules.labelstudio.streams import enable_streams
 from lsrules.labelstudio.worker import Worker
 
 pytestmark = pytest.mark.stream
@@ -34,8 +33,7 @@ def worker(tmp_path):
     engine = lsrules.load(str(ROOT / "rulesets" / "annotators.yaml"))
     store = SQLiteStore(tmp_path / "s.sqlite")
     label_studio = FakeLabelStudio()
-    worker = Worker(engine, store, label_studio)
-    enable_streams(worker)
+    worker = Worker(engine, store, label_studio)  # stream rules are fed when it has some
     return worker
 
 

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Any
 
 from lsrules.errors import LsrulesError
 from lsrules.labelstudio.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_HEADER
+from lsrules.labelstudio.rulesets import DEFAULT_POLL_SECONDS
 from lsrules.labelstudio.writeback import DEFAULT_LABEL_STUDIO_URL
 from lsrules.ruleset.containment import add_allow_outside_root_argument
 from lsrules.terminal import one_line
@@ -54,23 +56,44 @@ def _load_engine(rulesets: list[str], args: argparse.Namespace) -> Any:
 # serve -----------------------------------------------------------------------------------
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Receive Label Studio's webhooks, judge each annotation by its project's ruleset, and "
+        "write the outcome back: corrections to the annotation, a summary to the task's meta "
+        "(the views `lsrules connect` creates filter on it). Without RULESET it runs every "
+        "ruleset the project file binds, each for its projects; a webhook from any other "
+        "project is refused with 404. Rulesets reload when their files change or on SIGHUP. "
+        "The webhook secret is read from LSRULES_WEBHOOK_SECRET, Label Studio's token from "
+        "LABEL_STUDIO_API_KEY.")
     parser.add_argument("rulesets", nargs="*", metavar="RULESET",
-                        help="the ruleset (default: the one the project file binds); with a "
-                             "project file, only the projects bound to it are served")
+                        help="the ruleset to run (default: every ruleset the project file "
+                             "binds); with a project file, only the projects bound to it are "
+                             "served")
     add_allow_outside_root_argument(parser)
     _label_studio_arguments(parser)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="the address to listen on (default 127.0.0.1; 0.0.0.0 for every "
+                             "interface, e.g. in a container)")
+    parser.add_argument("--port", type=int, default=8089,
+                        help="the port to listen on (default 8089); Label Studio posts to "
+                             "http://HOST:PORT/webhook")
     _store_argument(parser)
     parser.add_argument("--project", type=int, action="append", default=[],
                         help="project to catch up on at start-up (repeatable); projects "
                              "synced before are caught up too")
-    parser.add_argument("--secret-header", default=DEFAULT_SECRET_HEADER)
-    parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES)
+    parser.add_argument("--secret-header", default=DEFAULT_SECRET_HEADER,
+                        help=f"the header Label Studio sends the secret in (default "
+                             f"{DEFAULT_SECRET_HEADER})")
+    parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
+                        help=f"largest webhook body accepted; larger ones get 413 (default "
+                             f"{DEFAULT_MAX_BODY_BYTES})")
     parser.add_argument("--retry-base", type=float, default=0.5,
                         help="first delay, in seconds, before retrying a write-back")
     parser.add_argument("--retry-max", type=float, default=60.0,
                         help="longest delay, in seconds, between write-back retries")
+    parser.add_argument("--reload-interval", type=float, default=DEFAULT_POLL_SECONDS,
+                        metavar="SECONDS",
+                        help=f"how often to look for changed ruleset files, in seconds "
+                             f"(default {DEFAULT_POLL_SECONDS:g}; 0: reload on SIGHUP only)")
     parser.add_argument("--health-details", action="store_true",
                         help="show /health's counters to every caller (by default only to "
                              "one sending the webhook secret header; others see UP or DOWN)")
@@ -90,26 +113,26 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
     import uvicorn
 
     from lsrules.labelstudio.app import WebhookSettings, create_app
-    from lsrules.labelstudio.bindings import served
     from lsrules.labelstudio.store_location import open_store
-    from lsrules.labelstudio.streams import enable_streams
     from lsrules.labelstudio.worker import RetryPolicy, Worker
     from lsrules.labelstudio.writeback import LabelStudio
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    rulesets, accepted = served(args.rulesets, getattr(args, "_project", None))
-    engine = _load_engine(rulesets, args)
+    rulesets = _rulesets(args, args.rulesets, args.reload_interval)
     store = open_store(args.store)
     label_studio = LabelStudio(args.ls_url)
-    worker = Worker(engine, store, label_studio, RetryPolicy(args.retry_base, args.retry_max))
-    enable_streams(worker)
+    worker = Worker(rulesets, store, label_studio, RetryPolicy(args.retry_base, args.retry_max))
     state: dict[str, Any] = {"startup_sync": "running", "refused_unbound_project": 0}
+    for served in rulesets.served:
+        logger.info("serving %s for %s", ", ".join(served.files), "any project"
+                    if served.projects is None else "projects " + ", ".join(
+                        str(project) for project in sorted(served.projects)))
 
     def start_up_sync() -> None:
         # The socket listens already (`_listen`): an annotation saved before that is found by
         # this sync, one saved after waits in the socket's queue for the hook.
-        projects = sorted(set(args.project) | {p for p in store.checkpointed_projects()
-                                               if accepted is None or p in accepted})
+        projects = sorted({p for p in {*args.project, *store.checkpointed_projects()}
+                           if rulesets.accepts(p)})
         attempts = 0
         while True:  # Label Studio may be down at start-up: catch up once it is back
             outcome = _sync_all(label_studio, store, projects, worker.wake)
@@ -120,27 +143,44 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
             attempts += 1
 
     def health() -> dict:
-        return {"status": "UP" if worker.alive() else "DOWN", **state, **store.counts()}
+        return {"status": "UP" if worker.alive() else "DOWN", **state, **rulesets.state(),
+                **store.counts()}
 
     def accepts_project(project_id: int | None) -> bool:
-        if accepted is None or project_id in accepted:
+        if rulesets.accepts(project_id):
             return True
         state["refused_unbound_project"] += 1
         return False
+
+    def reload(signum, frame) -> None:
+        rulesets.request_reload()
+        worker.wake()
 
     app = create_app(store, WebhookSettings(secret, args.secret_header, args.max_body_bytes,
                                             args.health_details),
                      worker.wake, health, accepts_project)
     worker.start()
     threading.Thread(target=start_up_sync, name="lsrules-sync", daemon=True).start()
+    previous = signal.signal(signal.SIGHUP, reload)
     try:
         config = uvicorn.Config(app, log_level="warning", access_log=False)
         uvicorn.Server(config).run(sockets=[listening])
     finally:
+        signal.signal(signal.SIGHUP, previous)
         worker.stop()
         label_studio.close()
         store.close()
     return 0
+
+
+def _rulesets(args: argparse.Namespace, arguments: list[str], poll_seconds: float = 0) -> Any:
+    """The rulesets to run, each for its projects (the project file's bindings), all loaded
+    before anything starts."""
+    from lsrules.labelstudio.bindings import served
+    from lsrules.labelstudio.rulesets import Rulesets
+
+    return Rulesets(served(arguments, getattr(args, "_project", None)),
+                    lambda files: _load_engine(list(files), args), poll_seconds)
 
 
 def _check_serve_arguments(args: argparse.Namespace) -> None:
@@ -153,6 +193,9 @@ def _check_serve_arguments(args: argparse.Namespace) -> None:
     for option, value in (("--retry-base", args.retry_base), ("--retry-max", args.retry_max)):
         if not 0 < value < float("inf"):  # NaN fails this too
             raise LsrulesError(f"{option} must be a positive number of seconds, not {value}")
+    if not 0 <= args.reload_interval < float("inf"):
+        raise LsrulesError(f"--reload-interval must be 0 or a positive number of seconds, not "
+                           f"{args.reload_interval}")
 
 
 def _listen(host: str, port: int):
@@ -213,17 +256,17 @@ def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_connect(args: argparse.Namespace) -> int:
-    from lsrules.labelstudio.bindings import connect_targets
+    from lsrules.labelstudio.bindings import targets
     from lsrules.labelstudio.connect import connect_project
     from lsrules.labelstudio.writeback import LabelStudio, PermanentError, TransientError
 
     secret = _secret(args.secret_header)
-    targets = connect_targets(args.ruleset, args.project, getattr(args, "_project", None))
+    chosen = targets(args.ruleset, args.project, getattr(args, "_project", None))
     engines = {rulesets: _load_engine(list(rulesets), args)  # all load before any change
-               for rulesets in dict.fromkeys(rulesets for rulesets, _ in targets)}
+               for rulesets in dict.fromkeys(rulesets for rulesets, _ in chosen)}
     try:
         with LabelStudio(args.ls_url) as label_studio:
-            for rulesets, project_id in targets:
+            for rulesets, project_id in chosen:
                 report = connect_project(label_studio, project_id, args.hook_url,
                                          args.secret_header, secret,
                                          dict(getattr(engines[rulesets], "routes", {}) or {}))
@@ -239,29 +282,46 @@ def run_connect(args: argparse.Namespace) -> int:
 # sync ------------------------------------------------------------------------------------
 
 def add_sync_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("ruleset", metavar="RULESET")
+    parser.description = (
+        "Catch up on annotations saved while `lsrules serve` was not listening (Label Studio "
+        "never sends a webhook again): queue every annotation changed since the project's "
+        "checkpoint, judge it by its project's ruleset and write the outcome back. Safe beside "
+        "a running `serve` on the same store: each annotation is handled once.")
+    parser.add_argument("ruleset", nargs="?", metavar="RULESET",
+                        help="the ruleset (default: each project's ruleset in the project "
+                             "file)")
     add_allow_outside_root_argument(parser)
-    parser.add_argument("--project", type=int, required=True)
+    parser.add_argument("--project", type=int, action="append", default=[],
+                        help="the Label Studio project (repeatable; default: the projects the "
+                             "project file binds, to RULESET when one is given)")
     _label_studio_arguments(parser)
     _store_argument(parser)
     parser.add_argument("--timeout", type=float, default=600,
-                        help="give up waiting for write-backs after this many seconds")
+                        help="give up waiting for write-backs after this many seconds "
+                             "(default 600; exit 1)")
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    from lsrules.labelstudio.bindings import targets
+    from lsrules.labelstudio.rulesets import Rulesets
     from lsrules.labelstudio.store_location import open_store
-    from lsrules.labelstudio.streams import enable_streams
     from lsrules.labelstudio.sync import sync_project
     from lsrules.labelstudio.worker import Worker
     from lsrules.labelstudio.writeback import LabelStudio, PermanentError, TransientError
 
-    engine = _load_engine([args.ruleset], args)
+    chosen = targets(args.ruleset, args.project, getattr(args, "_project", None))
+    bindings: dict[tuple[str, ...], set[int]] = {}
+    for files, project_id in chosen:
+        bindings.setdefault(files, set()).add(project_id)
+    rulesets = Rulesets([(files, frozenset(projects)) for files, projects in bindings.items()],
+                        lambda files: _load_engine(list(files), args), poll_seconds=0)
     store = open_store(args.store)
     label_studio = LabelStudio(args.ls_url)
-    worker = Worker(engine, store, label_studio)
-    enable_streams(worker)
+    worker = Worker(rulesets, store, label_studio)
+    reports = []
     try:
-        report = sync_project(label_studio, store, args.project)
+        for _, project_id in chosen:
+            reports.append(sync_project(label_studio, store, project_id))
         finished = worker.run_until_idle(args.timeout)
     except (TransientError, PermanentError) as error:
         raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
@@ -269,12 +329,14 @@ def run_sync(args: argparse.Namespace) -> int:
         worker.release()
         label_studio.close()
     # A `serve` on the same store may take some of the queued events: each is handled by
-    # one of them, and this line says what this run did.
+    # one of them, and the last line says what this run did.
+    for report in reports:
+        print(f"project {report.project_id}: {report.seen} annotations seen, {report.queued} "
+              f"queued, {report.skipped} skipped (evaluated before); checkpoint "
+              f"{report.checkpoint}")
     tally = worker.tally
-    print(f"project {args.project}: {report.seen} annotations seen, {report.queued} queued, "
-          f"{report.skipped} skipped (evaluated before); this run evaluated "
-          f"{tally['evaluated']}, skipped {tally['skipped']}, failed {tally['failed']}; "
-          f"checkpoint {report.checkpoint}; "
+    print(f"this run evaluated {tally['evaluated']}, skipped {tally['skipped']}, failed "
+          f"{tally['failed']}; "
           f"{'all written back' if finished else 'write-backs still pending'}")
     store.close()
     return 0 if finished else 1

@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -244,13 +244,14 @@ class Store(ABC):
         """The oldest pending events, in arrival order, claimed or not (for inspection)."""
 
     @abstractmethod
-    def claim_event(self, token: str, now: float, lease_seconds: float,
-                    max_attempts: int) -> Event | None:
+    def claim_event(self, token: str, now: float, lease_seconds: float, max_attempts: int,
+                    projects: Collection[int] | None = None) -> Event | None:
         """The oldest pending event that is due and free, claimed until `now + lease`; None
         when there is none. An event waits while an earlier event for the same annotation
         is pending or any event for it is claimed, so one annotation's events are handled
-        one at a time and in order. Expired claims that reached `max_attempts` are marked
-        failed first."""
+        one at a time and in order. Only events of `projects` (None: any) are claimed: a
+        worker takes no event its rulesets do not judge. Expired claims that reached
+        `max_attempts` are marked failed first."""
 
     @abstractmethod
     def finish_event(self, token: str, outcomes: list[Outcome], now: float) -> list[int | None]:
@@ -390,7 +391,8 @@ class SQLiteStore(Store):
             "SELECT * FROM events WHERE status = ? ORDER BY id LIMIT ?", (PENDING, limit))
         return [_event(row) for row in rows]
 
-    def claim_event(self, token, now, lease_seconds, max_attempts):
+    def claim_event(self, token, now, lease_seconds, max_attempts, projects=None):
+        chosen = None if projects is None else json.dumps(sorted(projects))
         with self._transaction() as connection:
             connection.execute(
                 "UPDATE events SET status = ?, note = ?, claim_token = NULL, "
@@ -402,11 +404,13 @@ class SQLiteStore(Store):
                 "UPDATE events SET claim_token = ?, claimed_until = ?, attempts = attempts + 1 "
                 "WHERE id = (SELECT e.id FROM events e WHERE e.status = ? "
                 "AND e.next_try_at <= ? AND (e.claimed_until IS NULL OR e.claimed_until < ?) "
+                "AND (? IS NULL OR e.project_id IN (SELECT value FROM json_each(?))) "
                 "AND (e.annotation_id IS NULL OR NOT EXISTS (SELECT 1 FROM events o "
                 "WHERE o.annotation_id = e.annotation_id AND o.status = ? AND o.id != e.id "
                 "AND (o.id < e.id OR o.claimed_until >= ?))) "
                 "ORDER BY e.id LIMIT 1) RETURNING *",
-                (token, now + lease_seconds, PENDING, now, now, PENDING, now)).fetchone()
+                (token, now + lease_seconds, PENDING, now, now, chosen, chosen, PENDING,
+                 now)).fetchone()
         return None if row is None else _event(row)
 
     def finish_event(self, token, outcomes, now):

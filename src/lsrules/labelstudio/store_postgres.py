@@ -222,7 +222,8 @@ class PostgresStore(Store):
             "SELECT * FROM events WHERE status = %s ORDER BY id LIMIT %s", (PENDING, limit))
         return [_event(row) for row in rows]
 
-    def claim_event(self, token, now, lease_seconds, max_attempts):
+    def claim_event(self, token, now, lease_seconds, max_attempts, projects=None):
+        chosen = None if projects is None else sorted(projects)
         connection = self._connection()
         with connection.transaction():
             connection.execute(
@@ -238,11 +239,13 @@ class PostgresStore(Store):
                 "attempts = attempts + 1 WHERE id = (SELECT e.id FROM events e "
                 "WHERE e.status = %s AND e.next_try_at <= %s "
                 "AND (e.claimed_until IS NULL OR e.claimed_until < %s) "
+                "AND (%s::bigint[] IS NULL OR e.project_id = ANY(%s::bigint[])) "
                 "AND (e.annotation_id IS NULL OR NOT EXISTS (SELECT 1 FROM events o "
                 "WHERE o.annotation_id = e.annotation_id AND o.status = %s AND o.id != e.id "
                 "AND (o.id < e.id OR o.claimed_until >= %s))) "
                 "ORDER BY e.id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING *",
-                (token, now + lease_seconds, PENDING, now, now, PENDING, now)).fetchone()
+                (token, now + lease_seconds, PENDING, now, now, chosen, chosen, PENDING,
+                 now)).fetchone()
         return None if row is None else _event(row)
 
     def finish_event(self, token, outcomes, now):

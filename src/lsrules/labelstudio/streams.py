@@ -90,8 +90,9 @@ def _find(payload: dict, annotation_id) -> tuple[dict, Any]:
     return {}, None
 
 
-def enable_streams(worker) -> None:
-    """Give a worker the stream rules of its engine's ruleset, if it has any."""
-    ruleset = getattr(worker.engine, "ruleset", None)
+def with_streams(processor, engine, clock=time.time):
+    """The processor, feeding the stream rules of the engine's ruleset if it has any."""
+    ruleset = getattr(engine, "ruleset", None)
     if ruleset is not None and getattr(ruleset, "streams", None):
-        worker.processor = StreamingEventProcessor(worker.processor, ruleset, worker.clock)
+        return StreamingEventProcessor(processor, ruleset, clock)
+    return processor

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from lsrules.engine.patch import apply_patch
 from lsrules.errors import LsrulesError
 from lsrules.labelstudio.payloads import ANNOTATION_ACTIONS, content_hash, identifier
+from lsrules.labelstudio.rulesets import Rulesets
 from lsrules.labelstudio.store import (
     DONE,
     FAILED,
@@ -46,6 +47,7 @@ from lsrules.labelstudio.store import (
     next_retry_time,
     safe_note,
 )
+from lsrules.labelstudio.streams import with_streams
 from lsrules.labelstudio.writeback import (
     CORRECTION,
     PREDICTION,
@@ -315,17 +317,21 @@ def learn_from(engine: Engine, task: dict, annotation: dict, decision: dict | No
 
 
 class Worker:
-    """The background thread of `serve` (and the loop `sync` drains the queue with)."""
+    """The background thread of `serve` (and the loop `sync` drains the queue with).
 
-    def __init__(self, engine: Engine, store: Store, label_studio: Any,
+    Each event is judged by its project's ruleset (`Rulesets`; one engine given alone
+    judges every project); rulesets are reloaded between events, on this thread."""
+
+    def __init__(self, engine: Engine | Rulesets, store: Store, label_studio: Any,
                  retry: RetryPolicy = RetryPolicy(), clock: Callable[[], float] = time.time):
-        self.engine = engine
+        self.rulesets = engine if isinstance(engine, Rulesets) else Rulesets.of(engine)
         self.store = store
         self.label_studio = label_studio
         self.retry = retry
         self.clock = clock
         self.token = new_claim_token()
-        self.processor = EventProcessor(engine, store, self.others_of)
+        # engine -> its event processor (with its stream rules' state), while it runs
+        self._processors: dict[int, tuple[Engine, Any]] = {}
         # what this worker did, by outcome: `sync` reports it
         self.tally: Counter[str] = Counter()
         self._wake = threading.Event()
@@ -346,6 +352,32 @@ class Worker:
         return [item for item in annotations
                 if isinstance(item, dict) and item.get("id") != annotation_id]
 
+    def processor_for(self, engine: Engine) -> Any:
+        """The event processor of an engine, made once: stream windows live in it."""
+        known = self._processors.get(id(engine))
+        if known is None or known[0] is not engine:
+            processor = with_streams(EventProcessor(engine, self.store, self.others_of),
+                                     engine, self.clock)
+            known = self._processors[id(engine)] = (engine, processor)
+        return known[1]
+
+    def process(self, event: Event) -> list[Outcome]:
+        """The outcomes of one event, judged by its project's ruleset."""
+        engine = self.rulesets.engine_for(event.project_id)
+        if engine is None:  # queued before the project file changed, or by hand
+            return [Outcome(event.id, None, None, [], SKIPPED,
+                            f"project {event.project_id} is bound to no ruleset this service "
+                            "runs", event.project_id)]
+        return self.processor_for(engine).process(event)
+
+    def refresh_rulesets(self) -> None:
+        """Reload changed rulesets between two events; a reloaded ruleset's processor (and
+        stream windows) starts afresh."""
+        if self.rulesets.refresh():
+            running = {id(served.engine) for served in self.rulesets.served}
+            for key in [key for key in self._processors if key not in running]:
+                del self._processors[key]
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -354,11 +386,14 @@ class Worker:
         return self._thread is not None and self._thread.is_alive()
 
     def run_events(self, limit: int = 100) -> int:
-        """Claim and handle due events one at a time; returns how many were handled."""
+        """Claim and handle due events one at a time; returns how many were handled. A
+        changed ruleset is reloaded before the next claim."""
         handled = 0
         while handled < limit:
+            self.refresh_rulesets()
             event = self.store.claim_event(self.token, self.clock(), self.retry.lease_seconds,
-                                           self.retry.failure_attempts)
+                                           self.retry.failure_attempts,
+                                           self.rulesets.projects())
             if event is None:
                 break
             self._handle(event)
@@ -367,7 +402,7 @@ class Worker:
 
     def _handle(self, event: Event) -> None:
         try:
-            outcomes = self.processor.process(event)
+            outcomes = self.process(event)
             self.store.finish_event(self.token, outcomes, self.clock())
         except ClaimLost:
             logger.warning("event %s: claim expired and taken over; result dropped", event.id)
@@ -412,7 +447,8 @@ class Worker:
                              and item.get("id") == annotation.get("task")), {})
             task = task if isinstance(task, dict) else {}
             annotation = annotation if isinstance(annotation, dict) else {}
-            learn_from(self.engine, task, annotation, decision,
+            engine = self.rulesets.engine_for(event.project_id)
+            learn_from(engine, task, annotation, decision,
                        self._parent_prediction(task, annotation))
         except Exception:
             logger.exception("the suggester could not learn from event %s", event.id)
