@@ -43,6 +43,11 @@ RULES = [
     # region-independent parts of a region rule, once before its loop
     'region.end <= len(task.data.text) and lower(task.data.text) != lower(region.text)',
     'len(task.data.text) > 2 or region.x < len(task.data.text)',
+    # several `for` clauses: loops nested inside the outer one, filters at each level
+    'none(o.label == p.label and o.id != p.id for o in regions for p in regions if p.x > region.x)',
+    ('count(lower(o.text) == lower(t) for o in regions if o.type == "labels" '
+     'for t in [p.text for p in regions if p.label == "A"]) > 1'),
+    'len([o.x + p.x for o in regions if o.label == "A" for p in regions if p.id != o.id]) != 2',
 ]
 # messages are lowered too
 MESSAGE = ('{count(any(overlaps(r, o) and o.id != r.id for o in regions) for r in regions)} '

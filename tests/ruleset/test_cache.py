@@ -61,6 +61,7 @@ TEXTS = [
     "0 <= x not in [1] <= 3 and y in z or +w % 2 == 1 / 3 * 4 - 5",
     'config.labels("label") == [r.label for r in regions if r.x > 1e3]',
     "count(r for r in regions) + sum(area(r) for r in regions if r.label)",
+    "[a + b for a in x if a for b in y if b if a != b] == [c for c in config.control('x').labels]",
 ]
 
 
@@ -98,6 +99,14 @@ def test_actions_round_trip():
 def test_decode_refuses_what_the_grammar_cannot_produce(stored, why):
     with pytest.raises(ValueError):
         ast_json.decode(stored)
+
+
+def test_only_a_list_comprehension_is_flattened():
+    """`Flatten` is what several `for` clauses make of a list; nothing else is read back."""
+    good = ast_json.encode(parse("[a for a in x for b in y]"))
+    assert ast_json.decode_tree(good, "expression", 25) == parse("[a for a in x for b in y]")
+    with pytest.raises(ValueError):
+        ast_json.decode_tree(["Flatten", 0, 1, ["Name", 0, 1, "x"]], "expression", 1)
 
 
 def test_a_second_load_gives_the_same_ruleset_and_writes_an_entry(cache_dir, tmp_path):

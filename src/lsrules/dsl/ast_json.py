@@ -147,6 +147,9 @@ def decode_tree(data: Any, start: str, length: int) -> nodes.Node:
         if isinstance(part, nodes.Compare) and (
                 len(part.operands) < 2 or len(part.operators) != len(part.operands) - 1):
             raise ValueError("a comparison needs one operator between each two operands")
+        if isinstance(part, nodes.Flatten) and not (
+                isinstance(part.value, nodes.Comprehension) and part.value.kind == "list"):
+            raise ValueError("only a list comprehension of several `for` is flattened")
         if isinstance(part, nodes.SetAction) and not part.target:
             raise ValueError("`set` needs a target")
         if (isinstance(part, nodes.Literal) and type(part.value) is int

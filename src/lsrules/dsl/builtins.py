@@ -228,5 +228,6 @@ COMPREHENSIONS: dict[str, tuple[str, str, str]] = {
 }
 
 METHODS = {
+    "control": "config.control(name): a control of the labeling config: its labels, choices and attributes.",
     "labels": "config.labels(from_name): the labels the labeling config defines for a control.",
 }

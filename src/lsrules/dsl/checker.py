@@ -12,7 +12,8 @@ from typing import Any, Iterable, Iterator
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
-from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS, GEOMETRY
+from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS, GEOMETRY, METHODS
+from lsrules.dsl.config_values import CONTROL_FIELDS, control_fields, field_type
 from lsrules.dsl.geometry import CONTAINMENT, SHAPE_OF_TYPE, SUPPORTED
 from lsrules.dsl.names import (ANY, BOOL, LIST, NULL, NUMBER, OBJECT_FIELDS, OPEN,
                                READONLY_ANNOTATION_FIELDS, ROOT_NAMES, SETTABLE_REGION_FIELDS,
@@ -68,6 +69,9 @@ class ExpressionChecker(NodeVisitor):
         # nodes whose type comes from the labeling config: Label Studio validates none of
         # it, so a mismatch with them is a warning
         self.config_typed: set[int] = set()
+        # id(node) -> the config's Control a `config.control("name")` or a
+        # `region.attrs.<from_name>` node stands for
+        self.controls: dict[int, Any] = {}
 
     def report(self, code: str, message: str, node: nodes.Node, severity: str = ERROR,
                suggestion: str | None = None, offset: int | None = None) -> None:
@@ -117,6 +121,8 @@ class ExpressionChecker(NodeVisitor):
             self.report("LSR112", f"`{node.name}`: names starting with `__` do not exist",
                         node, offset=node.name_span.start)
             return ANY
+        if owner == "control":
+            return self.check_control_field(node)
         fields = OBJECT_FIELDS.get(owner)
         if fields is None:
             if owner == OPEN and self.config is not None:
@@ -126,8 +132,8 @@ class ExpressionChecker(NodeVisitor):
                             offset=node.name_span.start)
             return ANY
         if owner == "config":
-            self.report("LSR112", "the labeling config is read with `config.labels(from_name)`",
-                        node, offset=node.name_span.start)
+            self.report("LSR112", "the labeling config is read with `config.control(name)` "
+                        "and `config.labels(from_name)`", node, offset=node.name_span.start)
             return ANY
         if node.name not in fields:
             self.report("LSR112", f"{owner} has no field `{node.name}`", node,
@@ -258,17 +264,43 @@ class ExpressionChecker(NodeVisitor):
 
     def visit_MethodCall(self, node: nodes.MethodCall) -> str:
         owner = self.visit(node.value)
-        if owner != "config" or node.method != "labels":
-            self.report("LSR111", f"unknown method `{node.method}` (the only method is "
-                        "`config.labels(from_name)`)", node,
-                        suggestion="labels" if owner == "config" else None)
+        if owner != "config" or node.method not in METHODS:
+            self.report("LSR111", f"unknown method `{node.method}` (the methods are "
+                        "`config.control(name)` and `config.labels(from_name)`)", node,
+                        suggestion=did_you_mean(node.method, METHODS)
+                        if owner == "config" else None)
         for argument in node.arguments:
             self.visit(argument)
         if len(node.arguments) != 1:
-            self.report("LSR113", "`config.labels` takes 1 argument", node)
+            self.report("LSR113", f"`config.{node.method}` takes 1 argument", node)
         elif self.config is not None:
             self.check_config_name(node.arguments[0], "from_name")
-        return LIST
+            argument = node.arguments[0]
+            if isinstance(argument, nodes.Literal) and argument.value in self.config.controls:
+                self.controls[id(node)] = self.config.controls[argument.value]
+        return "control" if node.method == "control" else LIST
+
+    def check_control_field(self, node: nodes.Attribute) -> str:
+        """`config.control("name").<field>`: typed from the control's tag when the name is
+        known; a field it neither has nor defaults is null, so a warning (LSR133)."""
+        if node.name in CONTROL_FIELDS:
+            return CONTROL_FIELDS[node.name]
+        control = self.controls.get(id(node.value))
+        if control is None:
+            return ANY
+        fields = control_fields(control)
+        value = fields.get(node.name.lower())
+        if value is None:
+            known = sorted(set(CONTROL_FIELDS) | {
+                name for name in control.attributes if name not in CONTROL_FIELDS})
+            self.report("LSR133", f"the control `{control.name}` ({control.tag}) sets no "
+                        f"`{node.name}` (it has " + ", ".join(f"`{name}`" for name in known)
+                        + ")", node, severity=WARNING,
+                        suggestion=did_you_mean(node.name.lower(), known),
+                        offset=node.name_span.start)
+            return ANY
+        self.config_typed.add(id(node))
+        return field_type(value)
 
     def visit_Comprehension(self, node: nodes.Comprehension) -> str:
         if node.kind not in COMPREHENSIONS:
@@ -302,6 +334,10 @@ class ExpressionChecker(NodeVisitor):
             self.report("LSR114", f"`{node.kind}` needs numbers, not {_describe(element)}s",
                         node.element)
         return result
+
+    def visit_Flatten(self, node: nodes.Flatten) -> str:
+        self.visit(node.value)
+        return LIST
 
     def visit_Unary(self, node: nodes.Unary) -> str:
         operand = self.visit(node.operand)
@@ -384,8 +420,13 @@ class ExpressionChecker(NodeVisitor):
     # -- the labeling config --------------------------------------------------------------
 
     def check_config_field(self, node: nodes.Attribute) -> str:
-        """`region.value.<key>` and `task.data.<key>`, typed from the labeling config."""
+        """`region.value.<key>`, `task.data.<key>` and `region.attrs.<from_name>.<key>`,
+        typed from the labeling config."""
         parent = node.value
+        attribute_of = self.controls.get(id(parent))
+        if attribute_of is not None:  # `region.attrs.<from_name>.<key>`
+            kind = RESULT_TYPES.get(attribute_of.type)
+            return self.check_value_key(node, [kind] if kind is not None else [])
         if not (isinstance(parent, nodes.Attribute) and isinstance(parent.value, nodes.Name)):
             return ANY
         owner = self.environment.get(parent.value.name)
@@ -398,9 +439,22 @@ class ExpressionChecker(NodeVisitor):
                             severity=WARNING, suggestion=did_you_mean(node.name, known),
                             offset=node.name_span.start)
             return ANY
+        if owner == "region" and parent.name == "attrs":
+            control = self.config.controls.get(node.name)
+            if control is None:
+                self.report("LSR133", f"the labeling config has no control `{node.name}` "
+                            "whose answer a region could carry", node, severity=WARNING,
+                            suggestion=did_you_mean(node.name, self.config.controls),
+                            offset=node.name_span.start)
+                return ANY
+            self.controls[id(node)] = control
+            return OPEN
         if owner != "region" or parent.name != "value":
             return ANY
-        types = self.possible_types(parent.value.name)
+        return self.check_value_key(node, self.possible_types(parent.value.name))
+
+    def check_value_key(self, node: nodes.Attribute, types: list[Any]) -> str:
+        """A key of a value written by a region of one of `types` (result types)."""
         if not types:
             return ANY
         known = set().union(*(kind.known_keys for kind in types))

@@ -107,6 +107,14 @@ class Comprehension(Node):
 
 
 @dataclass(frozen=True)
+class Flatten(Node):
+    """The lists `value` (a list comprehension of lists) holds, one after another: what
+    `[e for a in A for b in B]` is made of (`[[e for b in B] for a in A]`, flattened)."""
+
+    value: Node = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
 class Unary(Node):
     """`-x`, `+x`, `not x`."""
 

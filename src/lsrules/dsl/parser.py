@@ -83,6 +83,34 @@ def decode_string(token: Token) -> str:
 
 _Loop = tuple[Token, nodes.Node, nodes.Node | None]  # `for variable in iterable if ...`
 
+# Several `for` clauses nest as Python's do, the first outermost. kind -> the kinds of the
+# outermost loop, of those in between and of the innermost: `count(e for a in A for b in
+# B)` is `sum(count(e for b in B) for a in A)`; `none` is no `any`; a list is flattened.
+_NESTED_KINDS = {"any": ("any", "any", "any"), "all": ("all", "all", "all"),
+                 "none": ("none", "any", "any"), "count": ("sum", "sum", "count"),
+                 "sum": ("sum", "sum", "sum"), "min": ("min", "min", "min"),
+                 "max": ("max", "max", "max"), "list": ("list", "list", "list")}
+
+
+def _nest(kind: str, element: nodes.Node, loops: tuple[_Loop, ...],
+          start: nodes.Node | Token) -> nodes.Node:
+    """The comprehension `kind(element <loops>)`: one Comprehension per `for` clause, the
+    first outermost; `start` (the function's name or the element) begins the outer span."""
+    if len(loops) == 1:
+        outer = middle = innermost = kind
+    else:  # an unknown kind stays outermost, for the checker's LSR111
+        outer, middle, innermost = _NESTED_KINDS.get(kind, (kind, "any", "any"))
+    node = element
+    for depth in range(len(loops) - 1, -1, -1):
+        variable, iterable, condition = loops[depth]
+        level = outer if depth == 0 else innermost if depth == len(loops) - 1 else middle
+        parts = [part for loop in loops[depth:] for part in loop[1:] if part is not None]
+        span = _cover(start if depth == 0 else element, *parts)
+        node = nodes.Comprehension(span, level, node, str(variable), iterable, condition)
+        if level == "list" and depth < len(loops) - 1:
+            node = nodes.Flatten(span, node)
+    return node
+
 
 @v_args(inline=True)
 class _ToAst(Transformer[Token, Any]):
@@ -117,24 +145,25 @@ class _ToAst(Transformer[Token, Any]):
         present = tuple(item for item in items if item is not None)
         return nodes.ListDisplay(_cover(present), present)
 
-    def list_comprehension(self, element: nodes.Node, loop: _Loop) -> nodes.Comprehension:
-        variable, iterable, condition = loop
-        return nodes.Comprehension(_cover(element, iterable, condition), "list", element,
-                                   str(variable), iterable, condition)
+    def list_comprehension(self, element: nodes.Node, *loops: _Loop) -> nodes.Node:
+        return _nest("list", element, loops, element)
 
     def comprehension_for(self, variable: Token, iterable: nodes.Node,
-                          condition: nodes.Node | None = None) -> _Loop:
+                          *conditions: nodes.Node) -> _Loop:
+        if not conditions:
+            return (variable, iterable, None)
+        condition = conditions[0]
+        for following in conditions[1:]:  # `if a if b`: both
+            condition = nodes.Logical(_cover(condition, following), "and", condition,
+                                      following)
         return (variable, iterable, condition)
 
     def call(self, function: Token, *arguments: nodes.Node | None) -> nodes.Call:
         present = tuple(argument for argument in arguments if argument is not None)
         return nodes.Call(_cover(function, present), str(function), present)
 
-    def comprehension(self, function: Token, element: nodes.Node,
-                      loop: _Loop) -> nodes.Comprehension:
-        variable, iterable, condition = loop
-        return nodes.Comprehension(_cover(function, iterable, condition), str(function), element,
-                                   str(variable), iterable, condition)
+    def comprehension(self, function: Token, element: nodes.Node, *loops: _Loop) -> nodes.Node:
+        return _nest(str(function), element, loops, function)
 
     def method_call(self, value: nodes.Node, method: Token,
                     *arguments: nodes.Node | None) -> nodes.MethodCall:

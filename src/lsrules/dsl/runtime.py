@@ -154,6 +154,11 @@ def max_of(values: Any) -> Any:
     return max(present)
 
 
+def flatten(lists: Any) -> list[Any]:
+    """`[e for a in A for b in B]`: the inner loops' lists, one after another."""
+    return [item for part in lists if part.__class__ is list for item in part]
+
+
 def config_labels(config: Any, from_name: Any) -> list[str] | None:
     if config is None or not isinstance(from_name, str):
         return None

@@ -15,6 +15,7 @@ from lsrules.dsl.builtins import CHARGED
 from lsrules.dsl.compiler.frame import Frame
 from lsrules.dsl.compiler.hoisting import column_plan, loop_invariants
 from lsrules.dsl.compiler.lowering import LOWERED, iterates_regions
+from lsrules.dsl.config_values import ControlView, config_control, control_views
 from lsrules.dsl.regex_safety import compile_pattern
 from lsrules.dsl.regions import ITEM_FIELDS, REGION_GEOMETRY, VALUE_FIELDS
 from lsrules.dsl.visitor import NodeVisitor
@@ -62,8 +63,10 @@ class ExpressionGenerator(NodeVisitor):
 
     budget: str | None = "state"  # the evaluation that pays for each loop (dsl/budget.py)
 
-    def __init__(self, optimize: bool = True) -> None:
+    def __init__(self, optimize: bool = True, config: Any = None) -> None:
         self.optimize = optimize
+        self.config = config  # the LabelingConfig (None: none), read by `config.control`
+        self.views: dict[str, ControlView] | None = None
         self.lines: list[str] = []
         self.temporary = 0
         self.constants: dict[str, object] = {}
@@ -219,7 +222,19 @@ class ExpressionGenerator(NodeVisitor):
                 f"{fallback}))")
 
     def visit_MethodCall(self, node: nodes.MethodCall, frame: Frame) -> str:
+        if node.method == "control":  # the views are built once, when compiling
+            argument = node.arguments[0]
+            if isinstance(argument, nodes.Literal):
+                return self.constant(config_control(self.control_views(), argument.value))
+            views = self.constant(self.control_views())
+            return f"_config_control({views}, {self.visit(argument, frame)})"
         return f"_config_labels(config, {self.visit(node.arguments[0], frame)})"
+
+    def control_views(self) -> dict[str, ControlView]:
+        """The labeling config's controls as `config.control` returns them (once)."""
+        if self.views is None:
+            self.views = control_views(self.config)
+        return self.views
 
     def visit_Comprehension(self, node: nodes.Comprehension, frame: Frame) -> str:
         loop = self.loop(node, frame)
@@ -287,6 +302,9 @@ class ExpressionGenerator(NodeVisitor):
                        + ")" if plan.elements else "True")
         condition = " and ".join(self.truth(part, inner) for part in plan.conditions)
         return Loop(bound, target, self.charged(column), condition, element, node.kind)
+
+    def visit_Flatten(self, node: nodes.Flatten, frame: Frame) -> str:
+        return f"_flatten({self.visit(node.value, frame)})"  # items the inner loops paid for
 
     def visit_Unary(self, node: nodes.Unary, frame: Frame) -> str:
         operand = self.visit(node.operand, frame)

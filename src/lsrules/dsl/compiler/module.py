@@ -12,6 +12,7 @@ from typing import Any, Callable
 from lsrules.dsl import budget, runtime
 from lsrules.dsl.builtins import BUILTINS, CHARGED, charged
 from lsrules.dsl.compiler.rules import CheckedRule, CheckedRuleset, CodeGenerator
+from lsrules.dsl.config_values import config_control
 from lsrules.dsl.geometry import iou_of_boxes
 from lsrules.dsl.regions import REGION_GEOMETRY
 
@@ -29,8 +30,8 @@ def module_globals() -> dict[str, Any]:
         "_get": runtime.get, "_path": runtime.path, "_has_path": runtime.has_path,
         "_index": runtime.index, "_multiply": runtime.multiply, "_divide": runtime.divide,
         "_modulo": runtime.modulo, "_as_list": runtime.as_list, "_sum_of": runtime.sum_of,
-        "_min_of": runtime.min_of, "_max_of": runtime.max_of,
-        "_config_labels": runtime.config_labels, "_equal": runtime.equal,
+        "_min_of": runtime.min_of, "_max_of": runtime.max_of, "_flatten": runtime.flatten,
+        "_config_labels": runtime.config_labels, "_config_control": config_control, "_equal": runtime.equal,
         "_member": runtime.member, "_text_or_null": text_or_null,
     }
     for name, builtin in BUILTINS.items():

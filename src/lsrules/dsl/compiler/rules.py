@@ -62,7 +62,7 @@ class CodeGenerator(ExpressionGenerator):
     """Writes a ruleset's module: `evaluate`, then each rule's helpers on demand."""
 
     def __init__(self, ruleset: CheckedRuleset, optimize: bool = True) -> None:
-        super().__init__(optimize)
+        super().__init__(optimize, getattr(ruleset, "config", None))
         self.ruleset = ruleset
         self.used_names = used_names(ruleset)
 
