@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("lsrules.commands.check", "lint, type-check and test rulesets (for CI)"),
     "test": ("lsrules.commands.test", "run the rulesets' inline tests, with rule coverage"),
     "run": ("lsrules.commands.run", "evaluate a Label Studio export"),
+    "report": ("lsrules.commands.report", "the decisions of run or serve as one HTML page"),
     "explain": ("lsrules.commands.explain", "trace every rule on one task of an export"),
     "init": ("lsrules.commands.init", "write a starter ruleset from a labeling config"),
     "serve": ("lsrules.labelstudio.commands", "the webhook service Label Studio calls"),
