@@ -16,6 +16,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Debian's Chromium: the report's tests render it in a real headless browser (tests/browser.py).
+if ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
+    $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium \
+        || echo "could not install chromium: the report's browser tests will fail" >&2
+fi
+
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
