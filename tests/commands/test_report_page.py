@@ -13,7 +13,6 @@ import pytest
 from lsrules.cli import main
 from lsrules.exports.report.page import SECTIONS, render
 from lsrules.exports.report.statistics import AnnotationFacts, ReportData
-from lsrules.labelstudio.store import Outcome, SQLiteStore
 from tests.browser import render as browse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +50,7 @@ def demo_page(tmp_path_factory) -> Path:
     return _demo().build_demo(tmp_path_factory.mktemp("demo"))
 
 
-def _record(verdict="accept", findings=(), route=None, suggestions=(), task=1, annotation=1,
+def record(verdict="accept", findings=(), route=None, suggestions=(), task=1, annotation=1,
             time="2026-11-16T08:00:00.000000Z", stream=None):
     record = {"task_id": task, "annotation_id": annotation, "verdict": verdict,
               "findings": [{"rule": rule, "severity": severity, "message": message,
@@ -70,12 +69,12 @@ def _record(verdict="accept", findings=(), route=None, suggestions=(), task=1, a
 
 def test_counts_verdicts_rules_routes_and_keeps_stream_findings_apart():
     data = ReportData()
-    data.add(_record("reject", [("a", "error", "m1", False), ("a", "error", "m2", False)]))
-    data.add(_record("fixed", [("a", "error", "m3", True), ("b", "info", "m4", False)],
+    data.add(record("reject", [("a", "error", "m1", False), ("a", "error", "m2", False)]))
+    data.add(record("fixed", [("a", "error", "m3", True), ("b", "info", "m4", False)],
                      annotation=2), AnnotationFacts(7, 120.0, ("Cat",)))
-    data.add(_record("review", route={"name": "expert", "priority": 1, "rules": ["c"]},
+    data.add(record("review", route={"name": "expert", "priority": 1, "rules": ["c"]},
                      annotation=3), AnnotationFacts(7, 60.0, ()))
-    data.add(_record("review", [("streak", "warning", "3 rejections", False)],
+    data.add(record("review", [("streak", "warning", "3 rejections", False)],
                      route={"name": "review", "priority": 1, "rules": ["streak"]}, annotation=3,
                      stream={"rule": "streak", "key_kind": "annotator", "key": 7, "matched": 3,
                              "events": []}))
@@ -97,13 +96,13 @@ def test_counts_verdicts_rules_routes_and_keeps_stream_findings_apart():
 def test_suggester_share_and_accuracy_against_the_export_labels():
     data = ReportData()
     suggestion = {"region_id": None, "model_version": "lsrules-1"}
-    data.add(_record(suggestions=[dict(suggestion, label="Cat", confidence=0.95)]),
+    data.add(record(suggestions=[dict(suggestion, label="Cat", confidence=0.95)]),
              AnnotationFacts(1, None, ("Cat",)))
-    data.add(_record(suggestions=[dict(suggestion, label="Dog", confidence=0.91)]),
+    data.add(record(suggestions=[dict(suggestion, label="Dog", confidence=0.91)]),
              AnnotationFacts(1, None, ("Cat",)))
-    data.add(_record(suggestions=[dict(suggestion, label="Dog", confidence=0.99)]))  # no facts
-    data.add(_record(suggestions=[dict(suggestion, label=None, confidence=0.4)]))
-    data.add(_record())  # the suggester did not run
+    data.add(record(suggestions=[dict(suggestion, label="Dog", confidence=0.99)]))  # no facts
+    data.add(record(suggestions=[dict(suggestion, label=None, confidence=0.4)]))
+    data.add(record())  # the suggester did not run
     stats = data.suggester
     assert (stats.seen, stats.auto_accepted, stats.checked, stats.correct) == (4, 3, 2, 1)
     assert stats.auto_accepted_share == 0.75 and stats.accuracy == 0.5
@@ -111,7 +110,7 @@ def test_suggester_share_and_accuracy_against_the_export_labels():
 
 
 def test_the_page_is_the_same_for_the_same_records():
-    records = [_record("reject", [("a", "error", "m", False)]), _record(annotation=2)]
+    records = [record("reject", [("a", "error", "m", False)]), record(annotation=2)]
 
     def page():
         data = ReportData()
@@ -124,12 +123,12 @@ def test_the_page_is_the_same_for_the_same_records():
 
 def test_text_from_records_is_escaped_everywhere():
     data = ReportData()
-    data.add(_record("reject", [(HOSTILE, "error", HOSTILE, False)], task=HOSTILE,
+    data.add(record("reject", [(HOSTILE, "error", HOSTILE, False)], task=HOSTILE,
                      route={"name": HOSTILE, "priority": 1, "rules": [HOSTILE]},
                      suggestions=[{"region_id": None, "label": HOSTILE, "confidence": 0.9,
                                    "model_version": HOSTILE}]),
              AnnotationFacts(HOSTILE, None, (HOSTILE,)))
-    data.add(_record("review", [("s", "warning", HOSTILE + "\x00\ud800", False)],
+    data.add(record("review", [("s", "warning", HOSTILE + "\x00\ud800", False)],
                      stream={"rule": HOSTILE, "key_kind": "annotator", "key": HOSTILE,
                              "matched": 1, "events": []}))
     page = render(data, HOSTILE)
@@ -157,29 +156,12 @@ def test_report_from_run_decisions_and_export(tmp_path):
         assert f'<section id="{anchor}">' in html
 
 
-def test_report_from_the_audit_store(tmp_path):
-    store = SQLiteStore(tmp_path / "audit.sqlite")
-    for number, verdict in enumerate(["accept", "reject", "reject"], 1):
-        event = store.add_event("ANNOTATION_CREATED", 1, 10, number, "{}", f"e{number}")
-        assert store.claim_event("w", 1000.0, 60.0, 5).id == event
-        findings = [("no-label", "error", f"annotation {number} has no label", False)] \
-            if verdict == "reject" else []
-        store.finish_event("w", [Outcome(event, _record(verdict, findings, annotation=number),
-                                         None, [], project_id=1)], 1000.0)
-    store.close()
-    page = tmp_path / "report.html"
-    assert main(["report", "--store", str(tmp_path / "audit.sqlite"), "-o", str(page)]) == 0
-    html = page.read_text(encoding="utf-8")
-    assert "<b>3</b>annotations" in html and "<b>2 (66.7%)</b>reject" in html
-    assert "annotation 2 has no label" in html and "when each annotation was evaluated" in html
-
-
 @pytest.mark.parametrize("arguments, content, expected", [
     ([], None, "give a decisions file or --store, one of them"),
     (["DECISIONS", "--since", "2026-01-01"], "", "--since reads the audit store"),
     (["DECISIONS"], '{"verdict": "accept"}\nnot json\n', "d.jsonl:1: not a decision record"),
-    (["DECISIONS"], "\n" + json.dumps(_record()) + "\n[1,\n", "d.jsonl:3: not JSON"),
-    (["DECISIONS"], json.dumps(_record("maybe")), "d.jsonl:1: not a decision record: no verdict"),
+    (["DECISIONS"], "\n" + json.dumps(record()) + "\n[1,\n", "d.jsonl:3: not JSON"),
+    (["DECISIONS"], json.dumps(record("maybe")), "d.jsonl:1: not a decision record: no verdict"),
     (["--store", "missing.sqlite"], None, "missing.sqlite: no such audit store"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, arguments, content,

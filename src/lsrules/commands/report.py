@@ -18,8 +18,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("decisions", nargs="?", metavar="DECISIONS",
                         help="decisions as JSONL, as `lsrules run` writes them ('-': standard "
                              "input)")
-    parser.add_argument("--store", help="read the decisions of the audit store (a SQLite "
-                                        "file of `lsrules serve`) instead")
+    parser.add_argument("--store", help="read the decisions of the audit store of `lsrules "
+                                        "serve` instead: a SQLite file or a postgresql:// URL")
     parser.add_argument("--since", help="with --store: only decisions recorded at or after this "
                                         "UTC ISO 8601 time")
     parser.add_argument("--input", "-i", metavar="EXPORT",
@@ -104,10 +104,10 @@ def _open(path: str):
 
 def store_decisions(path: str, since: str | None) -> Iterator[tuple[dict[str, Any], float | None]]:
     """Each decision of the audit store, oldest first, with when it was recorded."""
-    from lsrules.labelstudio.store import open_store
+    from lsrules.labelstudio.store_location import is_database_url, open_store
     from lsrules.streams.events import parse_time
 
-    if not os.path.isfile(path):
+    if not is_database_url(path) and not os.path.isfile(path):
         raise LsrulesError("no such audit store", path)
     store = open_store(path)
     try:
