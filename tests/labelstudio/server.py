@@ -123,6 +123,7 @@ class LabelStudioServer:
         environment.update(
             LABEL_STUDIO_BASE_DATA_DIR=str(self.data_dir),
             SSRF_PROTECTION_ENABLED="false",
+            ML_BLOCK_LOCAL_IP="false",  # lsrules as the project's model, on 127.0.0.1
             LATEST_VERSION_CHECK="false",
             COLLECT_ANALYTICS="false",
         )

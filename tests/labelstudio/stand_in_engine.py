@@ -28,6 +28,8 @@ class StandInEngine:
     routes: dict[str, int] = field(default_factory=lambda: {"review": 10})
     fixes: str = "apply"
     uses_others: bool = False
+    config: Any = None  # no labeling config: predictions use the event's parsed config
+    suggester: Any = None
     evaluated: list[tuple[Any, Any]] = field(default_factory=list)
     learned: list[Any] = field(default_factory=list)
 

@@ -10,7 +10,8 @@ from tests.labelstudio.stand_in_engine import StandInEngine
 
 from lsrules.labelstudio.payloads import summarize
 from lsrules.labelstudio.store import SQLiteStore
-from lsrules.labelstudio.worker import RetryPolicy, Worker, learn_from, suggestion_results
+from lsrules.labelstudio.predictions import suggestion_results
+from lsrules.labelstudio.worker import RetryPolicy, Worker, learn_from
 
 
 def annotation_event(label, annotation_id=7, task_id=3, updated_at="2026-01-01T00:00:01Z",

@@ -114,6 +114,7 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
 
     from lsrules.labelstudio.app import WebhookSettings, create_app
     from lsrules.labelstudio.store_location import open_store
+    from lsrules.labelstudio.model_backend import ModelBackend
     from lsrules.labelstudio.worker import RetryPolicy, Worker
     from lsrules.labelstudio.writeback import LabelStudio
 
@@ -156,9 +157,14 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
         rulesets.request_reload()
         worker.wake()
 
+    def train(project_id: int) -> None:  # Label Studio's "Start training": catch up
+        threading.Thread(target=_sync_all, args=(label_studio, store, [project_id], worker.wake),
+                         name="lsrules-train", daemon=True).start()
+
+    model = ModelBackend(rulesets.engine_for, worker.call, train)
     app = create_app(store, WebhookSettings(secret, args.secret_header, args.max_body_bytes,
                                             args.health_details),
-                     worker.wake, health, accepts_project)
+                     worker.wake, health, accepts_project, model)
     worker.start()
     threading.Thread(target=start_up_sync, name="lsrules-sync", daemon=True).start()
     previous = signal.signal(signal.SIGHUP, reload)
@@ -253,14 +259,20 @@ def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where Label Studio reaches `lsrules serve`, ending in /webhook")
     _label_studio_arguments(parser)
     parser.add_argument("--secret-header", default=DEFAULT_SECRET_HEADER)
+    parser.add_argument("--model", action="store_true",
+                        help="also add lsrules as the project's model (Settings -> Model), at "
+                             "the hook URL without /webhook, for predictions; `serve` must be "
+                             "running")
 
 
 def run_connect(args: argparse.Namespace) -> int:
     from lsrules.labelstudio.bindings import targets
-    from lsrules.labelstudio.connect import connect_project
+    from lsrules.labelstudio.connect import connect_project, model_url
     from lsrules.labelstudio.writeback import LabelStudio, PermanentError, TransientError
 
     secret = _secret(args.secret_header)
+    if args.model:
+        model_url(args.hook_url)  # a hook URL the model cannot be derived from: before any change
     chosen = targets(args.ruleset, args.project, getattr(args, "_project", None))
     engines = {rulesets: _load_engine(list(rulesets), args)  # all load before any change
                for rulesets in dict.fromkeys(rulesets for rulesets, _ in chosen)}
@@ -269,11 +281,15 @@ def run_connect(args: argparse.Namespace) -> int:
             for rulesets, project_id in chosen:
                 report = connect_project(label_studio, project_id, args.hook_url,
                                          args.secret_header, secret,
-                                         dict(getattr(engines[rulesets], "routes", {}) or {}))
+                                         dict(getattr(engines[rulesets], "routes", {}) or {}),
+                                         args.model)
+                model = "" if report.model_id is None else (
+                    f"; model {report.model_id} "
+                    f"{'created' if report.model_created else 'already registered'}")
                 print(f"project {project_id}: webhook {report.webhook_id} "
                       f"{'created' if report.webhook_created else 'already registered'}; "
                       f"views created: {', '.join(report.views_created) or 'none'}; "
-                      f"already there: {', '.join(report.views_existing) or 'none'}")
+                      f"already there: {', '.join(report.views_existing) or 'none'}{model}")
     except (TransientError, PermanentError) as error:
         raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
     return 0

@@ -21,16 +21,19 @@ SQL or a URL, and shapes before they are read.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from lsrules.engine.patch import apply_patch
 from lsrules.errors import LsrulesError
 from lsrules.labelstudio.payloads import ANNOTATION_ACTIONS, content_hash, identifier
+from lsrules.labelstudio.predictions import Prediction, predict
 from lsrules.labelstudio.rulesets import Rulesets
 from lsrules.labelstudio.store import (
     DONE,
@@ -56,7 +59,7 @@ from lsrules.labelstudio.writeback import (
     TransientError,
     apply_writeback,
 )
-from lsrules.suggest.teaching import MODEL_VERSION_PREFIX, parent_prediction, teaches
+from lsrules.suggest.teaching import parent_prediction, teaches
 
 logger = logging.getLogger("lsrules.labelstudio")
 
@@ -67,6 +70,9 @@ class Engine(Protocol):
     name: str
     version: str
     uses_others: bool  # read the task's other annotations from Label Studio for `others`
+
+    config: Any  # the ruleset's LabelingConfig, or None
+    suggester: Any  # lsrules.suggest.Suggester, or None
 
     def evaluate(self, task: dict, annotation: dict, others: list[dict] | None = None) -> Any: ...
 
@@ -103,25 +109,11 @@ def decision_summary(decision: dict[str, Any], engine: Engine) -> dict[str, Any]
     }
 
 
-def suggestion_results(suggestions: list[dict[str, Any]],
-                       parsed_config: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Annotation-level suggestions as Label Studio `choices` results, using the project's
-    parsed config (from the event: any shape) to find the control that offers each label."""
-    results = []
-    for suggestion in suggestions:
-        label = suggestion.get("label")
-        if not isinstance(label, str) or suggestion.get("region_id") is not None:
-            continue
-        for name, control in (parsed_config or {}).items():
-            if not isinstance(control, dict) or control.get("type") != "Choices":
-                continue
-            labels, to_names = control.get("labels"), control.get("to_name")
-            if isinstance(labels, list) and label in labels:
-                to_name = to_names[0] if isinstance(to_names, list) and to_names else ""
-                results.append({"from_name": name, "to_name": to_name,
-                                "type": "choices", "value": {"choices": [label]}})
-                break
-    return results
+def prediction_writeback(project_id: int | None, task_id: int,
+                         prediction: Prediction) -> NewWriteback:
+    """The write-back creating `prediction` on the task, once per model version."""
+    return NewWriteback(PREDICTION, f"prediction:{task_id}:{prediction.model_version}",
+                        project_id, task_id, None, prediction.to_dict())
 
 
 class EventProcessor:
@@ -257,22 +249,10 @@ class EventProcessor:
             task_id = identifier(task.get("id")) if isinstance(task, dict) else None
             if task_id is None:
                 continue
-            task = dict(task, id=task_id)
-            decision = self.engine.evaluate(task, {"id": None, "task": task_id,
-                                                   "result": []}).to_dict()
-            suggestions = [suggestion for suggestion in decision.get("suggestions") or []
-                           if isinstance(suggestion, dict)]
-            results = suggestion_results(suggestions, parsed_config)
-            if not results:
+            prediction = predict(self.engine, dict(task, id=task_id), parsed_config)
+            if not prediction.result:  # an abstention is not written to a new task
                 continue
-            score = min(suggestion.get("confidence") or 0.0 for suggestion in suggestions
-                        if suggestion.get("label") is not None)
-            model_version = next((s.get("model_version") for s in suggestions
-                                  if s.get("model_version")), None) or MODEL_VERSION_PREFIX
-            writebacks.append(NewWriteback(
-                PREDICTION, f"prediction:{task_id}:{model_version}", event.project_id,
-                task_id, None,
-                {"result": results, "score": score, "model_version": model_version}))
+            writebacks.append(prediction_writeback(event.project_id, task_id, prediction))
         return Outcome(event.id, None, None, writebacks, DONE,
                        f"{len(writebacks)} predictions to write", event.project_id)
 
@@ -337,6 +317,9 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # work other threads hand to this one (predictions for `/predict`): the engine and
+        # its suggester are only ever used from this thread
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
 
     def others_of(self, task_id: Any, annotation_id: Any) -> list | None:
         """The task's other annotations as Label Studio holds them now; None (rules see
@@ -381,6 +364,26 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
+    def call(self, function: Callable[[], Any]) -> Future:
+        """Run `function` on the worker's thread, between two events; its future result."""
+        future: Future = Future()
+        self._calls.put((function, future))
+        self._wake.set()
+        return future
+
+    def run_calls(self) -> None:
+        while True:
+            try:
+                function, future = self._calls.get_nowait()
+            except queue.Empty:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(function())
+            except Exception as error:  # handed to the caller, who answers with it
+                future.set_exception(error)
+
     def alive(self) -> bool:
         """The background thread runs (for `/health`)."""
         return self._thread is not None and self._thread.is_alive()
@@ -391,6 +394,7 @@ class Worker:
         handled = 0
         while handled < limit:
             self.refresh_rulesets()
+            self.run_calls()
             event = self.store.claim_event(self.token, self.clock(), self.retry.lease_seconds,
                                            self.retry.failure_attempts,
                                            self.rulesets.projects())
@@ -538,6 +542,7 @@ class Worker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self.run_calls()
                 handled = self.run_events()
                 self.run_writebacks()
             except Exception:  # the store itself failed (disk full, locked): try again soon
