@@ -125,7 +125,19 @@ CREATE INDEX model_lessons_key ON model_lessons (model_key, id);
 """
 # MIGRATIONS[n] takes a store from version n to n + 1. Version 0 is a new file or a store
 # written before versions existed (its tables match SCHEMA_1, hence IF NOT EXISTS there).
-MIGRATIONS = (SCHEMA_1, SCHEMA_2, SCHEMA_3)
+# Stream rules' position: the last event they consumed and what they remember after it,
+# written with the findings of the events consumed, and (for SQLite) who holds the stream.
+SCHEMA_4 = """
+CREATE TABLE stream_positions (
+    name TEXT PRIMARY KEY,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    state TEXT,
+    holder TEXT,
+    held_until REAL
+);
+CREATE INDEX decisions_event ON decisions (event_id);
+"""
+MIGRATIONS = (SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Statuses, spelled once. A write-back is `refused` when Label Studio contradicts what the
@@ -302,6 +314,31 @@ class Store(ABC):
 
     @abstractmethod
     def checkpointed_projects(self) -> list[int]: ...
+
+    @abstractmethod
+    def hold_stream(self, name: str, token: str, now: float, lease_seconds: float) -> bool:
+        """Hold (or keep holding) the stream `name` for `token`: true when it is ours. One
+        holder at a time; a holder that dies loses it within seconds."""
+
+    @abstractmethod
+    def release_stream(self, name: str, token: str) -> None: ...
+
+    @abstractmethod
+    def stream_position(self, name: str) -> tuple[int, dict[str, Any] | None]:
+        """(the last event id the stream consumed, its saved state or None)."""
+
+    @abstractmethod
+    def evaluated_events(self, after: int, limit: int) -> list[tuple[Event, list[dict]]]:
+        """Events after id `after`, in id order, each with its decisions (the annotations it
+        evaluated, oldest first; stream findings left out), up to the first event still
+        pending: stream rules consume events in this order and never skip one."""
+
+    @abstractmethod
+    def finish_stream(self, name: str, token: str, previous: int, cursor: int,
+                      state: dict[str, Any], outcomes: list[Outcome], now: float) -> None:
+        """Record the findings (`outcomes`) and move the stream from `previous` to `cursor`
+        with `state`, atomically, if `token` still holds it and nobody moved it meanwhile
+        (else `ClaimLost`)."""
 
     @abstractmethod
     def add_lesson(self, model_key: str, lesson: dict[str, Any]) -> int:
@@ -544,6 +581,47 @@ class SQLiteStore(Store):
         return [row[0] for row in self._connection().execute(
             "SELECT project_id FROM checkpoints ORDER BY project_id")]
 
+    def hold_stream(self, name, token, now, lease_seconds):
+        with self._transaction() as connection:
+            connection.execute("INSERT OR IGNORE INTO stream_positions (name) VALUES (?)",
+                               (name,))
+            held = connection.execute(
+                "UPDATE stream_positions SET holder = ?, held_until = ? WHERE name = ? "
+                "AND (holder IS NULL OR holder = ? OR held_until < ?)",
+                (token, now + lease_seconds, name, token, now))
+        return held.rowcount == 1
+
+    def release_stream(self, name, token):
+        self._connection().execute(
+            "UPDATE stream_positions SET holder = NULL, held_until = NULL "
+            "WHERE name = ? AND holder = ?", (name, token))
+
+    def stream_position(self, name):
+        row = self._connection().execute(
+            "SELECT cursor, state FROM stream_positions WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return 0, None
+        return row["cursor"], None if row["state"] is None else json.loads(row["state"])
+
+    def evaluated_events(self, after, limit):
+        connection = self._connection()
+        rows = connection.execute("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                                  (after, limit)).fetchall()
+        return evaluated_rows(rows, lambda ids: connection.execute(
+            f"SELECT event_id, decision FROM decisions WHERE event_id IN "
+            f"({', '.join('?' * len(ids))}) ORDER BY id", ids).fetchall())
+
+    def finish_stream(self, name, token, previous, cursor, state, outcomes, now):
+        with self._transaction() as connection:
+            moved = connection.execute(
+                "UPDATE stream_positions SET cursor = ?, state = ? WHERE name = ? "
+                "AND holder = ? AND cursor = ?",
+                (cursor, json.dumps(state, sort_keys=True), name, token, previous))
+            if moved.rowcount != 1:
+                raise ClaimLost(f"stream {name}")
+            for outcome in outcomes:
+                self._record(connection, outcome, now)
+
     def add_lesson(self, model_key, lesson):
         cursor = self._connection().execute(
             "INSERT INTO model_lessons (model_key, lesson, recorded_at) VALUES (?, ?, ?)",
@@ -650,7 +728,25 @@ class _Transaction:
         self.connection.execute("ROLLBACK" if error_type else "COMMIT")
 
 
-def _event(row: sqlite3.Row) -> Event:
+def evaluated_rows(rows, decisions_of) -> list[tuple[Event, list[dict]]]:
+    """`evaluated_events` from rows of `events` in id order and a query of the decisions of
+    some event ids (`decisions_of`, rows of event_id and decision in decision order)."""
+    ready = []
+    for row in rows:
+        if row["status"] == PENDING:
+            break
+        ready.append(row)
+    decisions: dict[int, list[dict]] = {row["id"]: [] for row in ready}
+    done = [row["id"] for row in ready if row["status"] == DONE]
+    if done:
+        for row in decisions_of(done):
+            decision = json.loads(row["decision"])
+            if "stream" not in decision:
+                decisions[row["event_id"]].append(decision)
+    return [(_event(row), decisions[row["id"]]) for row in ready]
+
+
+def _event(row: Any) -> Event:
     return Event(row["id"], row["received_at"], row["action"], row["project_id"],
                  row["task_id"], row["annotation_id"], json.loads(row["payload"]),
                  row["attempts"])

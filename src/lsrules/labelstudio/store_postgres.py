@@ -33,6 +33,7 @@ from lsrules.labelstudio.store import (
     Processed,
     Store,
     Writeback,
+    evaluated_rows,
     safe_note,
     utc_now,
 )
@@ -120,7 +121,15 @@ CREATE TABLE model_lessons (
 CREATE INDEX model_lessons_key ON model_lessons (model_key, id)
 """
 # MIGRATIONS[n] takes a database from version n to n + 1; version 0 is an empty database.
-MIGRATIONS = (SCHEMA_1,)
+# Stream rules' position (see `store.SCHEMA_4`); who holds a stream is an advisory lock.
+SCHEMA_2 = """
+CREATE TABLE stream_positions (
+    name TEXT PRIMARY KEY,
+    cursor BIGINT NOT NULL DEFAULT 0,
+    state TEXT
+)
+"""
+MIGRATIONS = (SCHEMA_1, SCHEMA_2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # advisory lock keys (one 64-bit space per database, shared with other applications:
@@ -129,6 +138,8 @@ _LOCK_BASE = 0x6C7372756C6573 << 8
 MIGRATION_LOCK = _LOCK_BASE + 1
 WRITEBACK_CLAIM_LOCK = _LOCK_BASE + 2
 LESSON_LOCK = _LOCK_BASE + 3
+EVENT_ORDER_LOCK = _LOCK_BASE + 4
+STREAM_LOCK_CLASS = 0x6C737275  # "lsru": streams lock (this, hashtext(name))
 
 
 def shown_url(url: str) -> str:
@@ -158,6 +169,8 @@ class PostgresStore(Store):
         self._local = threading.local()
         self._connections: list[Any] = []
         self._lock = threading.Lock()
+        # stream name -> (the connection holding its advisory lock, whether it holds it)
+        self._stream_holds: dict[str, list] = {}
         try:
             self._migrate()
         except self._psycopg.Error as error:
@@ -209,12 +222,18 @@ class PostgresStore(Store):
             "SELECT version FROM lsrules_schema").fetchone()["version"]
 
     def add_event(self, action, project_id, task_id, annotation_id, payload, dedupe_key):
-        row = self._connection().execute(
-            "INSERT INTO events (received_at, action, project_id, task_id, annotation_id, "
-            "payload, dedupe_key) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            (utc_now(), action, project_id, task_id, annotation_id, payload,
-             dedupe_key)).fetchone()
+        connection = self._connection()
+        with connection.transaction():
+            # events commit in id order, so stream rules reading "every event after id n"
+            # never pass one whose insert has not committed yet (a sequence alone gives ids
+            # in the order inserts start, not the order they commit)
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (EVENT_ORDER_LOCK,))
+            row = connection.execute(
+                    "INSERT INTO events (received_at, action, project_id, task_id, annotation_id, "
+                "payload, dedupe_key) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                (utc_now(), action, project_id, task_id, annotation_id, payload,
+                 dedupe_key)).fetchone()
         return None if row is None else row["id"]
 
     def pending_events(self, limit=100):
@@ -389,6 +408,78 @@ class PostgresStore(Store):
         return [row["project_id"] for row in self._connection().execute(
             "SELECT project_id FROM checkpoints ORDER BY project_id")]
 
+    def hold_stream(self, name, token, now, lease_seconds):
+        """A session advisory lock on a connection of its own: the server drops it the moment
+        the holder's connection ends (a killed replica's socket closes), so another replica
+        takes the stream over at its next try."""
+        hold = self._stream_holds.get(name)
+        if hold is not None and (hold[0].closed or hold[0].broken):
+            hold = None
+        if hold is None:
+            hold = self._stream_holds[name] = [self.connect(), False]
+        if not hold[1]:
+            try:
+                hold[1] = hold[0].execute(
+                    "SELECT pg_try_advisory_lock(%s, hashtext(%s)) AS held",
+                    (STREAM_LOCK_CLASS, name)).fetchone()["held"]
+            except self._psycopg.OperationalError:
+                self._drop_stream_hold(name)
+                return False
+        return hold[1]
+
+    def _drop_stream_hold(self, name: str) -> None:
+        hold = self._stream_holds.pop(name, None)
+        if hold is not None:
+            try:
+                if hold[1] and not hold[0].closed:
+                    # at once: the server ends a closed session's locks a moment later
+                    hold[0].execute("SELECT pg_advisory_unlock_all()")
+                hold[0].close()
+            except self._psycopg.Error:
+                pass
+
+    def release_stream(self, name, token):
+        self._drop_stream_hold(name)
+
+    def stream_position(self, name):
+        row = self._connection().execute(
+            "SELECT cursor, state FROM stream_positions WHERE name = %s", (name,)).fetchone()
+        if row is None:
+            return 0, None
+        return row["cursor"], None if row["state"] is None else json.loads(row["state"])
+
+    def evaluated_events(self, after, limit):
+        connection = self._connection()
+        rows = connection.execute("SELECT * FROM events WHERE id > %s ORDER BY id LIMIT %s",
+                                  (after, limit)).fetchall()
+        return evaluated_rows(rows, lambda ids: connection.execute(
+            "SELECT event_id, decision FROM decisions WHERE event_id = ANY(%s) ORDER BY id",
+            (ids,)).fetchall())
+
+    def finish_stream(self, name, token, previous, cursor, state, outcomes, now):
+        """Written on the connection that holds the stream's lock: if that session is gone,
+        so is the lock, and nothing is written."""
+        hold = self._stream_holds.get(name)
+        if hold is None or not hold[1]:
+            raise ClaimLost(f"stream {name}")
+        connection = hold[0]
+        try:
+            with connection.transaction():
+                connection.execute(
+                    "INSERT INTO stream_positions (name) VALUES (%s) ON CONFLICT DO NOTHING",
+                    (name,))
+                moved = connection.execute(
+                    "UPDATE stream_positions SET cursor = %s, state = %s "
+                    "WHERE name = %s AND cursor = %s",
+                    (cursor, json.dumps(state, sort_keys=True), name, previous))
+                if moved.rowcount != 1:
+                    raise ClaimLost(f"stream {name}")
+                for outcome in outcomes:
+                    self._record(connection, outcome, now)
+        except self._psycopg.OperationalError as error:
+            self._drop_stream_hold(name)
+            raise ClaimLost(f"stream {name}: {_first_line(error)}") from error
+
     def add_lesson(self, model_key, lesson):
         connection = self._connection()
         with connection.transaction():
@@ -478,6 +569,8 @@ class PostgresStore(Store):
         return result
 
     def close(self):
+        for name in list(self._stream_holds):
+            self._drop_stream_hold(name)
         with self._lock:
             for connection in self._connections:
                 try:

@@ -50,7 +50,7 @@ from lsrules.labelstudio.store import (
     next_retry_time,
     safe_note,
 )
-from lsrules.labelstudio.streams import with_streams
+from lsrules.labelstudio.streams import StreamConsumer, stream_name, streams_of
 from lsrules.labelstudio.writeback import (
     CORRECTION,
     PREDICTION,
@@ -310,8 +310,10 @@ class Worker:
         self.retry = retry
         self.clock = clock
         self.token = new_claim_token()
-        # engine -> its event processor (with its stream rules' state), while it runs
+        # engine -> its event processor, while it runs
         self._processors: dict[int, tuple[Engine, Any]] = {}
+        # stream name -> the consumer of a served ruleset's stream rules
+        self._streams: dict[str, StreamConsumer] = {}
         # what this worker did, by outcome: `sync` reports it
         self.tally: Counter[str] = Counter()
         self._wake = threading.Event()
@@ -336,11 +338,10 @@ class Worker:
                 if isinstance(item, dict) and item.get("id") != annotation_id]
 
     def processor_for(self, engine: Engine) -> Any:
-        """The event processor of an engine, made once: stream windows live in it."""
+        """The event processor of an engine, made once."""
         known = self._processors.get(id(engine))
         if known is None or known[0] is not engine:
-            processor = with_streams(EventProcessor(engine, self.store, self.others_of),
-                                     engine, self.clock)
+            processor = EventProcessor(engine, self.store, self.others_of)
             known = self._processors[id(engine)] = (engine, processor)
         return known[1]
 
@@ -354,8 +355,8 @@ class Worker:
         return self.processor_for(engine).process(event)
 
     def refresh_rulesets(self) -> None:
-        """Reload changed rulesets between two events; a reloaded ruleset's processor (and
-        stream windows) starts afresh."""
+        """Reload changed rulesets between two events; a reloaded ruleset's processor starts
+        afresh (its stream rules continue from their saved windows: `run_streams`)."""
         if self.rulesets.refresh():
             running = {id(served.engine) for served in self.rulesets.served}
             for key in [key for key in self._processors if key not in running]:
@@ -509,11 +510,35 @@ class Worker:
             self.store.retry_writeback(writeback.id, self.token, note,
                                        self._retry_time(writeback.attempts))
 
+    def stream_consumers(self) -> list[StreamConsumer]:
+        """A consumer per served ruleset with stream rules; one whose ruleset was reloaded
+        is made anew (it reloads the saved state), one no longer served lets its stream go."""
+        wanted: dict[str, StreamConsumer] = {}
+        for served in self.rulesets.served:
+            ruleset = streams_of(served)
+            if ruleset is None:
+                continue
+            name = stream_name(ruleset, served.projects)
+            consumer = self._streams.get(name)
+            if consumer is None or consumer.ruleset is not ruleset:
+                consumer = StreamConsumer(ruleset, served.projects, self.store, self.token,
+                                          self.clock)
+            wanted[name] = consumer
+        for name, consumer in self._streams.items():
+            if name not in wanted:
+                consumer.release()
+        self._streams = wanted
+        return list(wanted.values())
+
+    def run_streams(self) -> int:
+        """Feed the stream rules what was evaluated, where this worker holds them."""
+        return sum(consumer.run() for consumer in self.stream_consumers())
+
     def run_until_idle(self, timeout: float = 60) -> bool:
-        """Drain events and due write-backs (used by `sync` and the tests)."""
+        """Drain events, the stream rules and due write-backs (used by `sync` and the tests)."""
         deadline = self.clock() + timeout
         while self.clock() < deadline:
-            handled = self.run_events()
+            handled = self.run_events() + self.run_streams()
             tried = self.run_writebacks()
             if not handled and not tried and self.store.pending_writeback_count() == 0:
                 return True
@@ -535,6 +560,8 @@ class Worker:
     def release(self) -> None:
         """Give back what this worker holds, so another need not wait for the lease."""
         try:
+            for consumer in self._streams.values():
+                consumer.release()
             self.store.release_claims(self.token)
         except Exception:
             logger.exception("could not release the worker's claims")
@@ -543,7 +570,7 @@ class Worker:
         while not self._stop.is_set():
             try:
                 self.run_calls()
-                handled = self.run_events()
+                handled = self.run_events() + self.run_streams()
                 self.run_writebacks()
             except Exception:  # the store itself failed (disk full, locked): try again soon
                 logger.exception("worker loop")

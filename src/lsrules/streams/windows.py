@@ -98,6 +98,17 @@ class RuleWindows:
             dropped += 1
         return dropped
 
+    def state(self) -> list:
+        """The windows as plain JSON data, least recently seen key first."""
+        return [[key, window.seen, list(window.events)] for key, window in self.keys.items()]
+
+    def restore(self, state: list) -> None:
+        self.keys.clear()
+        for key, seen, events in state:
+            window = self.keys[key] = KeyWindow()
+            window.seen = seen
+            window.events.extend(events)
+
     def __len__(self) -> int:
         return len(self.keys)
 
