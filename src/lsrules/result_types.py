@@ -99,3 +99,12 @@ ANSWER_VALUE_KEYS: tuple[str, ...] = LABEL_VALUE_KEYS + tuple(dict.fromkeys(
 # types about a whole object (Label Studio gives their items no id)
 CLASSIFICATIONS: frozenset[str] = frozenset(name for name, kind in RESULT_TYPES.items()
                                             if kind.classification)
+# a classification with one answer key -> that key: what a fix can add (`add_item`)
+ANSWER_KEY_OF: dict[str, str] = {name: key for name, kind in RESULT_TYPES.items()
+                                 if kind.classification
+                                 for key in (kind.label_key or kind.answer_key,) if key}
+# ... and back: the type of the item a fix adds when no config says
+# (`set region.attrs.severity.choices = [...]` adds a "choices" item)
+ANSWER_TYPES: dict[str, str] = {key: name for name, key in ANSWER_KEY_OF.items()}
+# answer keys whose value is a list of strings (a fix may give one string)
+LIST_ANSWER_KEYS = frozenset({"choices", "text"})

@@ -23,6 +23,12 @@ CONFIG = """<View>
   <RectangleLabels name="l" toName="image">
     <Label value="A"/><Label value="B"/>
   </RectangleLabels>
+  <Choices name="colour" toName="image" perRegion="true">
+    <Choice value="Red"/><Choice value="Blue"/>
+  </Choices>
+  <Choices name="mood" toName="image" required="true">
+    <Choice value="Happy"/><Choice value="Sad"/>
+  </Choices>
 </View>
 """
 # (rule without its fix, its fix or None): the pool a ruleset's rules are drawn from
@@ -52,6 +58,17 @@ POOL = [
     ("severity: warning\nfor: region\nassert: region.x < 50\nroute: review", None),
     ("for: region where region.type != 'rectanglelabels'\nassert: region.value.text != 'x'",
      None),
+    # per-region answers and added items
+    ("severity: info\nfor: region where region.type == 'rectanglelabels'\n"
+     "assert: region.attrs.colour != null", "set region.attrs.colour.choices = ['Red']"),
+    ("severity: info\nfor: region where region.attrs.colour.choices == ['Red']\n"
+     "assert: region.x < 40", "set region.attrs.colour.choices = [region.label]"),
+    ("severity: info\nfor: region where region.label == 'B'\nassert: false",
+     "add_item 'colour' = 'Blue'"),
+    ("severity: info\nassert: any(r.from_name == 'mood' for r in regions)",
+     "add_item 'mood' = 'Happy' if len(regions) < 3 else lower('Sad')"),
+    ("severity: warning\nfor: region\nassert: region.label != 'Blue'\nroute: review", None),
+    ("assert: count(r.from_name == 'mood' for r in regions) <= 1", None),
 ]
 
 
@@ -69,6 +86,9 @@ def _ruleset(path, rules, fixes):
     return path
 
 
+RULESETS = 6
+
+
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory):
     """Per random ruleset: (optimized, plain, every rule again, fixes taken out)."""
@@ -76,15 +96,17 @@ def engines(tmp_path_factory):
     (directory / "config.xml").write_text(CONFIG)
     picker = random.Random(20261202)
     found = []
-    for number in range(4):
-        rules = picker.sample(range(len(POOL)), 9)
+    for number in range(RULESETS):
+        rules = picker.sample(range(len(POOL)), 11)
         path = _ruleset(directory / f"r{number}.yaml", rules, fixes=True)
         optimized, plain = lsrules.load(path), lsrules.load(path, optimize=False)
         everything = lsrules.load(path)
         everything.second_pass_shortcut = False
         without = lsrules.load(_ruleset(directory / f"n{number}.yaml", rules, fixes=False))
         found.append((optimized, plain, everything, without))
-    assert any(rule.fix for engine in found for rule in engine[0].rules)
+    drawn = {rule.id.split("-")[1] for engine in found for rule in engine[0].rules}
+    assert drawn >= {str(index) for index, (_, fix) in enumerate(POOL) if fix}, \
+        "every fix of the pool is in some ruleset"
     return found
 
 
@@ -92,12 +114,13 @@ _NUMBER = st.one_of(st.none(), st.integers(-5, 120), st.sampled_from([0.5, "w", 
 _ITEMS = st.lists(st.fixed_dictionaries({
     "id": st.sampled_from(["a", "b", "c", 7, None]),
     "type": st.sampled_from(["rectanglelabels", "rectanglelabels", "labels", "x", "width"]),
-    "from_name": st.sampled_from(["l", "l", "other"]),
+    "from_name": st.sampled_from(["l", "l", "other", "colour"]),
     "to_name": st.just("image"),
     "value": st.fixed_dictionaries({
         "x": _NUMBER, "y": st.integers(0, 3), "width": _NUMBER, "height": _NUMBER,
         "text": st.sampled_from(["x", "y", None]),
         "rectanglelabels": st.lists(st.sampled_from(["A", "B", "a"]), max_size=2),
+        "choices": st.lists(st.sampled_from(["Red", "Blue", "Happy"]), max_size=1),
     }),
 }), max_size=5)
 
@@ -110,7 +133,7 @@ def _record(decision):
 
 @settings(max_examples=400, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(which=st.integers(0, 3), result=_ITEMS, lead_time=_NUMBER,
+@given(which=st.integers(0, RULESETS - 1), result=_ITEMS, lead_time=_NUMBER,
        seen=st.sampled_from([None, True, False]))
 def test_the_second_pass_judges_the_corrected_annotation(engines, which, result, lead_time,
                                                          seen):

@@ -76,9 +76,18 @@ def test_an_encoded_ast_decodes_to_the_same_nodes_and_spans(text):
 
 
 def test_actions_round_trip():
-    for text in ('set region.label = "Car"', "drop region", 'add_label "x"', "remove_label 1"):
+    for text in ('set region.label = "Car"', "drop region", 'add_label "x"', "remove_label 1",
+                 'add_item "a b" = ["x"]', "set region.attrs.colour.choices = []"):
         node = parse_action(text)
         assert ast_json.encode(ast_json.decode(ast_json.encode(node))) == ast_json.encode(node)
+
+
+def test_a_stored_add_item_names_its_control_with_a_string():
+    # the compiler writes the control's name as a repr of a string literal: nothing else
+    stored = ["AddItem", 0, 12, ["Name", 9, 10, "x"], ["Literal", 11, 12, 1]]
+    assert isinstance(ast_json.decode(stored), object)
+    with pytest.raises(ValueError, match="names its control with a string"):
+        ast_json.decode_tree(stored, "action", 12)
 
 
 @pytest.mark.parametrize("stored, why", [

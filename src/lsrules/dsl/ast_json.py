@@ -152,6 +152,9 @@ def decode_tree(data: Any, start: str, length: int) -> nodes.Node:
             raise ValueError("only a list comprehension of several `for` is flattened")
         if isinstance(part, nodes.SetAction) and not part.target:
             raise ValueError("`set` needs a target")
+        if isinstance(part, nodes.AddItem) and not (
+                isinstance(part.control, nodes.Literal) and type(part.control.value) is str):
+            raise ValueError("`add_item` names its control with a string")
         if (isinstance(part, nodes.Literal) and type(part.value) is int
                 and len(str(abs(part.value))) > nodes.MAX_NUMBER_DIGITS):
             raise ValueError("a number longer than the parser reads")

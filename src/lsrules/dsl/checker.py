@@ -21,7 +21,7 @@ from lsrules.dsl.names import (ANY, BOOL, LIST, NULL, NUMBER, OBJECT_FIELDS, OPE
                                is_list)
 from lsrules.dsl.regex_safety import check_pattern
 from lsrules.dsl.visitor import NodeVisitor
-from lsrules.result_types import RESULT_TYPES
+from lsrules.result_types import ANSWER_KEY_OF, ANSWER_TYPES, RESULT_TYPES
 
 MAX_DEPTH = 200
 MAX_COMPREHENSION_NESTING = 3
@@ -637,7 +637,65 @@ def check_action(action: Any, rule: Any, config: Any, environment: dict[str, str
                 ("label",), ("labels",)):
             for literal in _string_literals(node.value):
                 checker.check_config_value("label", literal, in_set=True)
+        if node.target[:2] == ("region", "attrs") and len(node.target) > 3:
+            if config is not None:
+                _check_attribute(checker, node, node.target[2], node.target[3])
+            elif node.target[3] not in ANSWER_TYPES:
+                checker.report("LSR119", "without `labeling_config:` the key names the answer's "
+                               "type: " + ", ".join(sorted(ANSWER_TYPES)), node)
+    if isinstance(node, nodes.AddItem):
+        check_add_item(checker, node, region_scope)
     yield from checker.diagnostics
+
+
+def _check_attribute(checker: ExpressionChecker, node: nodes.SetAction, name: str,
+                     key: str) -> None:
+    """`set region.attrs.NAME.KEY = ...`: NAME a control, KEY one of its value's keys, and
+    the labels written its labels."""
+    control = checker.config.controls.get(name)
+    if control is None:
+        checker.report("LSR130", f'the labeling config has no control named "{name}"', node,
+                       suggestion=did_you_mean(name, checker.config.controls))
+        return
+    known = RESULT_TYPES[control.type].known_keys if control.type in RESULT_TYPES else None
+    if known is not None and key not in known:
+        checker.report("LSR133", f'a "{control.type}" value has no key `{key}`', node,
+                       suggestion=did_you_mean(key, known))
+    elif key == control.label_key and len(node.target) == 4:
+        _check_control_labels(checker, control, node.value)
+
+
+def check_add_item(checker: ExpressionChecker, node: nodes.AddItem, region_scope: bool) -> None:
+    """The control must be one whose answer can be added: a classification (a region's
+    shape cannot be made up), per region only in a rule over regions."""
+    checker.run(node.value)
+    config = checker.config
+    name = node.control.value if isinstance(node.control, nodes.Literal) else None
+    if config is None:
+        checker.report("LSR119", "`add_item` needs `labeling_config:`: the item's type and "
+                       "object come from its control", node)
+        return
+    control = config.controls.get(name)
+    if control is None:
+        checker.report("LSR130", f'the labeling config has no control named "{name}"',
+                       node.control, suggestion=did_you_mean(str(name), config.controls))
+    elif control.type not in ANSWER_KEY_OF:
+        checker.report("LSR119", f'`add_item` adds the answer of a Choices, Taxonomy, TextArea, '
+                       f'Rating, Number or DateTime; "{name}" is a {control.tag}', node.control)
+    elif control.per_region and not region_scope:
+        checker.report("LSR119", f'"{name}" answers per region: add it in a rule with '
+                       "`for: region`", node.control)
+    else:
+        _check_control_labels(checker, control, node.value)
+
+
+def _check_control_labels(checker: ExpressionChecker, control: Any, value: nodes.Node) -> None:
+    if not control.labels or control.dynamic_labels:
+        return
+    for literal in _string_literals(value):
+        if literal.value not in control.labels:
+            checker.report("LSR132", f'"{literal.value}" is not a label of "{control.name}"',
+                           literal, suggestion=did_you_mean(literal.value, control.labels))
 
 
 def check_set_target(checker: ExpressionChecker, node: nodes.SetAction, region_scope: bool) -> None:
@@ -653,7 +711,10 @@ def check_set_target(checker: ExpressionChecker, node: nodes.SetAction, region_s
             checker.report("LSR119", f"cannot set `region.{field}`" + (
                 "" if field not in OBJECT_FIELDS["region"] else " (it is read-only)"), node,
                 suggestion=did_you_mean(field, SETTABLE_REGION_FIELDS) if field else None)
-        elif len(target) > 2 and target[1] not in ("value", "meta"):
+        elif target[1] == "attrs" and len(target) < 4:
+            checker.report("LSR119", "set one key of a region's answer: "
+                           "`set region.attrs.CONTROL.KEY = ...`", node)
+        elif len(target) > 2 and target[1] not in ("value", "meta", "attrs"):
             checker.report("LSR119", f"`region.{target[1]}` has no sub-fields to set", node)
     elif root == "annotation":
         if len(target) < 2:

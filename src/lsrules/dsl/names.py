@@ -68,7 +68,7 @@ STREAM_FUNCTIONS = frozenset({"window", "last"})
 # region fields a `set` may write (the rest are read-only views)
 SETTABLE_REGION_FIELDS = frozenset({
     "x", "y", "width", "height", "rotation", "start", "end", "text", "points", "label",
-    "labels", "value", "score", "from_name", "to_name", "meta", "hidden", "readonly",
+    "labels", "value", "score", "from_name", "to_name", "meta", "attrs", "hidden", "readonly",
     "startOffset", "endOffset", "radiusX", "radiusY",
 })
 READONLY_ANNOTATION_FIELDS = frozenset({"id", "result", "task", "project", "created_at",

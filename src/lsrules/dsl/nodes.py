@@ -186,4 +186,12 @@ class RemoveLabel(Node):
     value: Node = None  # type: ignore[assignment]
 
 
-ACTIONS = (SetAction, DropRegion, AddLabel, RemoveLabel)
+@dataclass(frozen=True)
+class AddItem(Node):
+    """`add_item "control" = expression`: the control's answer, added where it has none."""
+
+    control: Node = None  # type: ignore[assignment]  # a string Literal: the control's name
+    value: Node = None  # type: ignore[assignment]
+
+
+ACTIONS = (SetAction, DropRegion, AddLabel, RemoveLabel, AddItem)

@@ -228,6 +228,10 @@ class _ToAst(Transformer[Token, Any]):
     def remove_label(self, value: nodes.Node) -> nodes.RemoveLabel:
         return nodes.RemoveLabel(value.span, value)
 
+    def add_item(self, control: Token, value: nodes.Node) -> nodes.AddItem:
+        name = self.string(control)
+        return nodes.AddItem(_cover(name, value), name, value)
+
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 _OPTIONS: dict[str, Any] = dict(parser="lalr", start=["expression", "action"],
@@ -272,8 +276,8 @@ FRIENDLY_ERRORS: dict[str, list[str]] = {
 }
 
 
-ACTION_HINT = ("a fix action is `set PATH = EXPRESSION`, `drop region`, `add_label EXPRESSION` "
-               "or `remove_label EXPRESSION`")
+ACTION_HINT = ("a fix action is `set PATH = EXPRESSION`, `drop region`, `add_label EXPRESSION`, "
+               "`remove_label EXPRESSION` or `add_item \"CONTROL\" = EXPRESSION`")
 
 
 def _check_limits(text: str) -> None:

@@ -13,6 +13,7 @@ from lsrules.dsl.compiler.effects import GEOMETRY_KEYS
 from lsrules.engine.decision import Finding
 from lsrules.engine.patch import pointer
 from lsrules.dsl.regions import VALUE_FIELDS, Region, attributes_of, build_regions
+from lsrules.result_types import ANSWER_KEY_OF, ANSWER_TYPES, LIST_ANSWER_KEYS
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -190,7 +191,9 @@ class Evaluation:
             else:
                 self._set_in(region.value, base + ["value"], (key,), value, rule_index)
             return
-        if field in VALUE_FIELDS:
+        if field == "attrs":
+            self._set_attribute(region, target[2], target[3:], value, rule_index)
+        elif field in VALUE_FIELDS:
             self._set_in(region.value, base + ["value"], (field,), value, rule_index)
         elif field == "value":
             if len(target) == 2:
@@ -226,6 +229,88 @@ class Evaluation:
         container[last] = value
         self._record({"op": "replace" if exists else "add", "path": pointer(*prefix, *keys),
                       "value": value}, rule_index)
+
+    def _set_attribute(self, region: Region, name: Any, keys: tuple[Any, ...], value: Any,
+                       rule_index: int) -> None:
+        """`set region.attrs.NAME.KEY... = value`: in the region's item from control NAME,
+        or in a new one (with the region's id) when the region has no answer from it."""
+        for item in region.items:
+            if item.get("from_name") == name:
+                index = self._item_index(item)
+                if item.get("value").__class__ is not dict:
+                    self._set_in(item, ["result", index], ("value",), {}, rule_index)
+                self._set_in(item["value"], ["result", index, "value"], keys, value, rule_index)
+                region.attrs = attributes_of(region.items[1:])
+                return
+        answer: dict[str, Any] = {}
+        container = answer
+        for key in keys[:-1]:
+            container = container.setdefault(key, {})
+        container[keys[-1]] = value
+        self._attach(region, name, ANSWER_TYPES.get(keys[0]), answer, rule_index)
+
+    def _attach(self, region: Region, name: str, kind: str | None, value: dict[str, Any],
+                rule_index: int) -> None:
+        """A new result item of control `name` on `region` (same id: Label Studio's way of
+        giving a region per-region answers)."""
+        control = self.config.controls.get(name) if self.config is not None else None
+        if control is not None:
+            kind = control.type
+        region_id = region.id
+        if kind is None or not (region_id.__class__ is str or region_id.__class__ is int):
+            return  # no type to write, or an id that groups nothing: nothing to attach to
+        to_name = region.to_name
+        if control is not None and to_name not in control.to_names:
+            to_name = control.to_names[0]
+        item = {"id": region_id, "from_name": name, "to_name": to_name, "type": kind,
+                "value": value}
+        if self._append(item, rule_index):
+            region.add(item)
+
+    def _append(self, item: dict[str, Any], rule_index: int) -> bool:
+        self._copy()
+        result = self.annotation.get("result")
+        if result.__class__ is not list:
+            return False  # no result list to add to (the pack reports it)
+        result.append(item)
+        self._record({"op": "add", "path": pointer("result", "-"),
+                      "value": json.loads(json.dumps(item))}, rule_index)
+        return True
+
+    def add_item(self, region: Region | None, name: str, value: Any, rule_index: int) -> None:
+        """`add_item "NAME" = value`: control NAME's answer, unless there is one already
+        (on the region, for a per-region control; in the annotation, for another)."""
+        control = self.config.controls.get(name) if self.config is not None else None
+        if value is None or control is None:
+            return
+        key = ANSWER_KEY_OF.get(control.type)
+        if key is None:
+            return
+        if key in LIST_ANSWER_KEYS and value.__class__ is str:
+            value = [value]
+        elif key == "taxonomy" and value.__class__ is list and all(
+                step.__class__ is str for step in value):
+            value = [value]  # one path
+        if control.per_region:
+            if region is None or any(item.get("from_name") == name for item in region.items):
+                return
+            self._copy()
+            self._writing(region)
+            self._attach(region, name, control.type, {key: value}, rule_index)
+            region.changed()
+            return
+        result = self.annotation.get("result")
+        if result.__class__ is list and any(
+                item.__class__ is dict and item.get("from_name") == name for item in result):
+            return
+        item = {"from_name": name, "to_name": control.to_names[0], "type": control.type,
+                "value": {key: value}}
+        if self._append(item, rule_index):
+            added = Region(item)
+            if self.engine.uses_suggester:
+                added.context = self
+            self.regions = [*self.regions, added]
+            self.unsure = True  # a new region: any rule may find something on it
 
     def _set_task_meta(self, keys: tuple[Any, ...], value: Any, rule_index: int) -> None:
         meta = self.task.get("meta") if isinstance(self.task.get("meta"), dict) else {}

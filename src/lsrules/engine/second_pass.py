@@ -39,22 +39,22 @@ def validate_fixes(engine: Any, state: Evaluation, pack_findings: list[Finding])
     # rule index -> the regions (first items' identities) it runs on again; None: all
     rerun: dict[int, set[int] | None]
     namespace = engine.namespace
+    only: list[Region] = []
     if state.unsure or not engine.second_pass_shortcut:
         rerun = dict.fromkeys(range(len(rules)))
     else:
         affected = engine.affected
-        rerun = dict.fromkeys(sorted({other for index in fixers
-                                      for other in affected[index][0]}))
-        local = sorted({other for index in fixers for other in affected[index][1]} - set(rerun))
+        rerun = dict.fromkeys({other for index in fixers for other in affected[index][0]})
+        local = {other for index in fixers for other in affected[index][1]} - set(rerun)
         if local:
             written = {id(region.item) for region in state.written}
             only = [region for region in second.regions if id(region.item) in written]
-            for index in local:
-                rerun[index] = written
-                namespace[f"again_{index}"](second, only)
-    for index, regions in rerun.items():
-        if regions is None:
+            rerun.update(dict.fromkeys(local, written))
+    for index in sorted(rerun):  # in rule order, as the first pass and every-rule-again
+        if rerun[index] is None:
             namespace[f"again_{index}"](second)
+        else:
+            namespace[f"again_{index}"](second, only)
     state.steps = second.steps
     if second.steps < 0:
         raise BudgetExceeded("steps", engine.limits.steps)

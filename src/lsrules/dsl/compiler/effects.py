@@ -169,6 +169,11 @@ def fix_writes(actions: Iterable[nodes.Node]) -> frozenset[Path]:
             found.add(REGION_SET)
         elif isinstance(action, (nodes.AddLabel, nodes.RemoveLabel)):
             found.add(_LABEL)
+        elif isinstance(action, nodes.AddItem):
+            # an answer on the region (per region), or a new region (then the evaluation
+            # is `unsure`: every rule runs again)
+            name = action.control.value if isinstance(action.control, nodes.Literal) else None
+            found.update({("region", "attrs", str(name)), _LABEL, REGION_SET})
         elif isinstance(action, nodes.SetAction):
             target = action.target
             if target[0] == "region":
@@ -179,6 +184,8 @@ def fix_writes(actions: Iterable[nodes.Node]) -> frozenset[Path]:
                     found.update(_value_key(field))
                 elif field == "value":
                     found.update(_value_key(target[2]) if len(target) > 2 else (_REGION,))
+                elif field == "attrs":  # the region's labels may come from its answers
+                    found.update({tuple(target), _LABEL})
                 else:
                     found.add(tuple(target))
             else:

@@ -111,8 +111,10 @@ class CodeGenerator(ExpressionGenerator):
         else:
             self.write("for region in _NO_REGION:", 1)
         changes = fixes and bool(rule.fix)
-        drops = changes and any(isinstance(action.node, nodes.DropRegion) for action in rule.fix)
-        # after a drop, later items of this loop (and later rules) no longer see the region
+        drops = changes and any(isinstance(action.node, (nodes.DropRegion, nodes.AddItem))
+                                for action in rule.fix)
+        # after a drop, later items of this loop (and later rules) no longer see the region;
+        # a region an item adds, only later rules see
         if not fixes:
             on_fire = f"found({rule.index}, region)"
         elif drops:
@@ -244,6 +246,13 @@ class CodeGenerator(ExpressionGenerator):
                 self.write("except _DATA_ERRORS:", 1)
                 self.write("_value = None", 2)
                 self.write(f"state.{method}(region, _value, {index})", 1)
+            elif isinstance(node, nodes.AddItem):
+                assert isinstance(node.control, nodes.Literal)  # the parser and ast_json's
+                self.write("try:", 1)
+                self.write(f"_value = {self.visit(node.value, frame)}", 2)
+                self.write("except _DATA_ERRORS:", 1)
+                self.write("_value = None", 2)
+                self.write(f"state.add_item(region, {node.control.value!r}, _value, {index})", 1)
             self.write("regions = state.regions; annotation = state.annotation", 1)
 
 
