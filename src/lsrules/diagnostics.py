@@ -58,6 +58,7 @@ CODES: dict[str, Code] = {code.id: code for code in (
     Code("LSR126", "Geometry of a shape the function does not take"),
     Code("LSR127", "Rule id of a pack rule"),
     Code("LSR128", "Unknown pack rule in `overrides` or `disable`"),
+    Code("LSR129", "Invalid definition"),
     Code("LSR130", "Unknown control or object"),
     Code("LSR131", "Region type the config cannot produce"),
     Code("LSR132", "Label not in the config"),

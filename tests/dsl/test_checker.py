@@ -82,6 +82,8 @@ CASES = [
     ("LSR124", ("  - id: a\n    assert: count(count(a == b for b in [1, 2, 3, 4]) > 0 "
                 "for a in [1, 2, 3]) > 0\nlimits:\n  loop_product: 10\n"),
      "count(count", ERROR, None),
+    # a definition that uses itself (more in tests/ruleset/test_definitions.py)
+    ("LSR129", "  - id: a\n    assert: d > 0\ndefs:\n  d: d + 1\n", "d + 1", ERROR, None),
 ]
 
 CONFIG_CASES = [

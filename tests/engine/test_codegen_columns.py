@@ -48,7 +48,12 @@ RULES = [
     ('count(lower(o.text) == lower(t) for o in regions if o.type == "labels" '
      'for t in [p.text for p in regions if p.label == "A"]) > 1'),
     'len([o.x + p.x for o in regions if o.label == "A" for p in regions if p.id != o.id]) != 2',
+    # definitions (DEFS), inlined: inside loops, with a loop variable named like the body's
+    'none(twin(o) and right_of(o) for o in regions if o.type == "labels")',
+    'count(twin(x) for x in regions) != 1 and labelled',
 ]
+DEFS = ['  twin(o): any(x.label == o.label and x.id != o.id for x in regions)',
+        '  right_of(r): r.x + 1 > region.x', '  labelled: region.label != null']
 # messages are lowered too
 MESSAGE = ('{count(any(overlaps(r, o) and o.id != r.id for o in regions) for r in regions)} '
            '{sum(iou(region, o) for o in regions)} {any(contains(o, region) for o in regions)} '
@@ -58,7 +63,7 @@ NESTED = ('count(any(o.label == r.label and o.x > 1 for o in regions) '
 
 
 def _ruleset(tmp_path, name):
-    lines = [f"ruleset: {name}", 'version: "1"', "rules:"]
+    lines = [f"ruleset: {name}", 'version: "1"', "defs:", *DEFS, "rules:"]
     for position, text in enumerate(RULES):
         lines += [f"  - id: rule-{position}", "    severity: warning", "    for: region",
                   f"    assert: '{text}'", f"    message: '{MESSAGE}'"]

@@ -8,7 +8,7 @@ config does not define.
 from __future__ import annotations
 
 import difflib
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
@@ -50,6 +50,14 @@ def _compatible(left: str, right: str) -> bool:
     return not (left in scalars and right in scalars and left != right)
 
 
+class DefinitionType(NamedTuple):
+    """What the checker knows of a definition (`defs:`) where a rule uses it."""
+
+    parameters: tuple[str, ...]
+    returns: str
+    uses_region: bool  # its body (or one it uses) reads `region`
+
+
 class ExpressionChecker(NodeVisitor):
     """Checks one expression in one environment (the names in scope and their types)."""
 
@@ -57,8 +65,10 @@ class ExpressionChecker(NodeVisitor):
     # LabelingConfig (or None): types of the layer above, which this one cannot import
     def __init__(self, expression: Any, rule: Any, config: Any,
                  environment: dict[str, str],
-                 region_types: frozenset[str] | None = None) -> None:
+                 region_types: frozenset[str] | None = None,
+                 definitions: Mapping[str, DefinitionType] | None = None) -> None:
         self.expression = expression
+        self.definitions = definitions or {}
         self.rule = rule
         self.config = config
         self.environment = dict(environment)
@@ -103,6 +113,13 @@ class ExpressionChecker(NodeVisitor):
     def visit_Name(self, node: nodes.Name) -> str:
         if node.name in self.environment:
             return self.environment[node.name]
+        definition = self.definitions.get(node.name)
+        if definition is not None:
+            if definition.parameters:
+                self.report("LSR113", f"`{node.name}` takes {len(definition.parameters)} "
+                            f"argument{'s' if len(definition.parameters) > 1 else ''}: "
+                            f"`{node.name}({', '.join(definition.parameters)})`", node)
+            return self.check_definition_scope(node.name, definition, node)
         if node.name in STREAM_ROOT_NAMES:
             self.report("LSR140", f"`{node.name}` exists only in stream rules (under "
                         "`streams:`)", node)
@@ -112,8 +129,16 @@ class ExpressionChecker(NodeVisitor):
                         "(or write `any(... for r in regions)`)", node)
             return ANY
         self.report("LSR110", f"unknown name `{node.name}`", node,
-                    suggestion=did_you_mean(node.name, self.environment))
+                    suggestion=did_you_mean(node.name, set(self.environment)
+                                            | set(self.definitions)))
         return ANY
+
+    def check_definition_scope(self, name: str, definition: DefinitionType,
+                               node: nodes.Node) -> str:
+        if definition.uses_region and "region" not in self.environment:
+            self.report("LSR115", f"`{name}` reads `region`, which exists only in a rule "
+                        "with `for: region`", node)
+        return definition.returns
 
     def visit_Attribute(self, node: nodes.Attribute) -> str:
         owner = self.visit(node.value)
@@ -154,6 +179,15 @@ class ExpressionChecker(NodeVisitor):
 
     def visit_Call(self, node: nodes.Call) -> str:
         name = node.function
+        definition = self.definitions.get(name)
+        if definition is not None:
+            for argument in node.arguments:
+                self.visit(argument)
+            if len(node.arguments) != len(definition.parameters):
+                self.report("LSR113", f"`{name}` takes {len(definition.parameters)} "
+                            f"argument{'s' if len(definition.parameters) != 1 else ''}, "
+                            f"not {len(node.arguments)}", node)
+            return self.check_definition_scope(name, definition, node)
         if name in ("any", "all", "none", "count", "sum") and name not in BUILTINS:
             self.report("LSR113", f"`{name}` takes a comprehension: "
                         f"`{name}(P for r in regions)`", node)
@@ -167,7 +201,8 @@ class ExpressionChecker(NodeVisitor):
             return LIST
         if builtin is None:
             self.report("LSR111", f"unknown function `{name}`", node,
-                        suggestion=did_you_mean(name, set(BUILTINS) | set(COMPREHENSIONS)))
+                        suggestion=did_you_mean(name, set(BUILTINS) | set(COMPREHENSIONS)
+                                                | set(self.definitions)))
             for argument in node.arguments:
                 self.visit(argument)
             return ANY
@@ -617,9 +652,11 @@ def _describe(type_name: str, article: bool = False) -> str:
 
 
 def check_action(action: Any, rule: Any, config: Any, environment: dict[str, str],
-                 region_types: frozenset[str] | None = None) -> Iterator[Diagnostic]:
-    checker = ExpressionChecker(action, rule, config, environment, region_types)
-    node = action.node
+                 region_types: frozenset[str] | None = None,
+                 definitions: Mapping[str, DefinitionType] | None = None
+                 ) -> Iterator[Diagnostic]:
+    checker = ExpressionChecker(action, rule, config, environment, region_types, definitions)
+    node = getattr(action, "as_written", action.node)
     region_scope = "region" in environment
     if isinstance(node, (nodes.DropRegion, nodes.AddLabel, nodes.RemoveLabel)) and not region_scope:
         checker.report("LSR119", "this action changes a region: it needs `for: region`", node)

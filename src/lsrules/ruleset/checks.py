@@ -8,15 +8,19 @@ from typing import Iterator
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
 from lsrules.dsl.budget import worst_loop_product
-from lsrules.dsl.checker import (ExpressionChecker, check_action, did_you_mean,
+from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS
+from lsrules.dsl.checker import (DefinitionType, ExpressionChecker, check_action, did_you_mean,
                                  fixed_region_types)
-from lsrules.dsl.names import ROOT_NAMES
+from lsrules.dsl.definitions import references, used_name
+from lsrules.dsl.names import ANY, ROOT_NAMES, STREAM_FUNCTIONS, STREAM_ROOT_NAMES
 from lsrules.ruleset.packs import PACKS
 from lsrules.ruleset.stream_checker import check_streams
 
 
 def check_ruleset(ruleset) -> Iterator[Diagnostic]:
     """Every static problem of a loaded ruleset (the loader already reported syntax errors)."""
+    found, definitions = check_definitions(ruleset)
+    yield from found
     seen: dict[str, object] = {}
     for rule in ruleset.rules:
         if rule.id in seen:
@@ -39,14 +43,16 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
         for expression in (rule.where, rule.when, rule.assert_):
             if expression is not None:
                 yield from _check_expression(expression, rule, ruleset.config, environment,
-                                             kinds if expression is not rule.where else None)
+                                             kinds if expression is not rule.where else None,
+                                             definitions)
         if rule.message is not None:
             for part in rule.message.parts:
                 if not isinstance(part, str):
                     yield from _check_expression(part, rule, ruleset.config, environment,
-                                                 kinds)
+                                                 kinds, definitions)
         for action in rule.fix:
-            yield from check_action(action, rule, ruleset.config, environment, kinds)
+            yield from check_action(action, rule, ruleset.config, environment, kinds,
+                                    definitions)
         yield from _check_loop_bound(rule, ruleset.limits)
         for expression in (rule.where, rule.when):
             if expression is not None:
@@ -117,7 +123,7 @@ def _check_loop_bound(rule, limits) -> Iterator[Diagnostic]:
 def _check_negated_fields(expression, rule) -> Iterator[Diagnostic]:
     """LSR125: `not <field>` in `when`/`where`: a missing field is null, `not null` is null,
     and a null `when` skips the rule, so it never runs on the very annotations that lack it."""
-    for node in _negated_fields(expression.node):
+    for node in _negated_fields(expression.as_written):
         text = expression.text[node.operand.span.start:node.operand.span.end]
         yield Diagnostic("LSR125", f"`not {text}` is null when `{text}` is missing, which "
                          "skips the rule; write `... != true` to run it then too",
@@ -146,8 +152,80 @@ def _has_syntax_error(ruleset, rule) -> bool:
     return "when" in entry or "assert" in entry
 
 
-def _check_expression(expression, rule, config, environment,
-                      region_types=None) -> Iterator[Diagnostic]:
-    checker = ExpressionChecker(expression, rule, config, environment, region_types)
-    checker.run(expression.node)
+def _check_expression(expression, rule, config, environment, region_types=None,
+                      definitions=None) -> Iterator[Diagnostic]:
+    checker = ExpressionChecker(expression, rule, config, environment, region_types,
+                                definitions)
+    checker.run(expression.as_written)
     yield from checker.diagnostics
+
+
+# names a definition may not take: the language's own
+_RESERVED = (set(ROOT_NAMES) | {"region"} | set(STREAM_ROOT_NAMES) | set(BUILTINS)
+             | set(COMPREHENSIONS) | set(STREAM_FUNCTIONS) | {"true", "false", "null"})
+
+
+def check_definitions(ruleset) -> tuple[list[Diagnostic], dict[str, DefinitionType]]:
+    """`defs:`: names free to take, no definition using itself (directly or round a loop),
+    each body checked once, at its own place in the file; -> (problems, what the checker
+    knows of each definition where a rule uses it)."""
+    definitions = ruleset.definitions
+    found: list[Diagnostic] = []
+    for definition in definitions.values():
+        taken = [name for name in (definition.name, *definition.parameters) if name in _RESERVED]
+        repeated = {name for name in definition.parameters
+                    if definition.parameters.count(name) > 1}
+        if taken:
+            found.append(Diagnostic("LSR129", f"`{taken[0]}` is a name of the language; a "
+                                    "definition and its parameters need names of their own",
+                                    definition.location))
+        elif repeated:
+            found.append(Diagnostic("LSR129", f"parameter `{sorted(repeated)[0]}` of "
+                                    f"`{definition.name}` is named twice", definition.location))
+    uses = {name: list(references(definition.expression.node, definitions,
+                                  frozenset(definition.parameters)))
+            for name, definition in definitions.items()}
+    types: dict[str, DefinitionType] = {}
+    state: dict[str, str] = {}  # name -> "open" while its uses are visited, then "done"
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = "open"
+        for use in uses[name]:
+            used = used_name(use)
+            if state.get(used) == "open":
+                loop = path[path.index(used):] + [name, used] if used in path else [name, used]
+                found.append(Diagnostic(
+                    "LSR129", "definitions may not use themselves: " + " -> ".join(
+                        f"`{step}`" for step in loop), definitions[name].expression.locate(
+                        use.span.start)))
+                for step in loop:
+                    types[step] = DefinitionType(definitions[step].parameters, ANY, False)
+            elif used not in state:
+                visit(used, path + [name])
+        state[name] = "done"
+        if name not in types:
+            types[name] = type_definition(ruleset, definitions[name], types, found)
+
+    for name in definitions:
+        if name not in state:
+            visit(name, [])
+    return found, types
+
+
+def type_definition(ruleset, definition, types: dict[str, DefinitionType],
+                    found: list[Diagnostic]) -> DefinitionType:
+    """Checks a definition's body (its parameters of any type, `region` in scope: a rule
+    without one that uses it is told, LSR115) and says what it gives."""
+    environment = dict(ROOT_NAMES)
+    environment["region"] = "region"
+    environment.update((parameter, ANY) for parameter in definition.parameters)
+    checker = ExpressionChecker(definition.expression, None, ruleset.config, environment,
+                                definitions=types)
+    returns = checker.run(definition.expression.node)
+    found.extend(checker.diagnostics)
+    body = definition.expression.node
+    uses_region = any(
+        isinstance(part, nodes.Name) and part.name == "region" for part in body.walk()
+    ) or any(types[used_name(use)].uses_region
+             for use in references(body, types, frozenset(definition.parameters)))
+    return DefinitionType(definition.parameters, returns, uses_region)

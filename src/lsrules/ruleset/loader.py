@@ -14,12 +14,14 @@ from pathlib import Path
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
 from lsrules.dsl.budget import read_limits
+from lsrules.dsl.definitions import Definition as DslDefinition
+from lsrules.dsl.definitions import ExpansionError, expand, read_head, references
 from lsrules.errors import ExpressionError, Location, LsrulesError
 from lsrules.ruleset import identifiers
 from lsrules.ruleset.cache import RulesetCache
 from lsrules.ruleset.containment import check_inside, named_path, ruleset_root
 from lsrules.ruleset.schema import format_path
-from lsrules.ruleset.model import Expression, InlineTest, Message, Rule, Ruleset
+from lsrules.ruleset.model import Definition, Expression, InlineTest, Message, Rule, Ruleset
 from lsrules.ruleset.packs import PACKS
 from lsrules.ruleset.yaml_source import SourceText, YamlDocument, load_yaml
 
@@ -157,11 +159,14 @@ class _Builder:
             if location not in reported:
                 self.error("LSR001", message, location)
         self.read_config(ruleset, data, config_path)
+        if isinstance(data.get("defs"), dict):
+            self.definitions(ruleset, data["defs"])
         rules = data.get("rules")
         if isinstance(rules, list):
             for index, entry in enumerate(rules):
                 if isinstance(entry, dict):
                     ruleset.rules.append(self.rule(entry, index))
+        self.inline_definitions(ruleset)
         streams = data.get("streams")
         if isinstance(streams, list) and streams:
             from lsrules.ruleset.stream_model import read_stream_rule
@@ -204,6 +209,46 @@ class _Builder:
         """A file this ruleset names, inside its project root (see `containment`)."""
         return named_path(self.document.file, named, format_path(path),
                           self.document.locate(path), self.allow_outside_root)
+
+    # -- definitions --------------------------------------------------------------------
+
+    def definitions(self, ruleset: Ruleset, entries: dict) -> None:
+        """`defs:`: `name: expression` or `name(a, b): expression`."""
+        for key, text in entries.items():
+            path = ("defs", key)
+            head = read_head(key) if isinstance(key, str) else None
+            if head is None or not isinstance(text, (str, int, float, bool)):
+                continue  # the schema says so (LSR001)
+            name, parameters = head
+            if isinstance(text, str):
+                expression = self.expression(path, None)
+            else:  # `limit: 100`: YAML's number (or true/false), as a literal
+                expression = Expression(json.dumps(text), nodes.Literal(nodes.Span(0, 0), text),
+                                        self.document.locate(path))
+            if expression is not None:
+                ruleset.definitions[name] = Definition(name, parameters, expression,
+                                                       self.document.locate_key(path))
+
+    def inline_definitions(self, ruleset: Ruleset) -> None:
+        """Each expression of a rule with the definitions it uses inlined (`node`), and as
+        written (`written`) for the checker."""
+        if not ruleset.definitions:
+            return
+        table = {name: DslDefinition(name, definition.parameters, definition.expression.node)
+                 for name, definition in ruleset.definitions.items()}
+        for rule in ruleset.rules:
+            expressions = [rule.where, rule.when, rule.assert_, *rule.fix]
+            if rule.message is not None:
+                expressions += [part for part in rule.message.parts if not isinstance(part, str)]
+            for expression in expressions:
+                if not isinstance(expression, Expression) or not _uses(expression.node, table):
+                    continue
+                try:
+                    inlined = expand(expression.node, table)
+                except ExpansionError as error:
+                    self.error("LSR129", str(error), expression.location, rule.id)
+                    continue
+                expression.written, expression.node = expression.node, inlined
 
     # -- rules --------------------------------------------------------------------------
 
@@ -345,6 +390,10 @@ class _Builder:
                     self.error("LSR005", "a ` #` here starts a YAML comment, so the text after "
                                "it is not part of the value; quote the value if it was meant "
                                "to be", self.document.locate(path), severity=WARNING)
+
+
+def _uses(node: nodes.Node, definitions: dict) -> bool:
+    return next(references(node, definitions), None) is not None
 
 
 def _placeholder_end(text: str, position: int) -> int:

@@ -21,11 +21,28 @@ class Expression:
     location: Location  # where the scalar starts
     source: Any = None  # yaml_source.SourceText, for positions inside the text
     offset: int = 0  # where `text` starts inside the scalar (`for: region where ...`)
+    # the node as written, when `node` has the ruleset's definitions inlined (`defs:`):
+    # what the checker reads, since its spans are in `text`
+    written: nodes.Node | None = None
+
+    @property
+    def as_written(self) -> nodes.Node:
+        return self.node if self.written is None else self.written
 
     def locate(self, offset: int) -> Location:
         if self.source is not None:
             return self.source.locate(self.offset + offset)
         return self.location
+
+
+@dataclass
+class Definition:
+    """A named expression of `defs:` (`name` or `name(a, b)`), shared by the rules."""
+
+    name: str
+    parameters: tuple[str, ...]
+    expression: Expression
+    location: Location  # of its key
 
 
 @dataclass
@@ -80,6 +97,7 @@ class Ruleset:
     pack_disabled: frozenset[str] = frozenset()
     fixes: str = "apply"
     limits: Limits = DEFAULT_LIMITS  # the compute budgets (`limits:`)
+    definitions: dict[str, Definition] = field(default_factory=dict)  # `defs:`, by name
     rules: list[Rule] = field(default_factory=list)
     streams: list = field(default_factory=list)  # lsrules.ruleset.stream_model.StreamRule
     tests: list[InlineTest] = field(default_factory=list)
