@@ -15,11 +15,12 @@ from lsrules.labelstudio.worker import RetryPolicy, Worker, learn_from
 
 
 def annotation_event(label, annotation_id=7, task_id=3, updated_at="2026-01-01T00:00:01Z",
-                     action="ANNOTATION_CREATED", ground_truth=False):
+                     action="ANNOTATION_CREATED", ground_truth=False, updated_by=1):
     return {"action": action, "project": {"id": 1},
             "task": {"id": task_id, "data": {"text": "t"}, "meta": {"source": "x"}},
             "annotation": {"id": annotation_id, "task": task_id, "updated_at": updated_at,
                            "ground_truth": ground_truth, "was_cancelled": False,
+                           "completed_by": 1, "updated_by": updated_by,
                            "result": [{"id": "r1", "from_name": "sentiment", "to_name": "text",
                                        "type": "choices", "value": {"choices": [label]}}]}}
 
@@ -222,14 +223,15 @@ def test_an_engine_failure_does_not_stop_the_queue(harness):
     assert statuses == ["failed"]
 
 
-@pytest.mark.parametrize("ground_truth, label, learned", [
-    (False, "Neutral", True),     # accepted, no findings
-    (False, "positive", False),   # fixed: not approved as given
-    (False, "Negative", False),   # routed to review
-    (True, "Negative", True),     # ground truth always teaches
+@pytest.mark.parametrize("ground_truth, updated_by, label, learned", [
+    (False, 1, "Neutral", True),     # accepted, no findings
+    (False, 1, "positive", False),   # fixed: not approved as given
+    (False, 1, "Negative", False),   # routed to review
+    (True, 1, "Negative", True),     # ground truth always teaches
+    (False, 2, "Negative", True),    # a reviewer's edit of annotator 1's label teaches
 ])
-def test_feedback_hook(harness, ground_truth, label, learned):
-    harness.deliver(annotation_event(label, ground_truth=ground_truth))
+def test_feedback_hook(harness, ground_truth, updated_by, label, learned):
+    harness.deliver(annotation_event(label, ground_truth=ground_truth, updated_by=updated_by))
     harness.settle()
     assert harness.engine.learned == ([7] if learned else [])
 

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from lsrules.suggest.teaching import parent_prediction, teaches
+from lsrules.suggest.teaching import (
+    GROUND_TRUTH,
+    REVIEWER_EDIT,
+    RULES_ACCEPTED,
+    approval,
+    parent_prediction,
+    teaches,
+)
 
 RESULT = [{"id": "a", "from_name": "topic", "to_name": "text", "type": "choices",
            "value": {"choices": ["sport"]}}]
@@ -31,3 +38,27 @@ def test_the_parent_is_found_by_id_and_hostile_shapes_find_nothing():
     assert parent_prediction({"parent_prediction": True}, [{"id": 1}]) is None
     assert parent_prediction({"parent_prediction": 1}, {"id": 1}) is None
     assert parent_prediction({}, predictions) is None
+
+
+ACCEPTED = {"verdict": "accept", "findings": []}
+ROUTED = {"verdict": "review", "findings": [{"rule": "negative-review"}]}
+
+
+@pytest.mark.parametrize("annotation, decision, expected", [
+    ({"completed_by": 1, "updated_by": 1}, ACCEPTED, RULES_ACCEPTED),
+    ({"completed_by": 1, "updated_by": 1}, ROUTED, None),
+    ({"completed_by": 1, "updated_by": 1}, {"verdict": "accept", "findings": [{}]}, None),
+    ({"completed_by": 1, "updated_by": 1}, {"verdict": "fixed", "findings": []}, None),
+    ({"completed_by": 1, "updated_by": 1}, None, None),
+    ({"completed_by": 1, "updated_by": 1, "ground_truth": True}, ROUTED, GROUND_TRUTH),
+    ({"completed_by": 1, "updated_by": 2}, ROUTED, REVIEWER_EDIT),       # a reviewer's edit
+    ({"completed_by": {"id": 1}, "updated_by": 2}, ROUTED, REVIEWER_EDIT),  # an expanded user
+    ({"completed_by": 1, "updated_by": "1"}, ROUTED, None),             # the same person
+    ({"completed_by": 1, "updated_by": None}, ROUTED, None),
+    ({"completed_by": 1}, ROUTED, None),
+    ({"completed_by": True, "updated_by": 2}, ROUTED, None),            # junk is nobody
+    ({"completed_by": 1, "updated_by": 2, "was_cancelled": True}, ACCEPTED, None),
+    ({"ground_truth": "yes"}, ROUTED, None),                            # only true is true
+])
+def test_approval(annotation, decision, expected):
+    assert approval(annotation, decision) == expected

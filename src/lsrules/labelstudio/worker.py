@@ -59,7 +59,7 @@ from lsrules.labelstudio.writeback import (
     TransientError,
     apply_writeback,
 )
-from lsrules.suggest.teaching import parent_prediction, teaches
+from lsrules.suggest.teaching import approval, parent_prediction, teaches
 
 logger = logging.getLogger("lsrules.labelstudio")
 
@@ -280,18 +280,17 @@ def learn_from(engine: Engine, task: dict, annotation: dict, decision: dict | No
                prediction: dict | None = None) -> bool:
     """The feedback loop: a person's label the process approved teaches the suggester.
 
-    Approved means marked ground truth, or accepted by the rules with no finding at all;
-    lsrules' own prediction accepted unchanged (`prediction`, the annotation's parent)
-    teaches nothing, as in `suggest fit`. (`Engine.learn` is a no-op for a ruleset without
-    a suggester.)"""
+    Approved (`teaching.approval`): marked ground truth, edited by a reviewer, or accepted
+    by the rules with no finding at all; lsrules' own prediction accepted unchanged
+    (`prediction`, the annotation's parent) teaches nothing, as in `suggest fit`.
+    (`Engine.learn` is a no-op for a ruleset without a suggester.)"""
     if decision is None:
         return False
-    approved = bool(annotation.get("ground_truth")) or (
-        decision.get("verdict") == "accept" and not decision.get("findings"))
+    approved_by = approval(annotation, decision)
     if prediction is None:
         prediction = parent_prediction(annotation, task.get("predictions"))
-    if approved and teaches(annotation, prediction):
-        engine.learn(task, annotation, prediction=prediction)
+    if approved_by is not None and teaches(annotation, prediction):
+        engine.learn(task, annotation, approved_by=approved_by, prediction=prediction)
         return True
     return False
 
