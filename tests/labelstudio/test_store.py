@@ -230,14 +230,14 @@ def test_a_version_2_store_gains_the_model_tables(tmp_path):
 
 
 def test_lessons_are_journalled_until_a_snapshot_holds_them(store):
-    assert store.model_state("m") == ModelState(None, [])
+    assert store.model_state("m") == ModelState(None, 0, [])
     first = store.add_lesson("m", {"n": 1})
     second = store.add_lesson("m", {"n": 2})
     store.add_lesson("other", {"n": 9})
     assert [lesson for _, lesson in store.model_state("m").lessons] == [{"n": 1}, {"n": 2}]
     store.save_model("m", {"learnt": 1}, first)
     state = store.model_state("m")
-    assert state.document == {"learnt": 1} and state.lessons == [(second, {"n": 2})]
+    assert state == ModelState({"learnt": 1}, first, [(second, {"n": 2})])
     store.save_model("m", {"learnt": 0}, 0)  # an older snapshot never replaces a newer one
     assert store.model_state("m").document == {"learnt": 1}
     assert [lesson for _, lesson in store.model_state("other").lessons] == [{"n": 9}]

@@ -204,10 +204,12 @@ class Processed:
 
 @dataclass(frozen=True)
 class ModelState:
-    """A suggester as stored: the last snapshot (None before the first) and the lessons
-    recorded after it, oldest first, as (lesson id, lesson)."""
+    """A suggester as stored: the last snapshot (None before the first), the id of the last
+    lesson it holds (0 before the first), and the lessons recorded after it, oldest first,
+    as (lesson id, lesson)."""
 
     document: dict[str, Any] | None
+    through_lesson: int
     lessons: list[tuple[int, dict[str, Any]]]
 
 
@@ -637,7 +639,8 @@ class SQLiteStore(Store):
             lessons = [(lesson["id"], json.loads(lesson["lesson"])) for lesson in connection.execute(
                 "SELECT id, lesson FROM model_lessons WHERE model_key = ? AND id > ? "
                 "ORDER BY id", (model_key, through))]
-        return ModelState(json.loads(row["document"]) if row is not None else None, lessons)
+        return ModelState(json.loads(row["document"]) if row is not None else None, through,
+                          lessons)
 
     def save_model(self, model_key, document, through_lesson):
         with self._transaction() as connection:

@@ -503,7 +503,8 @@ class PostgresStore(Store):
                        connection.execute(
                            "SELECT id, lesson FROM model_lessons WHERE model_key = %s "
                            "AND id > %s ORDER BY id", (model_key, through))]
-        return ModelState(json.loads(row["document"]) if row is not None else None, lessons)
+        return ModelState(json.loads(row["document"]) if row is not None else None, through,
+                          lessons)
 
     def save_model(self, model_key, document, through_lesson):
         connection = self._connection()
