@@ -2,13 +2,15 @@
 
 For every annotation, the decision of the optimized engine is the same as the plain
 engine's (`optimize=False`) and as that of an engine whose second pass runs every rule
-again instead of only those that read what a fix wrote (the read/write shortcut); and the
+again, on regions built afresh, instead of only those that read what a fix wrote (the
+read/write shortcut) on the first pass's regions; the input is left as it was; and the
 findings it leaves standing (not `fixed`) are exactly what a fresh engine with the fixes
 taken out finds on the corrected annotation. So no `fixed` verdict leaves an error on the
 annotation as it will be stored.
 """
 from __future__ import annotations
 
+import copy
 import random
 
 import pytest
@@ -69,6 +71,12 @@ POOL = [
      "add_item 'mood' = 'Happy' if len(regions) < 3 else lower('Sad')"),
     ("severity: warning\nfor: region\nassert: region.label != 'Blue'\nroute: review", None),
     ("assert: count(r.from_name == 'mood' for r in regions) <= 1", None),
+    # writes below the region's value and item, and the names a region keeps from its build
+    ("severity: info\nfor: region where region.value.text == 'y'\nassert: false",
+     "set region.value.extra.seen = region.x"),
+    ("severity: info\nfor: region where region.label == 'B'\nassert: false",
+     "set region.from_name = upper(region.from_name)"),
+    ("for: region where region.label == 'B'\nassert: region.from_name == 'l'", None),
 ]
 
 
@@ -96,8 +104,9 @@ def engines(tmp_path_factory):
     (directory / "config.xml").write_text(CONFIG)
     picker = random.Random(20261202)
     found = []
-    for number in range(RULESETS):
-        rules = picker.sample(range(len(POOL)), 11)
+    # the last: a write to a name a region keeps from its build, and a rule reading it
+    picked = [picker.sample(range(len(POOL)), 11) for _ in range(RULESETS)]
+    for number, rules in enumerate([*picked, [0, 21, 22, 23, 5, 12]]):
         path = _ruleset(directory / f"r{number}.yaml", rules, fixes=True)
         optimized, plain = lsrules.load(path), lsrules.load(path, optimize=False)
         everything = lsrules.load(path)
@@ -133,14 +142,16 @@ def _record(decision):
 
 @settings(max_examples=400, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(which=st.integers(0, RULESETS - 1), result=_ITEMS, lead_time=_NUMBER,
+@given(which=st.integers(0, RULESETS), result=_ITEMS, lead_time=_NUMBER,
        seen=st.sampled_from([None, True, False]))
 def test_the_second_pass_judges_the_corrected_annotation(engines, which, result, lead_time,
                                                          seen):
     optimized, plain, everything, without = engines[which]
     task = {"id": 1, "data": {"image": "/i.png"}, "meta": {} if seen is None else {"seen": seen}}
     annotation = {"id": 2, "lead_time": lead_time, "result": result}
+    before = copy.deepcopy((task, annotation))
     decision = optimized.evaluate(task, annotation)
+    assert (task, annotation) == before  # a fix copies what it writes: the input stays
     assert not any(f.rule.startswith("lsrules-") for f in decision.findings)
     assert _record(decision) == _record(plain.evaluate(task, annotation))
     assert _record(decision) == _record(everything.evaluate(task, annotation))

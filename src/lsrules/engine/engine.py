@@ -104,8 +104,15 @@ class Engine:
         self.rule_ids = ([*self.pack.RULES] if self.pack else []) + [r.id for r in self.rules]
         self.policies = [ruleset.fix_policy(rule) for rule in self.rules]
         self.rule_index = {rule.id: position for position, rule in enumerate(self.rules)}
+        # per rule, what `Evaluation.fire` needs, looked up once here rather than per finding
+        namespace = self.namespace
+        self.firing = [(rule.id, rule.severity, namespace[f"message_{index}"],
+                        namespace[f"fix_{index}"] if rule.fix else None,
+                        rule.route is not None, rule.description)
+                       for index, rule in enumerate(self.rules)]
         self.affected = _affected_rules(self.rules)
-        # False: the second pass runs every rule again (the tests compare the two)
+        # False: the second pass runs every rule again, on regions built afresh (the tests
+        # compare the two)
         self.second_pass_shortcut = True
         self.suggester = suggester
         if suggester is None and ruleset.suggester is not None:

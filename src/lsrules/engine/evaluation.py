@@ -1,7 +1,8 @@
 """The state of evaluating one annotation: what the generated code reads and records.
 
-Copy-on-write: rules read the caller's annotation as is; the first fix copies the result
-items, so the caller's input is never mutated and annotations without fixes cost no copy.
+Copy-on-write: rules read the caller's annotation as is; a fix copies only what it writes
+(the annotation, its result list, the item, and the containers on the way to the field),
+so the caller's input is never mutated and annotations without fixes cost no copy.
 """
 from __future__ import annotations
 
@@ -20,17 +21,20 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 class Evaluation:
     __slots__ = ("engine", "task", "annotation", "regions", "relations", "others", "config",
-                 "findings", "patch", "task_patch", "route_requests", "copied", "fired",
+                 "findings", "patch", "task_patch", "route_requests", "copied", "owned", "fired",
                  "patch_by_rule", "task_patch_by_rule", "_annotator", "_suggestion", "steps",
-                 "finding_regions", "again", "unsure", "written")
+                 "finding_regions", "again", "unsure", "written", "reshaped")
 
     def __init__(self, engine: Any, task: dict[str, Any], annotation: dict[str, Any],
-                 others: Any) -> None:
+                 others: Any, regions: tuple[list[Region], list[dict[str, Any]]] | None = None,
+                 ) -> None:
+        """`regions`: the annotation's regions and relations, when built already."""
         self.engine = engine  # the Engine (not imported: its module imports this one)
         self.steps = engine.limits.steps  # what is left of the budget (dsl/budget.py)
         self.task = task
         self.annotation = annotation
-        self.regions, self.relations = build_regions(annotation.get("result"))
+        self.regions, self.relations = (build_regions(annotation.get("result"))
+                                        if regions is None else regions)
         self.others = others if others.__class__ is list else []
         self.config = engine.config
         self.findings: list[Finding] = []
@@ -38,13 +42,16 @@ class Evaluation:
         self.task_patch: list[dict[str, Any]] = []
         self.task_patch_by_rule: list[tuple[int, dict[str, Any]]] = []
         self.route_requests: list[int] = []
-        self.copied = False
+        self.copied = False  # the annotation and its result list are copies (ours)
+        self.owned: dict[int, Any] = {}  # id -> each dict or list copied so far (ours)
         self.fired: list[str] = []
         self.patch_by_rule: list[tuple[int, dict[str, Any]]] = []
         self.finding_regions: list[Region | None] = []  # the region of each rule finding
         self.again: list[tuple[int, Region | None]] = []  # the second pass: what fires
         self.unsure = False  # a write the read/write analysis cannot follow (effects.py)
         self.written: list[Region] = []  # the regions fixes wrote to
+        # a write the regions do not follow (from_name, to_name): build them again to judge
+        self.reshaped = False
         self._annotator: dict[str, Any] | None = None
         self._suggestion: dict[str, Any] | None = None
         if engine.uses_suggester:
@@ -90,50 +97,72 @@ class Evaluation:
 
     # -- what rules do --------------------------------------------------------------------------
     def fire(self, rule_index: int, region: Region | None) -> None:
-        rule = self.engine.rules[rule_index]
-        namespace = self.engine.namespace
+        rule_id, severity, message_of, fix, routes, description = \
+            self.engine.firing[rule_index]
         try:
-            message = namespace[f"message_{rule_index}"](self, region)
+            message = message_of(self, region)
         except BudgetExceeded:
             raise
         except Exception:  # a message must never stop the evaluation
-            message = rule.description or f"rule {rule.id} failed"
-        finding = Finding(rule.id, rule.severity, message,
-                          region.id if region is not None else None)
-        self.findings.append(finding)
+            message = description or f"rule {rule_id} failed"
+        self.findings.append(Finding(rule_id, severity, message,
+                                     region.id if region is not None else None))
         self.finding_regions.append(region)
-        self.fired.append(rule.id)
-        if rule.fix:  # whether the finding is fixed, the second pass says (engine.py)
-            namespace[f"fix_{rule_index}"](self, region)
-        if rule.route is not None:
+        self.fired.append(rule_id)
+        if fix is not None:  # whether the finding is fixed, the second pass says (engine.py)
+            fix(self, region)
+        if routes:
             self.route_requests.append(rule_index)
 
     def found(self, rule_index: int, region: Region | None) -> None:
         """The second pass: the rule fires on this item of the corrected annotation."""
         self.again.append((rule_index, region))
 
-    def _copy(self) -> None:
-        """First write: copy the annotation and its result items; rebind regions to copies."""
-        if self.copied:
-            return
-        self.copied = True
-        original = self.annotation
-        annotation = dict(original)
-        result = original.get("result")
-        if result.__class__ is list:
-            copies = json.loads(json.dumps(result))
-            annotation["result"] = copies
-            mapping = {id(item): copy for item, copy in zip(result, copies)}
-            for region in self.regions:
-                region.items = [mapping[id(item)] for item in region.items]
-                region.item = region.items[0]
-                value = region.item.get("value")
-                if value.__class__ is not dict:
-                    value = region.item["value"] = {}
+    def _result(self) -> Any:
+        """First write: the annotation and its result list copied (shallow), once."""
+        if not self.copied:
+            self.copied = True
+            annotation = self.annotation = dict(self.annotation)
+            owned = self.owned
+            owned[id(annotation)] = annotation
+            result = annotation.get("result")
+            if result.__class__ is list:
+                result = annotation["result"] = list(result)
+                owned[id(result)] = result
+            return result
+        return self.annotation.get("result")
+
+    def _own(self, container: Any, key: Any) -> Any:
+        """`container[key]` (a dict or list), copied into `container` before its first
+        write, so that no write reaches the caller's input. `container` is ours already."""
+        child = container[key]
+        owned = self.owned
+        if id(child) in owned:
+            return child
+        child = container[key] = dict(child) if isinstance(child, dict) else list(child)
+        owned[id(child)] = child  # the object is kept: its id cannot be reused
+        return child
+
+    def _own_region(self, region: Region) -> int:
+        """The region's first item (and its value) copied before a write; its index."""
+        return self._own_item(region, 0)
+
+    def _own_item(self, region: Region, position: int) -> int:
+        """The region's item at `position` copied before a write (the first one with its
+        value, which the region reads); its index in the result."""
+        result = self._result()
+        index = self._item_index(region.items[position])
+        item = region.items[position] = self._own(result, index)
+        if position == 0:
+            region.item = item
+            if item.get("value").__class__ is dict:
+                region.value = self._own(item, "value")
+            else:
+                value: dict[str, Any] = {}
+                item["value"] = value
+                self.owned[id(value)] = value
                 region.value = value
-                region.attrs = attributes_of(region.items[1:])
-                region.changed()  # after value and attrs: the labels are read from the copies
-        self.annotation = annotation
+        return index
 
     def _item_index(self, item: dict[str, Any]) -> int:
         for position, candidate in enumerate(self.annotation["result"]):
@@ -168,16 +197,13 @@ class Evaluation:
         if root == "task":
             self._set_task_meta(target[2:], value, rule_index)
             return
-        self._copy()
-        if region is not None:
-            region.changed()
-        if root == "annotation":
+        if root == "annotation":  # `annotation.result` is read-only: no region is reached
+            self._result()
             self._set_in(self.annotation, [], target[1:], value, rule_index)
             return
         assert region is not None  # a region's field is set only by a rule over regions
         field = target[1]
-        index = self._item_index(region.item)
-        base = ["result", index]
+        index = self._own_region(region)
         if field in ("label", "labels"):
             key = region.label_key or _label_key_for(region)
             current = region.value.get(key)
@@ -185,32 +211,42 @@ class Evaluation:
                 if isinstance(current, list) and current:
                     if current[0] == value and type(current[0]) is type(value):
                         return
-                    self._set_in(region.value, base + ["value"], (key, 0), value, rule_index)
+                    self._set_in(region.value, ["result", index, "value"], (key, 0), value,
+                                 rule_index)
                 else:
-                    self._set_in(region.value, base + ["value"], (key,), [value], rule_index)
+                    self._set_in(region.value, ["result", index, "value"], (key,), [value],
+                                 rule_index)
             else:
-                self._set_in(region.value, base + ["value"], (key,), value, rule_index)
+                self._set_in(region.value, ["result", index, "value"], (key,), value,
+                             rule_index)
             return
         if field == "attrs":
             self._set_attribute(region, target[2], target[3:], value, rule_index)
         elif field in VALUE_FIELDS:
-            self._set_in(region.value, base + ["value"], (field,), value, rule_index)
+            self._set_in(region.value, ["result", index, "value"], (field,), value, rule_index)
         elif field == "value":
             if len(target) == 2:
                 if isinstance(value, dict):
-                    self._set_in(region.item, base, ("value",), value, rule_index)
-                    region.value = region.item["value"]
+                    self._set_in(region.item, ["result", index], ("value",), value, rule_index)
+                    region.value = self._own(region.item, "value")
             else:
-                self._set_in(region.value, base + ["value"], target[2:], value, rule_index)
+                self._set_in(region.value, ["result", index, "value"], target[2:], value,
+                             rule_index)
         else:
-            self._set_in(region.item, base, target[1:], value, rule_index)
+            if field in ("from_name", "to_name"):
+                self.reshaped = True  # a region keeps these from when it was built
+            self._set_in(region.item, ["result", index], target[1:], value, rule_index)
 
     def _set_in(self, container: Any, prefix: list[Any], keys: tuple[Any, ...], value: Any,
                 rule_index: int) -> None:
+        """`container` (ours) at `keys` = value; the containers on the way are made ours."""
         for depth, key in enumerate(keys[:-1]):
             following = container[key] if isinstance(container, list) else container.get(key)
-            if not isinstance(following, (dict, list)):
+            if isinstance(following, (dict, list)):
+                following = self._own(container, key)
+            else:
                 following = {}
+                self.owned[id(following)] = following
                 self._record({"op": "add", "path": pointer(*prefix, *keys[: depth + 1]),
                               "value": {}}, rule_index)
                 container[key] = following
@@ -234,12 +270,16 @@ class Evaluation:
                        rule_index: int) -> None:
         """`set region.attrs.NAME.KEY... = value`: in the region's item from control NAME,
         or in a new one (with the region's id) when the region has no answer from it."""
-        for item in region.items:
+        for position, item in enumerate(region.items):
             if item.get("from_name") == name:
-                index = self._item_index(item)
+                index = self._own_item(region, position)
+                item = region.items[position]
                 if item.get("value").__class__ is not dict:
                     self._set_in(item, ["result", index], ("value",), {}, rule_index)
-                self._set_in(item["value"], ["result", index, "value"], keys, value, rule_index)
+                self._set_in(self._own(item, "value"), ["result", index, "value"], keys, value,
+                             rule_index)
+                if position == 0:
+                    region.value = item["value"]
                 region.attrs = attributes_of(region.items[1:])
                 return
         answer: dict[str, Any] = {}
@@ -268,8 +308,7 @@ class Evaluation:
             region.add(item)
 
     def _append(self, item: dict[str, Any], rule_index: int) -> bool:
-        self._copy()
-        result = self.annotation.get("result")
+        result = self._result()
         if result.__class__ is not list:
             return False  # no result list to add to (the pack reports it)
         result.append(item)
@@ -294,7 +333,6 @@ class Evaluation:
         if control.per_region:
             if region is None or any(item.get("from_name") == name for item in region.items):
                 return
-            self._copy()
             self._writing(region)
             self._attach(region, name, control.type, {key: value}, rule_index)
             region.changed()
@@ -324,10 +362,10 @@ class Evaluation:
         self.task_patch_by_rule.append((rule_index, operation))
 
     def drop_region(self, region: Region, rule_index: int) -> None:
-        self._copy()
+        result = self._result()
         for item in sorted(region.items, key=self._item_index, reverse=True):
             index = self._item_index(item)
-            del self.annotation["result"][index]
+            del result[index]
             self._record({"op": "remove", "path": pointer("result", index)}, rule_index)
         region.dropped = True
         self.regions = [other for other in self.regions if not other.dropped]
@@ -338,14 +376,12 @@ class Evaluation:
         labels = region.labels or []
         if label in labels:
             return
-        self._copy()
+        index = self._own_region(region)
         self._writing(region)
-        region.changed()
         key = region.label_key or _label_key_for(region)
-        index = self._item_index(region.item)
         current = region.value.get(key)
         if isinstance(current, list):
-            current.append(label)
+            self._own(region.value, key).append(label)
             self._record({"op": "add", "path": pointer("result", index, "value", key, "-"),
                           "value": label}, rule_index)
         else:
@@ -359,13 +395,11 @@ class Evaluation:
         current = region.value.get(key) if key else None
         if not key or not isinstance(current, list) or label not in current:
             return
-        self._copy()
+        index = self._own_region(region)
         self._writing(region)
-        region.changed()
-        current = region.value[key]
+        current = self._own(region.value, key)
         position = current.index(label)
         del current[position]
-        index = self._item_index(region.item)
         self._record({"op": "remove", "path": pointer("result", index, "value", key, position)},
                      rule_index)
         region.changed()

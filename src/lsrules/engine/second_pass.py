@@ -34,7 +34,14 @@ def validate_fixes(engine: Any, state: Evaluation, pack_findings: list[Finding])
     rules = engine.rules
     introduced_by = list(dict.fromkeys(rules[index].id for index in fixers))
     task = corrected_task(state.task, state.task_patch)
-    second = Evaluation(engine, task, state.annotation, state.others)
+    # the first pass's regions follow its writes (Evaluation._own_region, Region.changed):
+    # the second pass reads them as they are, unless a write reshaped them
+    reuse = engine.second_pass_shortcut and not state.reshaped
+    second = Evaluation(engine, task, state.annotation, state.others,
+                        (state.regions, state.relations) if reuse else None)
+    if reuse and engine.uses_suggester:
+        for region in second.regions:
+            region.context = second
     second.steps = state.steps  # one budget for both passes
     # rule index -> the regions (first items' identities) it runs on again; None: all
     rerun: dict[int, set[int] | None]
