@@ -111,6 +111,9 @@ class Engine:
                         rule.route is not None, rule.description)
                        for index, rule in enumerate(self.rules)]
         self.affected = _affected_rules(self.rules)
+        self.again = [namespace[f"again_{index}"] for index in range(len(self.rules))]
+        # the fixers of an annotation (a tuple) -> second_pass._plan's answer for them
+        self.rerun_plans: dict[tuple[int, ...], Any] = {}
         # False: the second pass runs every rule again, on regions built afresh (the tests
         # compare the two)
         self.second_pass_shortcut = True

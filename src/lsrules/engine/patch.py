@@ -12,11 +12,14 @@ def unescape(token: str) -> str:
 
 
 def escape(token: object) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
+    text = str(token)
+    if "~" in text or "/" in text:
+        return text.replace("~", "~0").replace("/", "~1")
+    return text
 
 
 def pointer(*steps: object) -> str:
-    return "".join("/" + escape(step) for step in steps)
+    return "".join(["/" + escape(step) for step in steps])
 
 
 def _walk(document: Any, path: str) -> tuple[Any, str]:

@@ -27,12 +27,14 @@ from lsrules.engine.patch import unescape
 def validate_fixes(engine: Any, state: Evaluation, pack_findings: list[Finding]) -> None:
     """Marks `state`'s findings fixed or not and adds those the fixes introduced.
     `engine` is the Engine (not imported: its module imports this one)."""
-    fixers = list(dict.fromkeys([index for index, _ in state.patch_by_rule]
-                                + [index for index, _ in state.task_patch_by_rule]))
-    if not fixers:
+    if not state.patch_by_rule and not state.task_patch_by_rule:
         return
-    rules = engine.rules
-    introduced_by = list(dict.fromkeys(rules[index].id for index in fixers))
+    fixers = tuple(dict.fromkeys([index for index, _ in state.patch_by_rule]
+                                 + [index for index, _ in state.task_patch_by_rule]))
+    plan = engine.rerun_plans.get(fixers)
+    if plan is None:
+        plan = engine.rerun_plans[fixers] = _plan(engine, fixers)
+    introduced_by, every, local = list(plan[0]), plan[1], plan[2]  # a list per decision
     task = corrected_task(state.task, state.task_patch)
     # the first pass's regions follow its writes (Evaluation._own_region, Region.changed):
     # the second pass reads them as they are, unless a write reshaped them
@@ -45,23 +47,21 @@ def validate_fixes(engine: Any, state: Evaluation, pack_findings: list[Finding])
     second.steps = state.steps  # one budget for both passes
     # rule index -> the regions (first items' identities) it runs on again; None: all
     rerun: dict[int, set[int] | None]
-    namespace = engine.namespace
-    only: list[Region] = []
+    again = engine.again
+    only: list[Region] = []  # the regions a fix wrote, for the rules that read only those
     if state.unsure or not engine.second_pass_shortcut:
-        rerun = dict.fromkeys(range(len(rules)))
+        rerun = dict.fromkeys(range(len(engine.rules)))
     else:
-        affected = engine.affected
-        rerun = dict.fromkeys({other for index in fixers for other in affected[index][0]})
-        local = {other for index in fixers for other in affected[index][1]} - set(rerun)
+        rerun = dict.fromkeys(every)
         if local:
             written = {id(region.item) for region in state.written}
             only = [region for region in second.regions if id(region.item) in written]
             rerun.update(dict.fromkeys(local, written))
     for index in sorted(rerun):  # in rule order, as the first pass and every-rule-again
         if rerun[index] is None:
-            namespace[f"again_{index}"](second)
+            again[index](second)
         else:
-            namespace[f"again_{index}"](second, only)
+            again[index](second, only)
     state.steps = second.steps
     if second.steps < 0:
         raise BudgetExceeded("steps", engine.limits.steps)
@@ -70,6 +70,19 @@ def validate_fixes(engine: Any, state: Evaluation, pack_findings: list[Finding])
         _judge_pack(engine, state, task, pack_findings, introduced_by, added)
     _judge_rules(engine, state, second, rerun, pack_findings, introduced_by, added)
     state.findings.extend(added)
+
+
+def _plan(engine: Any, fixers: tuple[int, ...],
+          ) -> tuple[list[str], tuple[int, ...], tuple[int, ...]]:
+    """For the rules whose fixes ran (in the order they first wrote): the ids they are
+    named by in `introduced_by_fix`, the rules to run again on every region, and those to
+    run again only on the regions a fix wrote (`Engine.affected`)."""
+    rules = engine.rules
+    affected = engine.affected
+    introduced_by = list(dict.fromkeys(rules[index].id for index in fixers))
+    every = sorted({other for index in fixers for other in affected[index][0]})
+    local = sorted({other for index in fixers for other in affected[index][1]} - set(every))
+    return introduced_by, tuple(every), tuple(local)
 
 
 def _judge_pack(engine: Any, state: Evaluation, task: dict[str, Any],
@@ -117,7 +130,7 @@ def _judge_rules(engine: Any, state: Evaluation, second: Evaluation,
     for finding, region in zip(rule_findings, state.finding_regions):
         index = index_of[finding.rule]
         key = (index, _item(region))
-        again = rerun.get(index, set())
+        again = rerun.get(index, _NOWHERE)
         if again is not None and key[1] not in again:
             # it reads nothing a fix wrote (here): only a drop can change it
             finding.fixed = region is not None and region.dropped
@@ -125,13 +138,13 @@ def _judge_rules(engine: Any, state: Evaluation, second: Evaluation,
         first.add(key)
         finding.fixed = key not in still
     rules = engine.rules
-    namespace = engine.namespace
+    firing = engine.firing
     for index, region in second.again:
         if (index, _item(region)) in first:
             continue
         rule = rules[index]
         try:
-            message = namespace[f"message_{index}"](second, region)
+            message = firing[index][2](second, region)
         except BudgetExceeded:
             raise
         except Exception:  # a message must never stop the evaluation
@@ -142,6 +155,9 @@ def _judge_rules(engine: Any, state: Evaluation, second: Evaluation,
         state.fired.append(rule.id)
         if rule.route is not None:
             state.route_requests.append(index)
+
+
+_NOWHERE: frozenset[int] = frozenset()  # a rule not run again: on no region
 
 
 def _item(region: Region | None) -> int:
