@@ -29,12 +29,12 @@ logger = logging.getLogger("lsrules.labelstudio")
 def _label_studio_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ls-url", default=os.environ.get("LABEL_STUDIO_URL",
                                                            DEFAULT_LABEL_STUDIO_URL),
-                        help="Label Studio's base URL (env LABEL_STUDIO_URL); the token is "
+                        metavar="URL", help="Label Studio's base URL (env LABEL_STUDIO_URL); the token is "
                              "read from LABEL_STUDIO_API_KEY")
 
 
 def _store_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", default=DEFAULT_STORE,
+    parser.add_argument("--store", default=DEFAULT_STORE, metavar="PATH_OR_URL",
                         help=f"the audit store and event queue: a SQLite file (default "
                              f"{DEFAULT_STORE}) or a postgresql:// URL (shared by replicas)")
 
@@ -70,26 +70,28 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                              "served")
     add_allow_outside_root_argument(parser)
     _label_studio_arguments(parser)
-    parser.add_argument("--host", default="127.0.0.1",
+    parser.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
                         help="the address to listen on (default 127.0.0.1; 0.0.0.0 for every "
                              "interface, e.g. in a container)")
     parser.add_argument("--port", type=int, default=8089,
                         help="the port to listen on (default 8089); Label Studio posts to "
                              "http://HOST:PORT/webhook")
     _store_argument(parser)
-    parser.add_argument("--project", type=int, action="append", default=[],
-                        help="project to catch up on at start-up (repeatable); projects "
-                             "synced before are caught up too")
-    parser.add_argument("--secret-header", default=DEFAULT_SECRET_HEADER,
+    parser.add_argument("--project", type=int, action="append", default=[], metavar="ID",
+                        help="a project to catch up on at start-up, as `sync` does "
+                             "(repeatable); projects synced before are caught up too")
+    parser.add_argument("--secret-header", default=DEFAULT_SECRET_HEADER, metavar="NAME",
                         help=f"the header Label Studio sends the secret in (default "
-                             f"{DEFAULT_SECRET_HEADER})")
+                             f"{DEFAULT_SECRET_HEADER}; `connect` registers the same)")
     parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
+                        metavar="BYTES",
                         help=f"largest webhook body accepted; larger ones get 413 (default "
                              f"{DEFAULT_MAX_BODY_BYTES})")
-    parser.add_argument("--retry-base", type=float, default=0.5,
-                        help="first delay, in seconds, before retrying a write-back")
-    parser.add_argument("--retry-max", type=float, default=60.0,
-                        help="longest delay, in seconds, between write-back retries")
+    parser.add_argument("--retry-base", type=float, default=0.5, metavar="SECONDS",
+                        help="first delay before retrying a failed event or write-back, "
+                             "doubled per attempt (default 0.5)")
+    parser.add_argument("--retry-max", type=float, default=60.0, metavar="SECONDS",
+                        help="longest delay between retries (default 60)")
     parser.add_argument("--reload-interval", type=float, default=DEFAULT_POLL_SECONDS,
                         metavar="SECONDS",
                         help=f"how often to look for changed ruleset files, in seconds "
@@ -248,17 +250,24 @@ def _sync_all(label_studio: Any, store: Any, projects: list[int], wake: Any) -> 
 # connect ---------------------------------------------------------------------------------
 
 def add_connect_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Register `lsrules serve`'s webhook with each project (with the secret from "
+        "LSRULES_WEBHOOK_SECRET) and create one Data Manager view per route of the project's "
+        "ruleset, plus one for rejected annotations. Only what is missing is created: running "
+        "it again changes nothing else.")
     parser.add_argument("ruleset", nargs="?", metavar="RULESET",
                         help="the ruleset whose routes become views (default: each project's "
                              "ruleset in the project file)")
     add_allow_outside_root_argument(parser)
-    parser.add_argument("--project", type=int, action="append", default=[],
+    parser.add_argument("--project", type=int, action="append", default=[], metavar="ID",
                         help="the Label Studio project (repeatable; default: the projects the "
                              "project file binds, to RULESET when one is given)")
-    parser.add_argument("--hook-url", required=True,
+    parser.add_argument("--hook-url", required=True, metavar="URL",
                         help="where Label Studio reaches `lsrules serve`, ending in /webhook")
     _label_studio_arguments(parser)
-    parser.add_argument("--secret-header", default=DEFAULT_SECRET_HEADER)
+    parser.add_argument("--secret-header", default=DEFAULT_SECRET_HEADER, metavar="NAME",
+                        help=f"the header Label Studio is to send the secret in (default "
+                             f"{DEFAULT_SECRET_HEADER}; give `serve` the same)")
     parser.add_argument("--model", action="store_true",
                         help="also add lsrules as the project's model (Settings -> Model), at "
                              "the hook URL without /webhook, for predictions; `serve` must be "
@@ -307,12 +316,12 @@ def add_sync_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the ruleset (default: each project's ruleset in the project "
                              "file)")
     add_allow_outside_root_argument(parser)
-    parser.add_argument("--project", type=int, action="append", default=[],
+    parser.add_argument("--project", type=int, action="append", default=[], metavar="ID",
                         help="the Label Studio project (repeatable; default: the projects the "
                              "project file binds, to RULESET when one is given)")
     _label_studio_arguments(parser)
     _store_argument(parser)
-    parser.add_argument("--timeout", type=float, default=600,
+    parser.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
                         help="give up waiting for write-backs after this many seconds "
                              "(default 600; exit 1)")
 
@@ -370,11 +379,16 @@ def table_line(record: dict[str, Any]) -> str:
 
 
 def add_audit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = ("List what the service recorded, oldest first: decisions, "
+                          "write-backs and their outcome, failed events with their reason.")
     _store_argument(parser)
-    parser.add_argument("--since", help="only records at or after this UTC ISO 8601 time")
-    parser.add_argument("--task", type=int)
-    parser.add_argument("--annotation", type=int)
-    parser.add_argument("--format", choices=["jsonl", "table"], default="jsonl")
+    parser.add_argument("--since", metavar="TIME",
+                        help="only records at or after this UTC ISO 8601 time")
+    parser.add_argument("--task", type=int, metavar="ID", help="only this task's records")
+    parser.add_argument("--annotation", type=int, metavar="ID",
+                        help="only this annotation's records")
+    parser.add_argument("--format", choices=["jsonl", "table"], default="jsonl",
+                        help="JSON Lines (default) or a table for people")
 
 
 def run_audit(args: argparse.Namespace) -> int:
