@@ -352,6 +352,16 @@ BUILTIN_CASES = {
                ("box_at(regions[9], 11)", [30, 10, 50, 30]),
                ("box_at(regions[9], 12)", None),  # after the last keyframe
                ("box_at(regions[9], 0)", None), ("box_at(regions[0], 1)", None)],
+    # dates (more in test_dates.py): ISO 8601 text, UTC, no clock; anything else is null
+    "timestamp": [('timestamp("1970-01-01T00:01Z")', 60), ("timestamp(task.data.text)", None)],
+    "date": [('date("2024-05-01T23:00-01:00")', "2024-05-02"), ("date(task.data.zero)", None)],
+    "seconds_between": [('seconds_between("2024-05-01", "2024-05-01T00:00:01.5Z")', 1.5)],
+    "days_between": [('days_between("2024-05-01", "2024-04-30")', -1)],
+    "year": [('year("1999-12-31")', 1999)],
+    "month": [('month("1999-12-31")', 12)],
+    "day": [('day("1999-12-31")', 31)],
+    "hour": [('hour("1999-12-31T23:59Z")', 23)],
+    "weekday": [('weekday("1999-12-31")', 5)],
     "iou": [("iou(regions[0], regions[0])", 1.0),
             ("iou(regions[0], regions[1])", 100 / 700), ("iou(regions[0], regions[2])", 0.0),
             ("iou(regions[0], null)", None)],

@@ -16,7 +16,8 @@ from lsrules.engine.evaluation import Evaluation
 
 from .support import HEADER, load, quoted
 
-SECTIONS = ("The labeling config", "Comprehensions", "Definitions (`defs:`)")
+SECTIONS = ("The labeling config", "Comprehensions", "Definitions (`defs:`)",
+            "Dates and times")
 LANGUAGE = (Path(__file__).resolve().parents[2] / "docs" / "language.md").read_text()
 
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from lsrules.dsl import budget, geometry
+from lsrules.dsl import budget, dates, geometry
 
 _NUMBER = (int, float)
 
@@ -189,11 +189,23 @@ BUILTINS: dict[str, Builtin] = {
         Builtin("contains_point", ("region", "number", "number"), "bool", geometry.contains_point, "True when the point (x, y), in percent, lies in the box, polygon or ellipse, edges included.", "contains_point(region, 50, 50)"),
         Builtin("self_intersects", ("region",), "bool", geometry.polygon_self_intersects, "True when two edges of a polygon cross or touch (a bow tie, a repeated point).", "not self_intersects(region)"),
         Builtin("box_at", ("region", "number"), "list", geometry.box_at, "A video rectangle's box `[x0, y0, x1, y1]` at a frame: a keyframe's, linear in between while the keyframe is enabled; null where it is hidden.", "box_at(region, 10)[0] >= 0"),
+        Builtin("timestamp", ("string",), "number", dates.timestamp, "Seconds since 1970-01-01T00:00:00Z of an ISO 8601 date or date-time (no offset: UTC).", "timestamp(annotation.updated_at) >= timestamp(annotation.created_at)"),
+        Builtin("date", ("string",), "string", dates.date, "The UTC date `YYYY-MM-DD` of an ISO 8601 date or date-time.", 'date(annotation.created_at) >= "2024-01-01"'),
+        Builtin("seconds_between", ("string", "string"), "number", dates.seconds_between, "Seconds from the first ISO 8601 date-time to the second (negative when it is earlier).", "seconds_between(task.created_at, annotation.created_at) < 86400"),
+        Builtin("days_between", ("string", "string"), "number", dates.days_between, "Calendar days (UTC) from the first date to the second (negative when it is earlier).", "days_between(region.value.datetime, task.data.due) >= 0"),
+        Builtin("year", ("string",), "number", dates.year, "The UTC year of an ISO 8601 date or date-time.", "year(region.value.datetime) >= 2000"),
+        Builtin("month", ("string",), "number", dates.month, "The UTC month (1-12) of an ISO 8601 date or date-time.", "month(annotation.created_at) != 12"),
+        Builtin("day", ("string",), "number", dates.day, "The UTC day of the month (1-31) of an ISO 8601 date or date-time.", "day(region.value.datetime) <= 28"),
+        Builtin("hour", ("string",), "number", dates.hour, "The UTC hour (0-23) of an ISO 8601 date-time.", "hour(annotation.created_at) >= 6"),
+        Builtin("weekday", ("string",), "number", dates.weekday, "The UTC day of the week of an ISO 8601 date or date-time: 1 Monday to 7 Sunday.", "weekday(annotation.created_at) <= 5"),
         # `has(path)` is a special form: the code generator compiles it to a path test.
         Builtin("has", ("path",), "bool", lambda value: value is not None, "True when every step of the path exists (the argument is a path, not a string).", "has(task.data.image)"),
     ]
 }
 
+# Functions of ISO 8601 dates: a string literal given to one must read as a date (check)
+DATES = frozenset({"timestamp", "date", "seconds_between", "days_between", "year", "month",
+                   "day", "hour", "weekday"})
 # Functions of a region's shape: a fix that moves a region makes the rules using them run again
 GEOMETRY = frozenset({"area", "bbox", "iou", "overlaps", "contains", "contains_point",
                       "self_intersects", "box_at"})

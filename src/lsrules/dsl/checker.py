@@ -12,8 +12,9 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
-from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS, GEOMETRY, METHODS
+from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS, DATES, GEOMETRY, METHODS
 from lsrules.dsl.config_values import CONTROL_FIELDS, control_fields, field_type
+from lsrules.dsl.dates import instant
 from lsrules.dsl.geometry import CONTAINMENT, SHAPE_OF_TYPE, SUPPORTED
 from lsrules.dsl.names import (ANY, BOOL, LIST, NULL, NUMBER, OBJECT_FIELDS, OPEN,
                                READONLY_ANNOTATION_FIELDS, ROOT_NAMES, SETTABLE_REGION_FIELDS,
@@ -224,6 +225,13 @@ class ExpressionChecker(NodeVisitor):
             self.check_argument(name, position, expected_type, actual, argument)
         if name == "matches" and count == 2:
             self.check_regex(node.arguments[1])
+        if name in DATES:
+            for argument in node.arguments:
+                if (isinstance(argument, nodes.Literal) and isinstance(argument.value, str)
+                        and instant(argument.value) is None):
+                    self.report("LSR114", f"{argument.value!r} is not an ISO 8601 date or "
+                                "date-time (`2024-05-01`, `2024-05-01T10:22:33Z`), so "
+                                f"`{name}` of it is always null", argument)
         if name in GEOMETRY and self.config is not None:
             self.check_shapes(node)
         return builtin.returns
