@@ -340,7 +340,8 @@ OTHER_PROBLEMS = [
     ({("rules", 0, "fix"): []}, "rules[0].fix: is an empty list", None),
     (
         {("extends",): ["labeling-config"]},
-        ('extends[0]: "labeling-config" is not valid; expected a built-in pack'),
+        ('extends[0]: "labeling-config" is not valid; expected a built-in pack as '
+         '"builtin:<name>", e.g. "builtin:labeling-config", or a ruleset file (.yaml)'),
         "builtin:labeling-config",
     ),
     ({("extends",): ["builtin:x", "builtin:x"]}, 'extends: lists "builtin:x" more than once', None),

@@ -31,9 +31,8 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
             yield Diagnostic("LSR121", "a rule needs `when`, `assert` or both (with neither it "
                              "could never fire)", rule.location, ERROR, rule.id)
         if rule.route is not None and rule.route not in ruleset.routes:
-            document = ruleset.document
             yield Diagnostic("LSR122", f'route "{rule.route}" is not declared under `routes:`',
-                             document.locate(("rules", rule.index, "route")), ERROR, rule.id,
+                             rule.locate("route"), ERROR, rule.id,
                              did_you_mean(rule.route, ruleset.routes))
         environment = dict(ROOT_NAMES)
         if rule.scope == "region":
@@ -65,6 +64,7 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
         yield from check_streams(ruleset, seen)
     pack_ids = _pack_rule_ids(ruleset)
     yield from _check_pack_settings(ruleset, pack_ids)
+    pack_ids |= ruleset.extended_rule_ids
     known = set(seen) | pack_ids
     for test in ruleset.tests:
         for key in ("fired", "not_fired"):
@@ -80,15 +80,15 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
 
 
 def _check_pack_settings(ruleset, pack_ids: set[str]) -> Iterator[Diagnostic]:
-    """LSR127: a rule id a pack rule has; LSR128: `overrides`/`disable` naming no pack rule."""
+    """LSR127: a rule id a built-in pack rule has; LSR128: `overrides`/`disable` naming no
+    rule of a pack (built in, or a file `extends:` includes)."""
     document = ruleset.document
     for rule in ruleset.rules:
-        if rule.id in pack_ids:
+        if rule.id in pack_ids and rule.document is document:
             yield Diagnostic("LSR127", f'rule id "{rule.id}" is a rule of the pack this '
                              "ruleset extends: findings of the two could not be told apart "
                              "(re-grade or switch off the pack's rule with `overrides:` or "
-                             "`disable:`)", document.locate(("rules", rule.index, "id")), ERROR,
-                             rule.id)
+                             "`disable:`)", rule.locate("id"), ERROR, rule.id)
     data = document.data if isinstance(document.data, dict) else {}
     disabled = data.get("disable")
     named = [(rule_id, document.locate_key(("overrides", rule_id)))
@@ -96,9 +96,11 @@ def _check_pack_settings(ruleset, pack_ids: set[str]) -> Iterator[Diagnostic]:
     named += [(rule_id, document.locate(("disable", position)))
               for position, rule_id in enumerate(disabled if isinstance(disabled, list) else [])
               if isinstance(rule_id, str)]
+    pack_ids = pack_ids | ruleset.extended_rule_ids
     for rule_id, where in named:
         if rule_id not in pack_ids:
-            extended = " of the packs this ruleset extends" if ruleset.extends else (
+            extended = " of the packs this ruleset extends" if (
+                ruleset.extends or ruleset.extended_files) else (
                 " (this ruleset extends no pack)")
             yield Diagnostic("LSR128", f'"{rule_id}" is no rule{extended}', where, ERROR,
                              None, did_you_mean(rule_id, pack_ids))
@@ -148,7 +150,7 @@ def _pack_rule_ids(ruleset) -> set[str]:
 
 
 def _has_syntax_error(ruleset, rule) -> bool:
-    entry = ruleset.document.data_at(("rules", rule.index))
+    entry = rule.document.data_at(("rules", rule.position))
     return "when" in entry or "assert" in entry
 
 

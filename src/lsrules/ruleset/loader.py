@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -44,11 +45,13 @@ def read_text(path: str | Path, allow_outside_root: bool = False) -> str:
 
 def load_ruleset(path: str | Path, config_path: str | Path | None = None,
                  text: str | None = None, use_cache: bool = True,
-                 allow_outside_root: bool = False) -> tuple[Ruleset, list[Diagnostic]]:
+                 allow_outside_root: bool = False,
+                 extending: _Extending | None = None) -> tuple[Ruleset, list[Diagnostic]]:
     """Read, validate and parse one ruleset; what is wrong with it is in the diagnostics
     (a file that is no YAML mapping raises). `use_cache=False` neither reads nor writes the
     parse cache; `allow_outside_root` lets the ruleset and the files it names lie outside
-    its project root (see `containment`)."""
+    its project root (see `containment`). `extending` is for the files `extends:` names
+    (read as packs: their rules, routes and what they extend)."""
     file = str(path)
     text = read_text(path, allow_outside_root) if text is None else text
     document = load_yaml(text, file)
@@ -67,19 +70,46 @@ def load_ruleset(path: str | Path, config_path: str | Path | None = None,
         found = list(validate_document(data, document.locate))
         diagnostics.extend(found)
         schema_clean = not found
-    builder = _Builder(document, diagnostics, cache, allow_outside_root)
+    if extending is None:
+        extending = _Extending(use_cache)
+    extending.chain.append(Path(file).resolve())
+    builder = _Builder(document, diagnostics, cache, allow_outside_root, extending)
     ruleset = builder.build(data, sha256, config_path)
+    extending.chain.pop()
     cache.save(sha256, schema_clean)
     return ruleset, diagnostics
 
 
+class _Extending:
+    """The files being read through `extends:` (the chain from the ruleset down, to refuse
+    a cycle) and those already included (each once, however many files extend it)."""
+
+    def __init__(self, use_cache: bool) -> None:
+        self.use_cache = use_cache
+        self.chain: list[Path] = []
+        self.included: set[Path] = set()
+
+    @property
+    def as_pack(self) -> bool:
+        return len(self.chain) > 1
+
+
+def is_pack_file(entry: str) -> bool:
+    """An `extends:` entry naming a file (the built-in packs are `builtin:NAME`)."""
+    return entry.endswith((".yaml", ".yml"))
+
+
 class _Builder:
     def __init__(self, document: YamlDocument, diagnostics: list[Diagnostic],
-                 cache: RulesetCache, allow_outside_root: bool = False):
+                 cache: RulesetCache, allow_outside_root: bool = False,
+                 extending: _Extending | None = None):
         self.document = document
         self.diagnostics = diagnostics
         self.allow_outside_root = allow_outside_root
         self.cache = cache
+        self.extending = extending or _Extending(use_cache=cache.file is not None)
+        self.extended_rules: list[Rule] = []  # the rules of the files `extends:` names
+        self.extended_hashes: list[str] = []
 
     def error(self, code: str, message: str, location: Location, rule_id=None,
               severity=ERROR) -> None:
@@ -137,10 +167,14 @@ class _Builder:
         if isinstance(extends, list):
             for position, pack in enumerate(extends):
                 if pack in PACKS:
-                    ruleset.extends.append(pack)
+                    if pack not in ruleset.extends:
+                        ruleset.extends.append(pack)
+                elif isinstance(pack, str) and is_pack_file(pack):
+                    self.extend_file(ruleset, pack, position)
                 elif isinstance(pack, str):
                     self.error("LSR004", f'unknown rule pack "{pack}" (known: '
-                               f'{", ".join(PACKS)})', self.document.locate(("extends", position)))
+                               f'{", ".join(PACKS)}, or a .yaml file)',
+                               self.document.locate(("extends", position)))
         overrides = data.get("overrides")
         if isinstance(overrides, dict):
             ruleset.pack_severities = {
@@ -158,15 +192,13 @@ class _Builder:
             location = self.document.locate(("limits", *path))
             if location not in reported:
                 self.error("LSR001", message, location)
-        self.read_config(ruleset, data, config_path)
+        if not self.extending.as_pack:  # a file it extends: its rules, routes, definitions
+            self.read_config(ruleset, data, config_path)  # and what it extends count
         if isinstance(data.get("defs"), dict):
             self.definitions(ruleset, data["defs"])
-        rules = data.get("rules")
-        if isinstance(rules, list):
-            for index, entry in enumerate(rules):
-                if isinstance(entry, dict):
-                    ruleset.rules.append(self.rule(entry, index))
-        self.inline_definitions(ruleset)
+        self.read_rules(ruleset, data)
+        if self.extending.as_pack:
+            return ruleset
         streams = data.get("streams")
         if isinstance(streams, list) and streams:
             from lsrules.ruleset.stream_model import read_stream_rule
@@ -184,6 +216,72 @@ class _Builder:
                     ruleset.tests.append(self.inline_test(entry, index))
         self.warn_hash_in_plain_scalars()
         return ruleset
+
+    def read_rules(self, ruleset: Ruleset, data: dict) -> None:
+        """The rules of the files it extends (first, in `extends:` order), then its own;
+        `disable:` and `overrides:` apply to the extended ones as to the built-in pack's."""
+        extended = [rule for rule in self.extended_rules if rule.id not in ruleset.pack_disabled]
+        for rule in extended:
+            rule.severity = ruleset.pack_severities.get(rule.id, rule.severity)
+        ruleset.extended_rule_ids = frozenset(rule.id for rule in self.extended_rules)
+        own: list[Rule] = []
+        rules = data.get("rules")
+        if isinstance(rules, list):
+            for index, entry in enumerate(rules):
+                if isinstance(entry, dict):
+                    own.append(self.rule(entry, index))
+        ruleset.rules = own
+        self.inline_definitions(ruleset)  # its own definitions, in its own rules only
+        ruleset.rules = extended + own
+        for index, rule in enumerate(ruleset.rules):  # its place in the generated code
+            rule.index = index
+        if self.extended_hashes:  # the decisions' audit names the ruleset with its packs
+            ruleset.sha256 = hashlib.sha256(" ".join(
+                [ruleset.sha256, *self.extended_hashes]).encode()).hexdigest()
+
+    def extend_file(self, ruleset: Ruleset, named: str, position: int) -> None:
+        """`extends: [packs/pii.yaml]`: that file's rules, routes and packs, read with the
+        same checks, cache and project root as this one; a file is included once."""
+        where = self.document.locate(("extends", position))
+        try:
+            path = self.named(named, ("extends", position))
+            resolved = path.resolve()
+        except LsrulesError as error:
+            self.error("LSR006", error.message, where)
+            return
+        except (OSError, RuntimeError) as error:
+            self.error("LSR007", f"cannot read {named}: {error}", where)
+            return
+        chain = self.extending.chain
+        if resolved in chain:
+            cycle = [*chain[chain.index(resolved):], resolved]
+            self.error("LSR008", "extends itself: " + " -> ".join(
+                os.path.relpath(step, chain[0].parent) for step in cycle), where)
+            return
+        if resolved in self.extending.included:
+            return
+        self.extending.included.add(resolved)
+        try:
+            pack, found = load_ruleset(path, use_cache=self.extending.use_cache,
+                                       allow_outside_root=self.allow_outside_root,
+                                       extending=self.extending)
+        except LsrulesError as error:
+            self.error("LSR007", f"cannot read {named}: {error.message}", where)
+            return
+        self.diagnostics.extend(found)
+        for name in pack.extends:
+            if name not in ruleset.extends:
+                ruleset.extends.append(name)
+        for route, priority in pack.routes.items():
+            ruleset.routes.setdefault(route, priority)  # this file's own priority wins
+        ruleset.extended_files += [*pack.extended_files, str(resolved)]
+        for rule in pack.rules:  # checked as inlined: its definitions are its file's
+            for expression in [rule.where, rule.when, rule.assert_, *rule.fix, *(
+                    rule.message.parts if rule.message is not None else [])]:
+                if isinstance(expression, Expression):
+                    expression.written = None
+        self.extended_rules += pack.rules
+        self.extended_hashes.append(pack.sha256)
 
     def read_config(self, ruleset: Ruleset, data: dict, config_path) -> None:
         configured = data.get("labeling_config")
@@ -258,7 +356,8 @@ class _Builder:
         if rule_id is None or not self.shaped(path + ("id",), rule_id, identifiers.is_rule_id,
                                               identifiers.RULE_ID_HINT):
             rule_id = f"rules[{index}]"
-        rule = Rule(id=rule_id, index=index, location=self.document.locate(path))
+        rule = Rule(id=rule_id, index=index, location=self.document.locate(path),
+                    document=self.document, position=index)
         if entry.get("severity") in ("error", "warning", "info"):
             rule.severity = entry["severity"]
         rule.description = str(entry.get("description") or "")

@@ -68,6 +68,14 @@ class Rule:
     route: str | None = None
     fixes: str | None = None  # the rule's own policy; None = the ruleset's
     tags: list[str] = field(default_factory=list)
+    # the file it is written in (a YamlDocument: the ruleset's, or a file it extends) and
+    # its place under that file's `rules:`; `index` is its place in the ruleset's list
+    document: Any = None
+    position: int = 0
+
+    def locate(self, *path: str) -> Location:
+        """Where a part of the rule is written (`rule.locate("route")`)."""
+        return self.document.locate(("rules", self.position, *path))
 
 
 @dataclass
@@ -91,7 +99,10 @@ class Ruleset:
     config: Any = None  # LabelingConfig
     routes: dict[str, int] = field(default_factory=dict)
     suggester: dict | None = None
-    extends: list[str] = field(default_factory=list)
+    extends: list[str] = field(default_factory=list)  # the built-in packs
+    # the files `extends:` included, resolved, and the ids of the rules they brought
+    extended_files: list[str] = field(default_factory=list)
+    extended_rule_ids: frozenset[str] = frozenset()
     # pack rules re-graded (`overrides: {id: {severity: ...}}`) or switched off (`disable:`)
     pack_severities: dict[str, str] = field(default_factory=dict)
     pack_disabled: frozenset[str] = frozenset()

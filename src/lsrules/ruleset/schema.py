@@ -80,7 +80,8 @@ _PATTERN_HINTS = {
         'an id in kebab-case: lower-case letters and digits joined by single "-", '
         'e.g. "box-inside-image"'
     ),
-    "^builtin:[a-z-]+$": 'a built-in pack as "builtin:<name>", e.g. "builtin:labeling-config"',
+    "^builtin:[a-z-]+$|\\.ya?ml$": ('a built-in pack as "builtin:<name>", e.g. '
+                                    '"builtin:labeling-config", or a ruleset file (.yaml)'),
     "^[0-9]+(ms|s|m|h|d)$": 'a number and a unit (ms, s, m, h, d), e.g. "10m"',
     "^(/([^~/]|~[01])*)*$": (
         'a JSON Pointer, e.g. "/result/0/value/x" ("~" written "~0", "/" as "~1")'

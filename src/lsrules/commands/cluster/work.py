@@ -29,6 +29,10 @@ def make_bundle(engine, selection) -> dict:
     from lsrules.ruleset.loader import read_text
 
     ruleset = engine.ruleset
+    if ruleset.extended_files:  # a worker gets one file: the rules would differ
+        raise LsrulesError("run --cluster cannot ship the ruleset files `extends:` names "
+                           f"({', '.join(Path(p).name for p in ruleset.extended_files)}) to "
+                           "the workers yet: run it without --cluster", ruleset.path)
     text = read_text(ruleset.path)
     config = None
     if ruleset.labeling_config_path is not None:
