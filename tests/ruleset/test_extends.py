@@ -196,3 +196,28 @@ def test_run_cluster_refuses_a_ruleset_that_extends_files(project):
     path.write_text(ruleset("extends: [packs/pii.yaml]\nrules: []\n"))
     with pytest.raises(LsrulesError, match="cannot ship the ruleset files .* \\(pii.yaml\\)"):
         make_bundle(lsrules.load(path), Selection(frozenset(), frozenset()))
+
+
+def test_an_extended_files_definitions_are_its_own(project):
+    # the pack's rule uses the pack's `marked`; the ruleset's own `marked` is another one
+    (project / "packs" / "defs.yaml").write_text(ruleset("""\
+        defs:
+          marked(label): any(r.label == label for r in regions)
+        rules:
+          - id: email-marked
+            when: matches(task.data.text, "@")
+            assert: marked("EMAIL")
+        """, "defs"))
+    path = project / "ner.yaml"
+    path.write_text(ruleset("""\
+        extends: [packs/defs.yaml]
+        defs:
+          marked(label): count(r.label == label for r in regions) > 1
+        rules:
+          - id: two-people
+            assert: marked("PER")
+        """))
+    engine = lsrules.load(path)
+    decision = engine.evaluate(TASK, {"id": 2, "result": [span("a", "EMAIL"), span("b", "PER")]})
+    assert [f.rule for f in decision.findings] == ["two-people"]
+    assert main(["check", str(path)]) == 0
