@@ -80,5 +80,6 @@ class StandInEngine:
         return StandInDecision(record, patch if self.fixes == "apply" else [])
 
     def learn(self, task: dict, annotation: dict, approved_by: str = "engine",
-              prediction: dict | None = None) -> None:
+              prediction: dict | None = None) -> bool:
         self.learned.append(annotation.get("id"))
+        return True

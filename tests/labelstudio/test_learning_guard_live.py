@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from tests.labelstudio.conftest import FIXTURES
 from tests.labelstudio.live_helpers import choice, create_project
+from tests.labelstudio.stand_in_engine import StandInEngine
 
 import lsrules
 from lsrules.labelstudio.store import SQLiteStore
@@ -39,5 +40,7 @@ def test_the_parent_prediction_decides_live(client, label_studio, tmp_path, mode
         parent = worker._parent_prediction(webhook_task, annotation)
     store.close()
     assert parent is not None and parent["id"] == prediction.id
-    assert learn_from(engine, webhook_task, annotation, {"verdict": "accept", "findings": []},
+    learner = StandInEngine()  # records what it is taught
+    assert learn_from(learner, webhook_task, annotation, {"verdict": "accept", "findings": []},
                       parent) is teaches
+    assert learner.learned == ([annotation["id"]] if teaches else [])

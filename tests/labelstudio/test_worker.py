@@ -270,7 +270,8 @@ def test_the_worker_engine_protocol_is_what_the_engine_offers():
     assert {"evaluate", "learn", "uses_others", "name", "version"} <= declared
     for name in declared:
         assert hasattr(engine, name), name
-    assert learn_from(engine, {}, {"ground_truth": True}, {"verdict": "accept"}) is True
+    # approved, but a ruleset without a suggester learns nothing from it
+    assert learn_from(engine, {}, {"ground_truth": True}, {"verdict": "accept"}) is False
 
 
 @pytest.mark.parametrize("suggestions, expected", [

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from lsrules.engine.patch import apply_patch
 from lsrules.errors import LsrulesError
+from lsrules.labelstudio.model_state import ModelKeeper
 from lsrules.labelstudio.payloads import ANNOTATION_ACTIONS, content_hash, identifier
 from lsrules.labelstudio.predictions import Prediction, predict
 from lsrules.labelstudio.rulesets import Rulesets
@@ -283,15 +284,15 @@ def learn_from(engine: Engine, task: dict, annotation: dict, decision: dict | No
     Approved (`teaching.approval`): marked ground truth, edited by a reviewer, or accepted
     by the rules with no finding at all; lsrules' own prediction accepted unchanged
     (`prediction`, the annotation's parent) teaches nothing, as in `suggest fit`.
-    (`Engine.learn` is a no-op for a ruleset without a suggester.)"""
+    True when the suggester learnt something (never for a ruleset without one)."""
     if decision is None:
         return False
     approved_by = approval(annotation, decision)
     if prediction is None:
         prediction = parent_prediction(annotation, task.get("predictions"))
     if approved_by is not None and teaches(annotation, prediction):
-        engine.learn(task, annotation, approved_by=approved_by, prediction=prediction)
-        return True
+        return bool(engine.learn(task, annotation, approved_by=approved_by,
+                                 prediction=prediction))
     return False
 
 
@@ -321,6 +322,10 @@ class Worker:
         # work other threads hand to this one (predictions for `/predict`): the engine and
         # its suggester are only ever used from this thread
         self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future]] = queue.SimpleQueue()
+        # what the suggesters learn, kept in the store; each starts where the store left it
+        self.models = ModelKeeper(store)
+        for served in self.rulesets.served:
+            self.models.restore(served.engine)
 
     def others_of(self, task_id: Any, annotation_id: Any) -> list | None:
         """The task's other annotations as Label Studio holds them now; None (rules see
@@ -356,7 +361,10 @@ class Worker:
     def refresh_rulesets(self) -> None:
         """Reload changed rulesets between two events; a reloaded ruleset's processor starts
         afresh (its stream rules continue from their saved windows: `run_streams`)."""
-        if self.rulesets.refresh():
+        reloaded = self.rulesets.refresh()
+        for served in reloaded:  # a reloaded suggester starts where the store left it
+            self.models.restore(served.engine)
+        if reloaded:
             running = {id(served.engine) for served in self.rulesets.served}
             for key in [key for key in self._processors if key not in running]:
                 del self._processors[key]
@@ -452,8 +460,10 @@ class Worker:
             task = task if isinstance(task, dict) else {}
             annotation = annotation if isinstance(annotation, dict) else {}
             engine = self.rulesets.engine_for(event.project_id)
-            learn_from(engine, task, annotation, decision,
-                       self._parent_prediction(task, annotation))
+            prediction = self._parent_prediction(task, annotation)
+            if learn_from(engine, task, annotation, decision, prediction):
+                self.models.learned(engine, task, annotation,
+                                    approval(annotation, decision) or "", prediction)
         except Exception:
             logger.exception("the suggester could not learn from event %s", event.id)
 
@@ -554,6 +564,13 @@ class Worker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        for served in self.rulesets.served:  # the journal holds it all; a snapshot is quicker
+            if self.alive():  # still busy with the engine: the journal will do
+                break
+            try:
+                self.models.save(served.engine)
+            except Exception:
+                logger.exception("could not save the model of %s", served.engine.name)
         self.release()
 
     def release(self) -> None:

@@ -94,6 +94,22 @@ class Suggester:
             raise ModelFileError(f"{path}: {error.message}") from None
 
     @classmethod
+    def from_document(cls, document: Any, settings: dict | None = None,
+                      where: str = "model") -> Suggester:
+        """A model from its document (a model file's JSON, e.g. kept in the service's
+        store), checked like a file; `settings` override the policy saved in it."""
+        if not isinstance(document, dict) or document.get("format") != persist.FORMAT_NAME \
+                or document.get("format_version") != persist.FORMAT_VERSION:
+            raise ModelFileError(f"{where}: not an lsrules suggester model of format version "
+                                 f"{persist.FORMAT_VERSION}")
+        try:
+            return cls._from_document(document, settings)
+        except ModelFileError as error:
+            raise ModelFileError(f"{where}: {error.message}") from None
+        except LsrulesError as error:  # bad settings inside the document
+            raise ModelFileError(f"{where}: {error.message}") from None
+
+    @classmethod
     def _from_document(cls, document: dict, override: dict | None) -> Suggester:
         expect_keys(document, "model", {"format", "format_version", "settings", "state",
                                         "text_model", "calibration", "spans", "geometry",
