@@ -14,6 +14,18 @@ The valid Pairwise, VideoRectangle and Ranker results are what Label Studio's ed
 - Ranker: web/libs/editor/src/tags/control/Ranker.jsx writes `{"ranker": {column: [item
   ids]}}` with `to_name` the `<List>`: columns are the `<Bucket>` names, plus `_` for the
   list itself when no bucket is the default (the Ranker's own name without buckets).
+
+The newer tags follow the same source:
+- TimelineLabels: web/libs/editor/src/regions/TimelineRegion.js `serialize()` writes
+  `{ranges: [{start, end}]}` (whole frame numbers), the labels under `timelinelabels`.
+- Vector / VectorLabels: web/libs/editor/src/regions/VectorRegion.jsx `serialize()` writes
+  `{vertices: [{id, x, y, prevPointId, isBezier, controlPoint1?, controlPoint2?}], closed}`
+  in percent of the image, the labels under `vectorlabels`.
+- BitmaskLabels: web/libs/editor/src/regions/BitmaskRegion.jsx `serialize()` writes
+  `{imageDataURL}`, the mask as a PNG `data:image/png;base64,...` URL.
+- MagicWand: web/libs/editor/src/tags/control/MagicWand.js (`@regions BrushRegion`) draws
+  brush regions, labelled by a `<Labels>` on the same image: `brushlabels` items of that
+  `<Labels>`, as BrushLabels writes them.
 """
 from __future__ import annotations
 
@@ -29,11 +41,12 @@ TAGS = Path(__file__).parent.parent / "fixtures" / "tags"
 CASES = {path.stem: json.loads(path.read_text()) for path in sorted(TAGS.glob("*.json"))}
 
 # Label Studio's control tags (its tag reference), each with a case above
-CONTROL_TAGS = {"Brush", "BrushLabels", "Choices", "DateTime", "Ellipse", "EllipseLabels",
-                "HyperTextLabels", "KeyPoint", "KeyPointLabels", "Labels", "Number",
-                "Pairwise", "ParagraphLabels", "Polygon", "PolygonLabels", "Ranker", "Rating",
-                "Rectangle", "RectangleLabels", "Relations", "Taxonomy", "TextArea",
-                "TimeSeriesLabels", "VideoRectangle"}
+CONTROL_TAGS = {"BitmaskLabels", "Brush", "BrushLabels", "Choices", "DateTime", "Ellipse",
+                "EllipseLabels", "HyperTextLabels", "KeyPoint", "KeyPointLabels", "Labels",
+                "MagicWand", "Number", "Pairwise", "ParagraphLabels", "Polygon",
+                "PolygonLabels", "Ranker", "Rating", "Rectangle", "RectangleLabels",
+                "Relations", "Taxonomy", "TextArea", "TimelineLabels", "TimeSeriesLabels",
+                "Vector", "VectorLabels", "VideoRectangle"}
 
 
 def _findings(case: dict, result: list) -> list[str]:

@@ -23,7 +23,7 @@ import yaml
 
 from lsrules.errors import Location, LsrulesError
 from lsrules.files import cannot_write, write_atomically
-from lsrules.result_types import CLASSIFICATIONS
+from lsrules.result_types import CLASSIFICATIONS, RESULT_TYPES
 from lsrules.ruleset.labeling_config import Control, LabelingConfig, read_labeling_config
 
 _SAMPLE_TEXT = "Alice works at Acme Corp in Paris."
@@ -228,7 +228,7 @@ def _rules_for(control: Control, config: LabelingConfig) -> list[dict[str, str]]
                        f"iou(region, o) > 0.9 for o in regions if o.from_name == {literal})"),
             "message": "box {region.id} duplicates another {region.label}",
         })
-    if control.type in ("polygonlabels", "polygon"):
+    if getattr(RESULT_TYPES.get(control.type), "geometry", None) == "polygon":
         rules.append({
             "id": f"{base_id}-simple",
             "description": "A polygon whose edges cross has no clear inside.",

@@ -716,9 +716,76 @@ def _check_ordered_span(value: dict[str, Any], plan: _ControlPlan, where: str,
                         region_id))
 
 
+def _check_timeline(value: dict[str, Any], plan: _ControlPlan, where: str,
+                    region_id: str | None, add: _Add) -> None:
+    """TimelineRegion.js: `ranges` is a list of `{start, end}` frame numbers (whole, or
+    null for an open end); a range may not end before it starts."""
+    ranges = value.get("ranges")
+    if "ranges" not in value:
+        return  # lc-value-key-missing says so
+    if not isinstance(ranges, list) or not all(
+            isinstance(r, dict) and _frame(r.get("start")) and _frame(r.get("end"))
+            for r in ranges):
+        add(PackFinding("lc-value-wrong-type", f"{where}: value.ranges must be an array of "
+                        "{start, end} frame numbers", region_id))
+        return
+    for found in ranges:
+        start, end = found.get("start"), found.get("end")
+        if start is not None and end is not None and start > end:
+            add(PackFinding("lc-span-reversed", f"{where}: range start {start} > end {end}",
+                            region_id))
+
+
+def _check_vector(value: dict[str, Any], plan: _ControlPlan, where: str,
+                  region_id: str | None, add: _Add) -> None:
+    """VectorRegion.jsx: `vertices` is a list of points `{id, x, y, ...}` in percent of the
+    image (Bezier control points too), `closed` a boolean."""
+    vertices = value.get("vertices")
+    if "vertices" not in value:
+        return
+    if not isinstance(vertices, list) or not all(
+            isinstance(p, dict) and _number(p.get("x")) and _number(p.get("y"))
+            for p in vertices) or not isinstance(value.get("closed", False), bool):
+        add(PackFinding("lc-value-wrong-type", f"{where}: value.vertices must be an array of "
+                        "points with number x and y, and closed true or false", region_id))
+        return
+    points = [(p["x"], p["y"]) for p in vertices]
+    for p in vertices:
+        for key in ("controlPoint1", "controlPoint2"):
+            control = p.get(key)
+            if isinstance(control, dict) and _number(control.get("x")) \
+                    and _number(control.get("y")):
+                points.append((control["x"], control["y"]))
+    if any(not (-_TOLERANCE <= c <= 100 + _TOLERANCE) for point in points for c in point):
+        add(PackFinding("lc-geometry-out-of-bounds",
+                        f"{where}: a vector point lies outside 0..100", region_id))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _frame(value: Any) -> bool:
+    """A video frame number: whole, or null for an open end."""
+    return value is None or (_number(value) and float(value).is_integer())
+
+
+def _check_bitmask(value: dict[str, Any], plan: _ControlPlan, where: str,
+                   region_id: str | None, add: _Add) -> None:
+    """BitmaskRegion.jsx: the mask is `imageDataURL`, a PNG as a `data:image/...` URL."""
+    url = value.get("imageDataURL")
+    if "imageDataURL" in value and not (isinstance(url, str) and url.startswith("data:image/")):
+        add(PackFinding("lc-value-wrong-type", f"{where}: value.imageDataURL must be a "
+                        f"data:image/ URL, got {json_type(url)}", region_id))
+
+
 _VALUE_CHECKS: dict[str, Callable[[dict[str, Any], _ControlPlan, str, str | None, _Add], None]] = {
     "pairwise": _check_pairwise, "videorectangle": _check_video_rectangle,
     "ranker": _check_ranker, "datetime": _check_datetime, "textarea": _check_text_area,
+    # the newer tags, by the key their value holds
+    **{name: check for name, kind in RESULT_TYPES.items()
+       for key, check in (("ranges", _check_timeline), ("vertices", _check_vector),
+                          ("imageDataURL", _check_bitmask)) if key in kind.value_keys},
     # spans that are not plain text offsets: time series, HTML and paragraph spans
     **{name: _check_ordered_span for name, kind in RESULT_TYPES.items()
        if "instant" in kind.value_keys or "startOffset" in kind.value_keys},

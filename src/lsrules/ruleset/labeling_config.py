@@ -27,8 +27,10 @@ from lsrules.result_types import LABEL_KEYS, VALUE_KEYS
 # Geometry tools that a generic <Labels> control on the same object turns into a merged
 # `<tool>labels` result (e.g. <Labels> + <Rectangle> -> type "rectanglelabels").
 _GEOMETRY_TOOLS = frozenset({
-    "rectangle", "polygon", "keypoint", "ellipse", "brush", "bitmask", "vector",
+    "rectangle", "polygon", "keypoint", "ellipse", "brush", "bitmask", "vector", "magicwand",
 })
+# tools whose regions are another tool's (MagicWand.js: `@regions BrushRegion`)
+_TOOL_RESULTS = {"magicwand": "brush"}
 
 # Tags that never are controls or objects, even with `name` and `toName`.
 _LAYOUT_TAGS = frozenset({
@@ -296,12 +298,13 @@ class _Builder:
         for element in control_elements:
             if element.kind in _GEOMETRY_TOOLS:
                 for to_name in _split_names(element.attributes["toname"]):
-                    tools.setdefault(to_name, set()).add(element.kind)
+                    tools.setdefault(to_name, set()).add(
+                        _TOOL_RESULTS.get(element.kind, element.kind))
         return tools
 
     def _control(self, element: _Element, tools_by_object: dict[str, set[str]]) -> Control:
         attributes = element.attributes
-        kind = element.kind
+        kind = _TOOL_RESULTS.get(element.kind, element.kind)
         to_names = _split_names(attributes["toname"])
         labels, label_limits, paths = self._labels(element)
         max_usages = _positive_int(attributes.get("maxusages"))
