@@ -183,8 +183,8 @@ BUILTINS: dict[str, Builtin] = {
         Builtin("unique", ("list",), "list", unique, "The list without repeated items, in first-seen order.", "len(unique(region.labels)) == len(region.labels)"),
         Builtin("area", ("region",), "number", geometry.area, "Area of a box, polygon, ellipse or brush mask, in percent² of the image.", "area(region) > 0.01"),
         Builtin("bbox", ("region",), "list", geometry.bbox, "Bounding box `[x0, y0, x1, y1]` of a box, polygon, ellipse, keypoint or brush mask.", "bbox(region)[2] <= 100"),
-        Builtin("iou", ("region", "region"), "number", geometry.iou, "Intersection over union of two boxes; 0 when the union is empty.", "iou(r, o) < 0.9"),
-        Builtin("overlaps", ("region", "region"), "bool", geometry.overlaps, "True when two boxes overlap, or two spans overlap (half-open).", "overlaps(r, o)"),
+        Builtin("iou", ("region", "region"), "number", geometry.iou, "Intersection over union of two boxes, polygons or ellipses; 0 when the union is empty.", "iou(r, o) < 0.9"),
+        Builtin("overlaps", ("region", "region"), "bool", geometry.overlaps, "True when the insides of two boxes, polygons or ellipses meet, or two spans overlap (half-open).", "overlaps(r, o)"),
         Builtin("contains", ("region", "region"), "bool", geometry.contains, "True when the first shape contains the second, edges included: a span a span; a box, polygon or ellipse a box, polygon or keypoint; a box an ellipse.", "contains(r, o)"),
         Builtin("contains_point", ("region", "number", "number"), "bool", geometry.contains_point, "True when the point (x, y), in percent, lies in the box, polygon or ellipse, edges included.", "contains_point(region, 50, 50)"),
         Builtin("self_intersects", ("region",), "bool", geometry.polygon_self_intersects, "True when two edges of a polygon cross or touch (a bow tie, a repeated point).", "not self_intersects(region)"),
@@ -210,20 +210,36 @@ DATES = frozenset({"timestamp", "date", "seconds_between", "days_between", "year
 GEOMETRY = frozenset({"area", "bbox", "iou", "overlaps", "contains", "contains_point",
                       "self_intersects", "box_at"})
 # ... those that pay per polygon vertex: the generated code calls them as `_shape_<name>`
-CHARGED = frozenset({"area", "bbox", "contains", "contains_point", "self_intersects"})
+CHARGED = frozenset({"area", "bbox", "contains", "contains_point", "self_intersects", "iou",
+                     "overlaps"})
+# ... and those that also pay as they go: the parts of two outlines' edges they classify
+PAY_AS_THEY_GO = frozenset({"iou", "overlaps"})
 
 
 def charged(name: str) -> Callable[..., Any]:
     """`name`'s implementation, paying its geometry.cost from the evaluation's budget first
     (`state` None: no budget, as in the stream compiler)."""
     implementation = BUILTINS[name].implementation
+    as_they_go = name in PAY_AS_THEY_GO
 
     def paying(state: Any, *arguments: Any) -> Any:
         steps = geometry.cost(name, arguments)
         if steps and state is not None:
             budget.charge(state, range(steps))
+        if as_they_go:
+            return implementation(*arguments, pay=payer(state))
         return implementation(*arguments)
     return paying
+
+
+def payer(state: Any) -> Callable[[int], None] | None:
+    """A function paying steps from `state`'s budget (None without a budget)."""
+    if state is None:
+        return None
+
+    def pay(steps: int) -> None:
+        budget.charge(state, range(steps))
+    return pay
 
 
 # Comprehension forms: `kind(element for variable in list if condition)`.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lsrules.dsl import geometry
+from lsrules.dsl.builtins import charged
 from lsrules.dsl.geometry import Box, Interval, box_of_fields, span_of_fields
 from lsrules.dsl.runtime import Record
 from lsrules.result_types import ANSWER_VALUE_KEYS
@@ -140,15 +141,24 @@ class Region(Record):
 # Geometry of two regions, for the generated code when both arguments are known regions:
 # the cached corners are read directly, without geometry.box()'s dispatch on every pair.
 
-def region_iou(first: Region, second: Region) -> float | None:
+def region_iou(state: Any, first: Region, second: Region) -> float | None:
+    """Boxes from their cached corners; other outlines (polygons, ellipses) paid for from
+    `state`'s budget (None: none), as `_shape_iou` does."""
     a: Box | None = first._box
     b: Box | None = second._box
-    return geometry.iou_of_boxes(first.box() if a is _UNSET else a,
-                                 second.box() if b is _UNSET else b)
+    if a is _UNSET:
+        a = first.box()
+    if b is _UNSET:
+        b = second.box()
+    if a is not None and b is not None:
+        return geometry.iou_of_boxes(a, b)
+    shared: float | None = _SHAPE_IOU(state, first, second)
+    return shared
 
 
-def region_overlaps(first: Region, second: Region) -> bool | None:
-    """The math of geometry.overlap_of_boxes/_spans, inlined: this runs once per pair."""
+def region_overlaps(state: Any, first: Region, second: Region) -> bool | None:
+    """The math of geometry.overlap_of_boxes/_spans, inlined: this runs once per pair;
+    other outlines as `_shape_overlaps`."""
     a: Box | None = first._box
     b: Box | None = second._box
     if a is _UNSET:
@@ -165,10 +175,15 @@ def region_overlaps(first: Region, second: Region) -> bool | None:
         t = second.span()
     if s is not None and t is not None:
         return s[0] < t[1] and t[0] < s[1]
-    return None
+    meet: bool | None = _SHAPE_OVERLAPS(state, first, second)
+    return meet
 
 
-# (area and contains reach every shape, paying per vertex: builtins.CHARGED)
+# the outlines of polygons and ellipses, paying per vertex (builtins.CHARGED)
+_SHAPE_IOU = charged("iou")
+_SHAPE_OVERLAPS = charged("overlaps")
+# (area and contains reach every shape, paying per vertex: builtins.CHARGED); these take
+# the evaluation first, for the budget
 REGION_GEOMETRY = {"iou": region_iou, "overlaps": region_overlaps}
 
 

@@ -167,7 +167,8 @@ class ExpressionGenerator(NodeVisitor):
         arguments = ", ".join(self.visit(argument, frame) for argument in node.arguments)
         if name in REGION_GEOMETRY and all(_is_region(argument, frame)
                                            for argument in node.arguments):
-            return f"_region_{name}({arguments})"  # reads the regions' cached corners
+            # reads the regions' cached corners; other outlines pay from the budget
+            return f"_region_{name}({self.budget}, {arguments})"
         if name in CHARGED:  # pays per polygon vertex (dsl/budget.py)
             return f"_shape_{name}({self.budget}, {arguments})"
         return f"_builtin_{name}({arguments})"  # an identifier (grammar): a table entry
@@ -183,7 +184,10 @@ class ExpressionGenerator(NodeVisitor):
         if name == "__area__":
             regions = arguments[1:]
             arguments = arguments[:1]
-        elif name != "__iou__":
+        elif name == "__iou__":
+            regions = arguments[2:]
+            arguments = arguments[:2]
+        else:
             regions = arguments[4:]
             arguments = arguments[:4]
         first, later = [], []
@@ -202,17 +206,19 @@ class ExpressionGenerator(NodeVisitor):
                     f"else {width}) * (0 if ({height} := {b}[3] - {b}[1]) < 0 else {height})))")
         if name == "__iou__":
             # boxes that do not overlap have an iou of exactly 0.0: only overlapping pairs
-            # (few, in a pairwise rule) pay for the call. No box: None, before `b` is read
-            # (its walrus is skipped when the first box is None)
+            # (few, in a pairwise rule) pay for the call. Not two boxes: the outlines
+            # (polygons, ellipses), before `b` is read (its walrus is skipped when the
+            # first box is None)
             a, b = later
-            return (f"(None if {first[0]} is None or {first[1]} is None else 0.0 if not ("
+            return (f"(_shape_iou({self.budget}, {regions[0]}, {regions[1]}) if {first[0]} "
+                    f"is None or {first[1]} is None else 0.0 if not ("
                     f"{a}[0] < {b}[2] and {b}[0] < {a}[2] and {a}[1] < {b}[3] and "
                     f"{b}[1] < {a}[3]) else _iou_of_boxes({a}, {b}))")
         a, b, s, t = later
-        fallback = "None"
         if name == "__overlaps__":
             boxes = f"{a}[0] < {b}[2] and {b}[0] < {a}[2] and {a}[1] < {b}[3] and {b}[1] < {a}[3]"
             spans = f"{s}[0] < {t}[1] and {t}[0] < {s}[1]"
+            fallback = f"_shape_overlaps({self.budget}, {regions[0]}, {regions[1]})"
         else:  # __contains__
             boxes = f"{a}[0] <= {b}[0] and {a}[1] <= {b}[1] and {b}[2] <= {a}[2] and {b}[3] <= {a}[3]"
             spans = f"{s}[0] <= {t}[0] and {t}[1] <= {s}[1]"

@@ -7,8 +7,8 @@ __span__(b), a, b)` and so on, so that a box is an ordinary part: hoisted before
 the outer region's, read from a per-rule column when it is the loop variable's, and the
 per-pair test is written inline (the math of dsl/regions.py's region_overlaps /
 region_contains / region_iou). A region with neither box nor span (a polygon, a keypoint,
-an ellipse) falls back to the full geometry: `__area__` and `__contains__` also take the
-regions themselves for that. Internal names start with `__`: no user text can name them
+an ellipse) falls back to the full geometry: `__area__`, `__iou__`, `__overlaps__` and
+`__contains__` also take the regions themselves for that. Internal names start with `__`: no user text can name them
 (the checker knows only BUILTINS).
 """
 from __future__ import annotations
@@ -62,7 +62,7 @@ class _GeometryLowering(NodeTransformer):
             boxes = (nodes.Call(node.span, "__box__", (first,)),
                      nodes.Call(node.span, "__box__", (second,)))
             if node.function == "iou":
-                return nodes.Call(node.span, "__iou__", boxes)
+                return nodes.Call(node.span, "__iou__", boxes + (first, second))
             return nodes.Call(node.span, _BOTH_WAYS[node.function], boxes + (
                 nodes.Call(node.span, "__span__", (first,)),
                 nodes.Call(node.span, "__span__", (second,)), first, second))
