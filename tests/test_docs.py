@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lsrules.diagnostics import CODES
 from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS
@@ -72,25 +74,99 @@ def test_every_diagnostic_example_triggers_its_code(tmp_path, code, example):
         str(diagnostic) for diagnostic in report.diagnostics]
 
 
-def _geometry_examples():
-    section = LANGUAGE[LANGUAGE.index("## Geometry\n"):LANGUAGE.index("## Fix actions\n")]
-    shapes = json.loads(re.search(r"```json\n(.*?)```", section, re.DOTALL).group(1))
-    for match in re.finditer(r"^### (\w+)\n(.*?)(?=^### |\Z)", section, re.MULTILINE | re.DOTALL):
-        example = re.search(r"^Example: `(.+?)` is `(.+?)`", match.group(2), re.MULTILINE)
-        yield match.group(1), shapes, example and example.groups()
+def _language_examples():
+    """Every `Example: `EXPRESSION` is `VALUE`` line of docs/language.md, with what it runs
+    on: the JSON (regions, or a task and an annotation), XML (a labeling config) and
+    `defs:` last shown before it in its section."""
+    for section in re.finditer(r"^## (.+?)\n(.*?)(?=^## |\Z)", LANGUAGE, re.MULTILINE | re.DOTALL):
+        context: dict = {"json": None, "xml": None, "defs": None}
+        subsection = section.group(1)
+        for match in re.finditer(r"^### (\w+)$|```(json|xml|yaml)\n(.*?)```"
+                                 r"|^Example: `([^\n]+?)` is `([^\n]+?)`[^`\n]*$", section.group(2),
+                                 re.MULTILINE | re.DOTALL):
+            if match.group(1):
+                subsection = match.group(1)
+            elif match.group(2) == "yaml":
+                document = yaml.safe_load(match.group(3))
+                if isinstance(document, dict) and "defs" in document:
+                    context["defs"] = document["defs"]
+            elif match.group(2):
+                context[match.group(2)] = match.group(3)
+            else:
+                yield subsection, match.group(4), match.group(5), dict(context)
 
 
-@pytest.mark.parametrize("name, shapes, example", list(_geometry_examples()))
-def test_every_geometry_example_is_what_the_function_gives(name, shapes, example):
-    from tests.dsl.support import value
+LANGUAGE_EXAMPLES = list(_language_examples())
 
-    assert example, f"### {name} in docs/language.md has no `Example: `...` is `...`` line"
-    expression, expected = example
-    assert name in expression
-    assert value(expression, result=shapes) == json.loads(expected)
+
+@pytest.mark.parametrize("where, expression, expected, context", LANGUAGE_EXAMPLES,
+                         ids=[f"{where}: {expression}" for where, expression, _, _
+                              in LANGUAGE_EXAMPLES])
+def test_every_language_example_is_what_the_expression_gives(tmp_path, where, expression,
+                                                               expected, context):
+    from lsrules.engine.engine import Engine
+    from lsrules.engine.evaluation import Evaluation
+    from lsrules.ruleset.checks import check_ruleset
+    from lsrules.ruleset.loader import load_ruleset
+    from tests.dsl.support import TASK
+
+    header = 'ruleset: t\nversion: "1"\n'
+    if context["xml"]:
+        (tmp_path / "config.xml").write_text(context["xml"])
+        header += "labeling_config: config.xml\n"
+    if context["defs"]:
+        header += yaml.safe_dump({"defs": context["defs"]}, sort_keys=False)
+    path = tmp_path / "probe.yaml"
+    path.write_text(header + f"rules:\n  - id: probe\n    when: {json.dumps(expression)}\n"
+                    "    assert: false\n")
+    ruleset, diagnostics = load_ruleset(path)
+    diagnostics += list(check_ruleset(ruleset))
+    assert not [str(d) for d in diagnostics if d.severity == "error"]
+    engine = Engine(ruleset)
+    data = json.loads(context["json"]) if context["json"] else []
+    task, annotation = (TASK, {"id": 2, "result": data}) if isinstance(data, list) else (
+        data.get("task", TASK), data.get("annotation", {"id": 2, "result": []}))
+    state = Evaluation(engine, task, annotation, None)
+    assert engine.namespace["trace_0"](state, None)[1] == json.loads(expected)
+
+
+def _language_rulesets():
+    """The ```yaml blocks of docs/language.md that hold rules, each with the labeling
+    config last shown before it in its section."""
+    for section in re.finditer(r"^## (.+?)\n(.*?)(?=^## |\Z)", LANGUAGE, re.MULTILINE | re.DOTALL):
+        config = None
+        for match in re.finditer(r"```(xml|yaml)\n(.*?)```", section.group(2), re.DOTALL):
+            if match.group(1) == "xml":
+                config = match.group(2)
+                continue
+            document = yaml.safe_load(match.group(2))
+            if isinstance(document, list) or (isinstance(document, dict) and "rules" in document):
+                yield section.group(1), match.group(2), config
+
+
+@pytest.mark.parametrize("section, text, config", list(_language_rulesets()))
+def test_every_ruleset_example_in_the_language_passes_check(tmp_path, section, text, config):
+    from lsrules.commands.check import build_report
+
+    document = yaml.safe_load(text)
+    header = 'ruleset: t\nversion: "1"\n'
+    if config:
+        (tmp_path / "config.xml").write_text(config)
+        header += "labeling_config: config.xml\n"
+    body = text if isinstance(document, dict) else "rules:\n" + textwrap.indent(text, "  ")
+    (tmp_path / "example.yaml").write_text(header + body)
+    report, _ = build_report([str(tmp_path / "example.yaml")])
+    assert [str(d) for d in report.diagnostics] == []
+
+
+@pytest.mark.parametrize("name", sorted(set(BUILTINS) | set(COMPREHENSIONS)))
+def test_every_function_has_an_example_the_docs_test_runs(name):
+    assert name in {where for where, _, _, _ in LANGUAGE_EXAMPLES}, (
+        f"### {name} in docs/language.md has no `Example: `...` is `...`` line")
 
 
 def test_the_geometry_section_lists_every_geometry_function():
     from lsrules.dsl.builtins import GEOMETRY
 
-    assert {name for name, _, _ in _geometry_examples()} == set(GEOMETRY)
+    section = LANGUAGE[LANGUAGE.index("## Geometry\n"):LANGUAGE.index("## Fix actions\n")]
+    assert set(re.findall(r"^### (\w+)$", section, re.MULTILINE)) == set(GEOMETRY)
