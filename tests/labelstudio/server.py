@@ -152,10 +152,11 @@ class LsrulesServer:
     label_studio_url: str
     token: str
     secret: str
-    store: Path
+    store: Path | str  # a SQLite file, or a postgresql:// URL (then `log` is needed)
     projects: list[int]
     port: int = 0
     extra_arguments: list[str] = field(default_factory=list)
+    log: Path | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -177,7 +178,7 @@ class LsrulesServer:
                    *[argument for project in self.projects
                      for argument in ("--project", str(project))],
                    *self.extra_arguments]
-        log = self.store.with_suffix(".log")
+        log = self.log if self.log is not None else Path(self.store).with_suffix(".log")
         with open(log, "ab") as output:
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
                                             env=environment, start_new_session=True)
