@@ -15,7 +15,7 @@ backoff, so the workers' time is the events' evaluation and the store, as it is 
 deployment where Label Studio answers quickly. Bounded; it stops by itself.
 
     .venv/bin/python bench/bench_replicas.py [--rates 25,50,100,200] [--seconds 10] \
-        [--backlog 2000]
+        [--backlog 2000] [--replicas sqlite,1,2]
 
 Prints one JSON object with the figures. Needs the postgres extra and a PostgreSQL server
 (as the tests do: Debian's package or LSRULES_PG_BIN).
@@ -106,21 +106,33 @@ class Webhooks:
 
 
 def decided(url: str) -> tuple[int, int]:
-    import psycopg
+    """(events decided or skipped, events) in the store."""
+    if url.startswith("postgresql://"):
+        import psycopg
 
-    with psycopg.connect(url) as connection:
+        connect = psycopg.connect
+    else:
+        import sqlite3
+
+        connect = sqlite3.connect
+    connection = connect(url)
+    try:
         row = connection.execute("SELECT count(*) FILTER (WHERE status <> 'pending'), "
                                  "count(*) FROM events").fetchone()
+    finally:
+        connection.close()
     return row[0], row[1]
 
 
-def configuration(postgres: PostgresServer, replicas: int, rates: list[float],
+def configuration(postgres: PostgresServer, kind: str, rates: list[float],
                   seconds: float, backlog: int, directory: Path) -> dict:
-    url = postgres.new_database()
+    """`kind` is a number of replicas on PostgreSQL, or `sqlite`: one on a SQLite file."""
+    replicas = 1 if kind == "sqlite" else int(kind)
+    url = str(directory / "store.sqlite") if kind == "sqlite" else postgres.new_database()
     closed_port = f"http://127.0.0.1:{free_port()}"  # Label Studio: nobody listens
     servers = [LsrulesServer([RULESET], closed_port, "no-token", SECRET, url, [],
                              extra_arguments=["--retry-max", "60"],
-                             log=directory / f"serve-{replicas}-{n}.log")
+                             log=directory / f"serve-{kind}-{n}.log")
                for n in range(replicas)]
     try:
         for server in servers:
@@ -141,7 +153,8 @@ def configuration(postgres: PostgresServer, replicas: int, rates: list[float],
         drained = time.perf_counter() - started
         webhooks.http.close()
         within = [step["rate"] for step in steps if step["p99_ms"] < 50]
-        return {"replicas": replicas, "steps": steps,
+        return {"store": "sqlite" if kind == "sqlite" else "postgresql", "replicas": replicas,
+                "steps": steps,
                 "highest_rate_with_p99_under_50ms": max(within) if within else None,
                 "backlog": backlog, "backlog_sent_s": round(sent, 2),
                 "backlog_decided_s": round(drained, 2),
@@ -156,16 +169,18 @@ def main() -> int:
     parser.add_argument("--rates", default="25,50,100,200")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--backlog", type=int, default=2000)
-    parser.add_argument("--replicas", default="1,2")
+    parser.add_argument("--replicas", default="sqlite,1,2",
+                        help="configurations: numbers of replicas on PostgreSQL, and `sqlite` "
+                             "for one replica on SQLite (the default store, for reference)")
     args = parser.parse_args()
     rates = [float(rate) for rate in args.rates.split(",")]
     postgres = PostgresServer()
     postgres.start()
     try:
         with tempfile.TemporaryDirectory(prefix="lsrules-bench-") as directory:
-            results = [configuration(postgres, int(replicas), rates, args.seconds,
-                                     args.backlog, Path(directory))
-                       for replicas in args.replicas.split(",")]
+            results = [configuration(postgres, kind, rates, args.seconds, args.backlog,
+                                     Path(directory))
+                       for kind in args.replicas.split(",")]
     finally:
         postgres.stop()
     print(json.dumps({"ruleset": RULESET.name, "client_threads": CLIENT_THREADS,
