@@ -13,6 +13,7 @@ import yaml
 from lsrules.diagnostics import CODES
 from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS
 from lsrules.packs.builtin import LabelingConfigPack
+from lsrules.ruleset.labeling_config import parse_labeling_config
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGE = (ROOT / "docs" / "language.md").read_text()
@@ -27,6 +28,40 @@ def test_every_builtin_is_documented(name):
 @pytest.mark.parametrize("rule_id", sorted(LabelingConfigPack.RULES))
 def test_every_pack_rule_is_documented(rule_id):
     assert rule_id in RULES
+
+
+RULES_DATA = {"image": "https://example.com/1.jpg", "text": "Alice works"}  # as rules.md says
+
+
+def _pack_examples():
+    """Per rule of docs/rules.md: its config (its own, else the page's) and its two JSON
+    blocks, the example and what to use instead."""
+    page_config = re.search(r"```xml\n(.*?)```", RULES, re.DOTALL).group(1)
+    for section in re.finditer(r"^## `(lc-[a-z-]+)`\n(.*?)(?=^## |^# |\Z)", RULES,
+                               re.MULTILINE | re.DOTALL):
+        own = re.search(r"```xml\n(.*?)```", section.group(2), re.DOTALL)
+        blocks = re.findall(r"```json\n(.*?)```", section.group(2), re.DOTALL)
+        yield section.group(1), own.group(1) if own else page_config, blocks
+
+
+@pytest.mark.parametrize("rule_id, config, blocks", list(_pack_examples()))
+def test_every_pack_rule_example_gets_its_finding_and_its_fix_none(rule_id, config, blocks):
+    assert len(blocks) == 2, f"{rule_id}: an **Example** and a **Use instead** JSON block"
+    pack = LabelingConfigPack(parse_labeling_config(config))
+    found = []
+    for block in blocks:
+        document = json.loads(block)
+        if isinstance(document, list):
+            document = {"result": document}
+        data = document.pop("data", RULES_DATA)
+        found.append([f.rule_id for f in pack.check({"id": 1, "data": data}, document)])
+    example, use_instead = found
+    assert rule_id in example
+    assert use_instead == []
+
+
+def test_every_pack_rule_has_a_runnable_example():
+    assert {rule_id for rule_id, _, _ in _pack_examples()} == set(LabelingConfigPack.RULES)
 
 
 DIAGNOSTICS = (ROOT / "docs" / "diagnostics.md").read_text()
