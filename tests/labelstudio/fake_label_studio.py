@@ -49,5 +49,16 @@ class FakeLabelStudio:
 
     def create_prediction(self, task_id, result, score, model_version):
         self._check("create_prediction")
+        prediction_id = 1 + sum(len(rows) for rows in self.prediction_rows.values())
         self.prediction_rows.setdefault(task_id, []).append(
-            {"result": result, "score": score, "model_version": model_version})
+            {"id": prediction_id, "result": result, "score": score,
+             "model_version": model_version})
+        return prediction_id
+
+    def create_annotation(self, task_id, result, parent_prediction):
+        self._check("create_annotation")
+        annotation_id = max(self.annotations, default=1000) + 1
+        self.annotations[annotation_id] = {"id": annotation_id, "task": task_id,
+                                           "result": copy.deepcopy(result),
+                                           "parent_prediction": parent_prediction}
+        return annotation_id

@@ -190,7 +190,9 @@ def test_tasks_created_get_suggestions_as_predictions(harness):
     harness.settle()
     harness.deliver(dict(body, extra=1))  # a replay with other bytes still writes once
     harness.settle()
-    assert harness.label_studio.prediction_rows == {
+    assert {task_id: [{key: value for key, value in row.items() if key != "id"}
+                      for row in rows]
+            for task_id, rows in harness.label_studio.prediction_rows.items()} == {
         task_id: [{"result": [{"from_name": "sentiment", "to_name": "text", "type": "choices",
                                "value": {"choices": ["Positive"]}}],
                    "score": 0.9, "model_version": "stand-in-suggester-1"}]

@@ -46,6 +46,10 @@ def _candidates():
     yield {"explore": 0.75}
     yield {"explore": 1}
     for setting in fields(SuggesterSettings):
+        if setting.metadata.get("switch"):
+            for value in (True, False, "true", 1, 0, None):
+                yield {setting.name: value}
+            continue
         if "range" not in setting.metadata:
             for value in ("a-name", "", None, 3):
                 yield {setting.name: value}
@@ -69,7 +73,7 @@ def test_every_default_is_valid_and_documented():
     for setting in fields(SuggesterSettings):
         schema = json_schema()["properties"][setting.name]
         assert schema["description"]
-        if "range" in setting.metadata:
+        if "range" in setting.metadata or setting.metadata.get("switch"):
             assert schema["default"] == getattr(defaults, setting.name)
             assert VALIDATOR.is_valid({setting.name: getattr(defaults, setting.name)})
 

@@ -23,6 +23,7 @@ class Prediction:
     score: float | None
     model_version: str
     label: str | None  # the suggested label; None when the suggester abstains
+    threshold: float | None = None  # the calibrated gate the score was held to
 
     def to_dict(self) -> dict[str, Any]:
         return {"result": self.result, "score": self.score, "model_version": self.model_version}
@@ -81,4 +82,6 @@ def predict(engine: Any, task: dict[str, Any], parsed_config: Any = None) -> Pre
     version = next((suggestion.get("model_version") for suggestion in suggestions
                     if suggestion.get("model_version")), None) or model_version(engine)
     label = results[0]["value"]["choices"][0] if results else None
-    return Prediction(results, min(scores) if scores else None, version, label)
+    threshold = engine.suggester.suggest(task).threshold if engine.suggester is not None \
+        else None
+    return Prediction(results, min(scores) if scores else None, version, label, threshold)

@@ -50,9 +50,11 @@ from lsrules.labelstudio.store import (
     new_claim_token,
     next_retry_time,
     safe_note,
+    utc_now,
 )
 from lsrules.labelstudio.streams import StreamConsumer, stream_name, streams_of
 from lsrules.labelstudio.writeback import (
+    AUTO_ACCEPT,
     CORRECTION,
     PREDICTION,
     SUMMARY,
@@ -115,6 +117,20 @@ def prediction_writeback(project_id: int | None, task_id: int,
     """The write-back creating `prediction` on the task, once per model version."""
     return NewWriteback(PREDICTION, f"prediction:{task_id}:{prediction.model_version}",
                         project_id, task_id, None, prediction.to_dict())
+
+
+def auto_accept_writeback(project_id: int | None, task_id: int, prediction: Prediction,
+                          suggester: Any) -> NewWriteback:
+    """The write-back accepting `prediction` as the task's annotation, with the gate's numbers
+    at this moment (`suggester`: `lsrules.suggest.Suggester`), which the audit store and the
+    task's `meta.lsrules.auto` keep."""
+    accuracy, explored = suggester.live_accuracy()
+    gate = {"label": prediction.label, "score": prediction.score,
+            "threshold": prediction.threshold, "model_version": prediction.model_version,
+            "target_accuracy": suggester.settings.target_accuracy,
+            "live_accuracy": accuracy, "explored": explored, "time": utc_now()}
+    return NewWriteback(AUTO_ACCEPT, f"auto:{task_id}", project_id, task_id, None,
+                        dict(prediction.to_dict(), gate=gate))
 
 
 class EventProcessor:
@@ -253,9 +269,19 @@ class EventProcessor:
             prediction = predict(self.engine, dict(task, id=task_id), parsed_config)
             if not prediction.result:  # an abstention is not written to a new task
                 continue
-            writebacks.append(prediction_writeback(event.project_id, task_id, prediction))
-        return Outcome(event.id, None, None, writebacks, DONE,
-                       f"{len(writebacks)} predictions to write", event.project_id)
+            suggester = self.engine.suggester
+            if suggester is None or not suggester.settings.auto_accept:
+                writebacks.append(prediction_writeback(event.project_id, task_id, prediction))
+            elif not suggester.should_explore(task_id):
+                writebacks.append(auto_accept_writeback(event.project_id, task_id, prediction,
+                                                        suggester))
+            # else: the explore share goes to a person, without a pre-annotation to anchor
+            # on, so that their label measures the gate
+        auto = sum(writeback.kind == AUTO_ACCEPT for writeback in writebacks)
+        note = f"{len(writebacks) - auto} predictions to write"
+        if auto:
+            note += f", {auto} tasks auto-accepted"
+        return Outcome(event.id, None, None, writebacks, DONE, note, event.project_id)
 
 
 def _shown(value: Any) -> str:

@@ -9,7 +9,10 @@ worker while Label Studio is unreachable. Each is safe to apply twice:
   (compare, then set), so a person's newer edit is never overwritten;
 - the decision summary is merged into the task's current meta, read just before the write,
   since `tasks.update(meta=...)` replaces the whole meta;
-- a prediction carries a key in its model version and is not created twice.
+- a prediction carries a key in its model version and is not created twice;
+- an auto-accept creates its annotation only on a task nobody annotated, naming its
+  prediction as the annotation's `parent_prediction`: a retry recognises its own annotation
+  by that and only completes the task's meta (`meta.lsrules.auto`).
 
 What an event claims is checked with Label Studio before anything is written or erased: the
 annotation belongs to the task (and the task to the project) the write-back names, and an
@@ -37,6 +40,8 @@ OWN_KEYS = (META_KEY, ROUTE_KEY, VERDICT_KEY)
 VERDICT_SEVERITY = {"accept": 0, "fixed": 1, "review": 2, "reject": 3}
 
 CORRECTION, SUMMARY, PREDICTION = "correction", "summary", "prediction"
+AUTO_ACCEPT = "auto_accept"
+AUTO_KEY = "auto"  # meta.lsrules.auto: the auto-accept and the gate's numbers then
 
 
 class TransientError(Exception):
@@ -157,10 +162,18 @@ class LabelStudio:
                                                   task=query_id(task_id))]
 
     def create_prediction(self, task_id: object, result: list[Any], score: float | None,
-                          model_version: str) -> None:
+                          model_version: str) -> int | None:
         keywords = {"score": score} if score is not None else {}
-        self.call(self.client.predictions.create, task=query_id(task_id), result=result,
-                  model_version=model_version, **keywords)
+        created = self.call(self.client.predictions.create, task=query_id(task_id),
+                            result=result, model_version=model_version, **keywords)
+        return identifier(plain(created).get("id")) if created is not None else None
+
+    def create_annotation(self, task_id: object, result: list[Any],
+                          parent_prediction: int | None) -> int | None:
+        """An annotation by the token's user, started from `parent_prediction`."""
+        created = self.call(self.client.annotations.create, path_id(task_id), result=result,
+                            parent_prediction=parent_prediction)
+        return identifier(plain(created).get("id"))
 
 
 def merge_summary(meta: dict[str, Any] | None, annotation_id: int | str | None,
@@ -284,7 +297,45 @@ def apply_writeback(label_studio: LabelStudio, writeback: Writeback) -> tuple[st
         label_studio.create_prediction(writeback.task_id, body["result"], body.get("score"),
                                        model_version)
         return APPLIED, None
+    if writeback.kind == AUTO_ACCEPT:
+        return _auto_accept(label_studio, writeback)
     raise PermanentError(f"unknown write-back kind {writeback.kind!r}")
+
+
+def _auto_accept(label_studio: LabelStudio, writeback: Writeback) -> tuple[str, str | None]:
+    """The suggestion as the task's annotation, and `meta.lsrules.auto` saying so."""
+    body = writeback.body
+    task = label_studio.task(writeback.task_id)
+    contradiction = _project_contradiction(task, writeback, "task")
+    if contradiction:
+        return REFUSED, contradiction
+    held = task.get("meta")
+    if held is not None and not isinstance(held, dict):
+        return REFUSED, f"the task's meta is a {type(held).__name__}, not an object"
+    model_version = body["model_version"]
+    ours = [identifier(item.get("id")) for item in label_studio.predictions(writeback.task_id)
+            if item.get("model_version") == model_version]
+    annotations = [item for item in task.get("annotations") or [] if isinstance(item, dict)]
+    mine = next((item for item in annotations
+                 if identifier(item.get("parent_prediction")) in ours), None)
+    if mine is not None:  # a retry after the annotation was written
+        annotation_id = identifier(mine.get("id"))
+    elif annotations:
+        return SUPERSEDED, "the task was annotated before lsrules could"
+    else:
+        prediction_id = next((found for found in ours if found is not None), None)
+        if prediction_id is None:
+            prediction_id = label_studio.create_prediction(
+                writeback.task_id, body["result"], body.get("score"), model_version)
+        annotation_id = label_studio.create_annotation(writeback.task_id, body["result"],
+                                                       prediction_id)
+    meta = dict(held or {})
+    entries = _our_entries(meta.get(META_KEY))
+    entries[AUTO_KEY] = {"annotation": annotation_id, **body["gate"]}
+    meta[META_KEY] = entries
+    if meta != (held or {}):
+        label_studio.update_meta(writeback.task_id, meta)
+    return APPLIED, f"annotation {annotation_id}"
 
 
 def _check_annotation(label_studio: LabelStudio, writeback: Writeback, task: dict[str, Any],

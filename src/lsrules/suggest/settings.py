@@ -25,6 +25,11 @@ def _number(default: float, lowest: float, highest: float, description: str,
                                             "description": description})
 
 
+def _switch(description: str) -> Any:
+    """A true/false setting, off unless set."""
+    return field(default=False, metadata={"switch": True, "description": description})
+
+
 def _text(description: str) -> Any:
     return field(default=None, metadata={"description": description})
 
@@ -60,6 +65,10 @@ class SuggesterSettings:
         DEFAULT_BUCKET_BITS, 10, 26, "Text features are hashed into 2^bucket_bits buckets.")
     seed: int = _number(
         0, 0, 2**32 - 1, "Seed of the draw that picks the explored items.")
+    auto_accept: bool = _switch(
+        "In `serve`: a new task whose suggestion clears the calibrated threshold gets an "
+        "annotation written by lsrules and leaves the annotators' queue (but for the "
+        "`explore` share, which goes to people without a pre-annotation).")
     text_field: str | None = _text("The key of `task.data` holding the text to classify.")
     from_name: str | None = _text(
         "The labeling config's control (`from_name`) whose labels are suggested.")
@@ -85,7 +94,10 @@ def parse_settings(raw: object, where: str = "suggester") -> SuggesterSettings:
         if setting is None:
             raise LsrulesError(f"{where}.{key} is not a suggester setting "
                                f"(known: {', '.join(sorted(known))})")
-        if "range" in setting.metadata:
+        if setting.metadata.get("switch"):
+            if not isinstance(value, bool):
+                raise LsrulesError(f"{where}.{key} must be true or false")
+        elif "range" in setting.metadata:
             lowest, highest, exclusive = setting.metadata["range"]
             integer = _is_integer(setting)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (
@@ -106,7 +118,9 @@ def json_schema() -> dict:
     properties: dict[str, dict] = {}
     for setting in fields(SuggesterSettings):
         schema: dict[str, Any] = {"description": setting.metadata["description"]}
-        if "range" in setting.metadata:
+        if setting.metadata.get("switch"):
+            schema.update({"type": "boolean", "default": setting.default})
+        elif "range" in setting.metadata:
             lowest, highest, exclusive = setting.metadata["range"]
             schema["type"] = "integer" if _is_integer(setting) else "number"
             schema["exclusiveMinimum" if exclusive else "minimum"] = lowest
