@@ -2,6 +2,7 @@
 annotations with frequent fixes (boxes, spans, choices; no pack).
 
     python bench/compare_single_pass.py [--annotations 2000] [--rounds 7] [--run-annotations 20000] [--split] [--profile]
+    python bench/compare_single_pass.py --baseline REV [--annotations 2000] [--rounds 7] [--run-annotations 20000]
 
 Needs only the project's own venv. First checks, on every annotation of every workload,
 that lsrules and the reference (bench/comparison/single_pass.py) give the same findings
@@ -14,6 +15,12 @@ verdict, and stops if not. Then:
 - end to end: `lsrules run` (one job) against bench/comparison/single_pass_script.py on
   the same JSON export, each a fresh process, CPU time of the child (user + system), best
   of --rounds, alternating.
+
+With `--baseline REV`, the same comparison before and after a change, in one run: the
+baseline's `src/` is extracted (bench/baseline.py) and each round runs one process per side
+(baseline, this checkout; alternating), each timing lsrules and the reference on every
+workload once; end to end, `lsrules run` of both sides and the script alternate. Each
+side's ratio uses the reference timed beside it.
 
 CPU time, not wall time, because the machine may be shared; the load average is printed
 with the figures. Not a test: figures go to stdout.
@@ -112,25 +119,37 @@ def by_fix(workloads: dict, engines: dict, rounds: int) -> None:
                   f"{row['reference'] / row['lsrules']:.2f}")
 
 
-def child_cpu(command: list[str]) -> float:
+def child_cpu(command: list[str], environment: dict | None = None) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=environment)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def end_to_end(shape: str, count: int, rounds: int, directory: Path) -> dict:
+def end_to_end(shape: str, count: int, rounds: int, directory: Path,
+               sources: dict | None = None) -> dict:
+    """CPU seconds of `lsrules run` (per source tree in `sources`, else the one imported
+    here: "lsrules run") and of the script, best of `rounds`, alternating."""
     export = directory / f"{shape}.json"
     export.write_text(json.dumps([task for task, _ in make_workload(shape, count, seed=16)]))
-    lsrules_out, script_out = directory / f"{shape}.lsrules.jsonl", directory / f"{shape}.hand.jsonl"
-    run = [sys.executable, "-c", "import sys; from lsrules.cli import main; sys.exit(main())",
-           "run", str(RULESETS[shape]), "--input", str(export), "--output", str(lsrules_out),
-           "--jobs", "1", "--no-progress", "--quiet", "--fail-on", "never"]
+    script_out = directory / f"{shape}.hand.jsonl"
     script = [sys.executable, str(SCRIPT), shape, str(export), str(script_out)]
-    best = best_of({"lsrules run": lambda: child_cpu(run),
-                    "script": lambda: child_cpu(script)}, rounds)
-    same_content(lsrules_out, script_out, shape)
-    return {"lsrules run": best["lsrules run"], "script": best["script"], "annotations": count}
+    contenders = {}
+    outputs = []
+    for name, source in (sources or {"lsrules run": None}).items():
+        output = directory / f"{shape}.{name.replace(' ', '-')}.jsonl"
+        outputs.append(output)
+        run = [sys.executable, "-c", "import sys; from lsrules.cli import main; sys.exit(main())",
+               "run", str(RULESETS[shape]), "--input", str(export), "--output", str(output),
+               "--jobs", "1", "--no-progress", "--quiet", "--fail-on", "never"]
+        environment = None if source is None else dict(
+            os.environ, PYTHONPATH=str(source), LSRULES_NO_CACHE="1")
+        contenders[name] = lambda run=run, environment=environment: child_cpu(run, environment)
+    contenders["script"] = lambda: child_cpu(script)
+    best = best_of(contenders, rounds)
+    for output in outputs:
+        same_content(output, script_out, shape)
+    return {**best, "annotations": count}
 
 
 def same_content(lsrules_out: Path, script_out: Path, shape: str) -> None:
@@ -161,6 +180,68 @@ def profile(items, engine) -> None:
     print("\n".join(stream.getvalue().splitlines()[:45]))
 
 
+def worker(count: int) -> None:
+    """One side of `--baseline`: each workload timed once (lsrules, reference), after a
+    warm-up and the agreement check; JSON on the last line."""
+    workloads = {shape: make_workload(shape, count) for shape in SHAPES}
+    engines = {shape: lsrules.load(str(RULESETS[shape])) for shape in SHAPES}
+    rows = {}
+    for shape, items in workloads.items():
+        problems = disagreements(engines[shape], EVALUATORS[shape], items)
+        if problems:
+            sys.exit(f"{shape}: {lsrules.__file__} and the reference disagree")
+        rows[shape] = engine_only({shape: items}, engines, 1)[shape]
+    print(json.dumps({"lsrules": lsrules.__file__, "rows": rows}))
+
+
+def before_and_after(args) -> None:
+    from baseline import extract, side
+
+    print(f"load average {os.getloadavg()} at the start")
+    best: dict = {side_name: {} for side_name in ("baseline", "current")}
+    with tempfile.TemporaryDirectory() as temporary:
+        sources = {"baseline": extract(args.baseline, Path(temporary)),
+                   "current": BENCH.parent / "src"}
+        for number in range(args.rounds):
+            order = ["baseline", "current"] if number % 2 == 0 else ["current", "baseline"]
+            for name in order:
+                found = side(__file__, sources[name], args.annotations)["rows"]
+                for shape, row in found.items():
+                    kept = best[name].setdefault(shape, {"lsrules": float("inf"),
+                                                         "reference": float("inf")})
+                    for key in kept:
+                        kept[key] = min(kept[key], row[key])
+        print(f"\nengine only, µs CPU per annotation, {args.annotations} per workload, best of "
+              f"{args.rounds} processes per side (ratio = reference / lsrules, each side's "
+              "reference timed in its own processes)")
+        print(f"  {'workload':10} {'before':>7} {'after':>7} {'reference':>10} "
+              f"{'ratio before':>13} {'ratio after':>12}")
+        totals = {"baseline": [0.0, 0.0], "current": [0.0, 0.0]}
+        for shape in SHAPES:
+            before, after = best["baseline"][shape], best["current"][shape]
+            for name, row in (("baseline", before), ("current", after)):
+                totals[name][0] += row["lsrules"]
+                totals[name][1] += row["reference"]
+            print(f"  {shape:10} {before['lsrules']:7.1f} {after['lsrules']:7.1f} "
+                  f"{after['reference']:10.1f} {before['reference'] / before['lsrules']:13.2f} "
+                  f"{after['reference'] / after['lsrules']:12.2f}")
+        print(f"  {'overall':10} {totals['baseline'][0]:7.1f} {totals['current'][0]:7.1f} "
+              f"{totals['current'][1]:10.1f} {totals['baseline'][1] / totals['baseline'][0]:13.2f} "
+              f"{totals['current'][1] / totals['current'][0]:12.2f}")
+        if args.run_annotations:
+            print(f"\nend to end, CPU seconds of the process, best of {args.rounds}, "
+                  f"{args.run_annotations} annotations per export")
+            print(f"  {'workload':10} {'run before':>10} {'run after':>10} {'script':>7} "
+                  f"{'ratio before':>13} {'ratio after':>12}")
+            for shape in SHAPES:
+                row = end_to_end(shape, args.run_annotations, args.rounds, Path(temporary),
+                                 sources)
+                print(f"  {shape:10} {row['baseline']:10.2f} {row['current']:10.2f} "
+                      f"{row['script']:7.2f} {row['script'] / row['baseline']:13.2f} "
+                      f"{row['script'] / row['current']:12.2f}")
+    print(f"load average {os.getloadavg()} at the end")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--annotations", type=int, default=2000, help="per workload, engine only")
@@ -170,7 +251,15 @@ def main() -> None:
     parser.add_argument("--split", action="store_true",
                         help="also time annotations with and without a fix apart")
     parser.add_argument("--profile", action="store_true", help="cProfile the box workload")
+    parser.add_argument("--baseline", help="a commit to compare this checkout with, in one run")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker(args.annotations)
+        return
+    if args.baseline:
+        before_and_after(args)
+        return
     print(f"lsrules {lsrules.__file__}; load average {os.getloadavg()} at the start")
     workloads = {shape: make_workload(shape, args.annotations) for shape in SHAPES}
     engines = {shape: lsrules.load(str(RULESETS[shape])) for shape in SHAPES}

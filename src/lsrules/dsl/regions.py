@@ -45,20 +45,35 @@ class Region(Record):
     to_name: Any
     labels: list[Any] | None
     label: Any
-    item: dict[str, Any]
-    value: dict[str, Any]
-    attrs: dict[Any, Any]
-    items: list[dict[str, Any]]
-    dropped: bool
-    context: Any
-    _box: Any
-    _span: Any
 
     def __init__(self, item: dict[str, Any], region_id: Any = _UNSET,
                  kind: Any = _UNSET) -> None:
         """`region_id` and `kind` are the item's id and type (build_regions read them)."""
-        _fill(self, item, item.get("id") if region_id is _UNSET else region_id,
-              item.get("type") if kind is _UNSET else kind)
+        self.item = item
+        self.id = item.get("id") if region_id is _UNSET else region_id
+        self.type = kind = item.get("type") if kind is _UNSET else kind
+        self.from_name = item.get("from_name")
+        self.to_name = item.get("to_name")
+        value = item.get("value")
+        self.attrs: dict[Any, Any] = {}  # from_name -> that item's value (a dict)
+        self.items = [item]
+        self.dropped = False
+        self.context: Any = None  # the evaluation, for suggester-backed fields
+        self._box: Any = _UNSET  # _UNSET or box()
+        self._span: Any = _UNSET  # _UNSET or span()
+        self.value: dict[str, Any]
+        if value.__class__ is dict:
+            self.value = value
+            # the usual case, at once: the type's own key holds a list of labels (then no
+            # other item of the region can change them; taxonomy paths need their leaves)
+            found = value.get(kind) if kind.__class__ is str else None  # a list is unhashable
+            if found.__class__ is list and kind != "taxonomy":
+                self.labels = found
+                self.label = found[0] if found else None
+                return
+        else:
+            self.value = {}
+        self._set_labels()
 
     def _set_labels(self) -> None:
         labels = self.labels = self._find_labels()
@@ -206,36 +221,6 @@ def _leaves(values: list[Any], key: str) -> list[Any]:
     return values
 
 
-def _fill(region: Region, item: dict[str, Any], region_id: Any, kind: Any) -> Region:
-    """A region's slots from its first item. `build_regions` calls it on `Region.__new__`:
-    a class call per region (`Region(...)`) costs more than all of this."""
-    region.item = item
-    region.id = region_id
-    region.type = kind
-    region.from_name = item.get("from_name")
-    region.to_name = item.get("to_name")
-    region.attrs = {}  # from_name -> that item's value (a dict)
-    region.items = [item]
-    region.dropped = False
-    region.context = None  # the evaluation, for suggester-backed fields
-    region._box = _UNSET  # _UNSET or box()
-    region._span = _UNSET  # _UNSET or span()
-    value = item.get("value")
-    if value.__class__ is dict:
-        region.value = value
-        # the usual case, at once: the type's own key holds a list of labels (then no
-        # other item of the region can change them; taxonomy paths need their leaves)
-        found = value.get(kind) if kind.__class__ is str else None  # a list is unhashable
-        if found.__class__ is list and kind != "taxonomy":
-            region.labels = found
-            region.label = found[0] if found else None
-            return region
-    else:
-        region.value = {}
-    region._set_labels()
-    return region
-
-
 def build_regions(result: Any) -> tuple[list[Region], list[dict[str, Any]]]:
     """Group result items into regions (in order of first appearance) and relations."""
     regions: list[Region] = []
@@ -243,7 +228,6 @@ def build_regions(result: Any) -> tuple[list[Region], list[dict[str, Any]]]:
     if result.__class__ is not list:
         return regions, relations
     by_id: dict[Any, Region] = {}
-    new = Region.__new__
     for item in result:
         if item.__class__ is not dict:
             continue
@@ -257,8 +241,8 @@ def build_regions(result: Any) -> tuple[list[Region], list[dict[str, Any]]]:
             if existing is not None:
                 existing.add(item)
                 continue
-            region = by_id[region_id] = _fill(new(Region), item, region_id, kind)
+            region = by_id[region_id] = Region(item, region_id, kind)
         else:
-            region = _fill(new(Region), item, region_id, kind)
+            region = Region(item, region_id, kind)
         regions.append(region)
     return regions, relations
