@@ -234,20 +234,20 @@ class Engine:
                 suggestions.append({"region_id": None, "label": found["label"],
                                     "confidence": found["confidence"],
                                     "model_version": found["model_version"] or ""})
-        policies = self.policies
-        to_apply = [op for index, op in state.patch_by_rule
-                    if policies[index] == "apply"] if state.patch_by_rule else []
-        task_to_apply = [op for index, op in state.task_patch_by_rule
-                         if policies[index] == "apply"] if state.task_patch_by_rule else []
+        if state.patch_by_rule or state.task_patch_by_rule:
+            policies = self.policies
+            to_apply = [op for index, op in state.patch_by_rule if policies[index] == "apply"]
+            task_to_apply = [op for index, op in state.task_patch_by_rule
+                             if policies[index] == "apply"]
+        else:
+            to_apply = []
+            task_to_apply = []
+        # positional (in Decision's field order): keywords cost more than the rest of this
         return Decision(
-            task_id=task.get("id"), annotation_id=annotation.get("id"), verdict=verdict,
-            findings=state.findings, patch=state.patch, route=route, suggestions=suggestions,
-            ruleset=self.name, version=self.version, sha256=self.sha256,
-            lsrules_version=__version__, rules=self.rule_ids, time=time.time(),
-            duration_us=(time.perf_counter_ns() - started) // 1000, annotation=annotation,
-            patch_to_apply=to_apply, task_patch=state.task_patch,
-            task_patch_to_apply=task_to_apply, fired=state.fired,
-        )
+            task.get("id"), annotation.get("id"), verdict, state.findings, state.patch, route,
+            suggestions, self.name, self.version, self.sha256, __version__, self.rule_ids,
+            time.time(), (time.perf_counter_ns() - started) // 1000, annotation, to_apply,
+            state.task_patch, task_to_apply, state.fired)
 
     def learn(self, task: dict[str, Any], annotation: dict[str, Any],
               approved_by: str = "engine", prediction: dict[str, Any] | None = None) -> bool:
