@@ -176,10 +176,28 @@ class Evaluation:
 
     def set_value(self, region: Region | None, target: tuple[Any, ...], value: Any,
                   rule_index: int) -> None:
-        self._set_value(region, target, value, rule_index)
+        if region is not None and value is not None and len(target) == 2 \
+                and target[1] in VALUE_FIELDS and target[0] == "region":
+            self._set_value_field(region, target[1], value, rule_index)  # the usual fix
+        else:
+            self._set_value(region, target, value, rule_index)
         if region is not None:
             self._writing(region)
             region.changed()  # after the write: its labels are read again
+
+    def _set_value_field(self, region: Region, field: str, value: Any,
+                         rule_index: int) -> None:
+        """`set region.x = value` (any of VALUE_FIELDS, value not null): what `_set_value`
+        and `_set_in` do for it, without their general walk (no key to escape)."""
+        index = self._own_region(region)
+        container = region.value
+        exists = field in container
+        current = container.get(field)
+        if exists and current == value and type(current) is type(value):
+            return
+        container[field] = value
+        self._record({"op": "replace" if exists else "add",
+                      "path": f"/result/{index}/value/{field}", "value": value}, rule_index)
 
     def _writing(self, region: Region) -> None:
         """A region typed like a geometry key may keep its labels there: a write on it
