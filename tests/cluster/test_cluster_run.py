@@ -219,3 +219,29 @@ def test_a_line_over_the_limit_in_a_late_block_is_refused_as_one_process_refuses
     assert done.returncode == 2
     assert done.stderr.strip() == expected
     assert ":1501: task #1500: a line longer than 4,000 bytes" in expected
+
+
+def test_a_ruleset_that_extends_files_runs_the_same_on_a_cluster(tmp_path):
+    # the workers get the extended files too, under their paths from the project root
+    (tmp_path / "lsrules.toml").write_text("")
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "packs" / "shared.yaml").write_text(
+        'ruleset: shared\nversion: "1"\nroutes:\n  review: {priority: 5}\nrules:\n'
+        '  - id: many-topics\n    severity: warning\n    assert: len(regions) < 2\n'
+        '    route: review\n')
+    (tmp_path / "rules").mkdir()
+    ruleset = tmp_path / "rules" / "topics.yaml"
+    ruleset.write_text('ruleset: topics\nversion: "1"\nextends: [../packs/shared.yaml]\n'
+                       'rules:\n  - id: answered\n    assert: len(regions) > 0\n')
+    tasks = [{"id": n, "data": {"text": "t"}, "annotations": [
+        {"id": 10 + n, "result": [{"id": f"r{k}", "from_name": "topic", "to_name": "text",
+                                   "type": "choices", "value": {"choices": ["A"]}}
+                                  for k in range(n)]}]} for n in range(4)]
+    export = tmp_path / "export.jsonl"
+    export.write_text("".join(json.dumps(task) + "\n" for task in tasks))
+    expected, got = tmp_path / "one.jsonl", tmp_path / "cluster.jsonl"
+    one_process(str(ruleset), export, expected)
+    done = on_cluster(str(ruleset), str(export), got, "local:2")
+    assert done.returncode == 0, done.stderr
+    assert records(got) == records(expected)
+    assert {"many-topics", "answered"} <= {f["rule"] for r in records(got) for f in r["findings"]}

@@ -187,15 +187,29 @@ def test_a_warm_load_reads_the_extended_file_from_the_cache(project, tmp_path_fa
     assert [rule.id for rule in lsrules.load(path).rules] == ["mail"]
 
 
-def test_run_cluster_refuses_a_ruleset_that_extends_files(project):
-    # a worker is sent one ruleset file: without the extended files its rules would differ
-    from lsrules.commands.cluster.work import make_bundle
+def test_a_cluster_worker_compiles_the_ruleset_with_the_files_it_extends(project, tmp_path_factory,
+                                                                        monkeypatch):
+    # run --cluster sends a worker the ruleset and its extended files by their paths from
+    # the project root; the worker rebuilds that tree and compiles the same ruleset
+    from lsrules.commands.cluster import work
     from lsrules.ruleset.selection import Selection
 
-    path = project / "ner.yaml"
-    path.write_text(ruleset("extends: [packs/pii.yaml]\nrules: []\n"))
-    with pytest.raises(LsrulesError, match="cannot ship the ruleset files .* \\(pii.yaml\\)"):
-        make_bundle(lsrules.load(path), Selection(frozenset(), frozenset()))
+    monkeypatch.setenv("LSRULES_CACHE_DIR", str(tmp_path_factory.mktemp("worker")))
+    (project / "rules").mkdir()
+    path = project / "rules" / "ner.yaml"
+    path.write_text(ruleset("extends: [../packs/pii.yaml]\nrules: []\n").replace(
+        "config.xml", "../config.xml"))
+    engine = lsrules.load(path)
+    bundle = work.make_bundle(engine, Selection(frozenset(), frozenset()))
+    assert (bundle["name"], sorted(bundle["extended"])) == ("rules/ner.yaml", ["packs/pii.yaml"])
+    compiled = work._compile(bundle)
+    assert compiled.sha256 == engine.sha256
+    assert [rule.id for rule in compiled.rules] == ["email-in-text"]
+    decision = compiled.evaluate(TASK, {"id": 2, "result": []})
+    assert [f.rule for f in decision.findings] == ["email-in-text"]
+    bundle["extended"] = {"../outside.yaml": PII}
+    with pytest.raises(LsrulesError, match="leaves its tree"):
+        work._compile({**bundle, "sha256": "0" * 64})
 
 
 def test_an_extended_files_definitions_are_its_own(project):

@@ -24,28 +24,47 @@ _lock = threading.Lock()
 
 
 def make_bundle(engine, selection) -> dict:
-    """The ruleset as a worker gets it: its text, its file name, its labeling config and
-    the rules `--select`/`--ignore` keep."""
+    """The ruleset as a worker gets it: its text, its file name, its labeling config, the
+    rules `--select`/`--ignore` keep, and the files it extends (`extends:`), each under its
+    path from the project root so the ruleset names them as it does here."""
     from lsrules.ruleset.loader import read_text
 
     ruleset = engine.ruleset
-    if ruleset.extended_files:  # a worker gets one file: the rules would differ
-        raise LsrulesError("run --cluster cannot ship the ruleset files `extends:` names "
-                           f"({', '.join(Path(p).name for p in ruleset.extended_files)}) to "
-                           "the workers yet: run it without --cluster", ruleset.path)
     text = read_text(ruleset.path)
+    name = Path(ruleset.path).name
+    extended: dict[str, str] = {}
+    if ruleset.extended_files:
+        name, extended = _extended_tree(ruleset)
     config = None
     if ruleset.labeling_config_path is not None:
         config = read_text(ruleset.labeling_config_path)
     select, ignore = sorted(selection.select), sorted(selection.ignore)
     digest = hashlib.sha256()
-    for part in (Path(ruleset.path).name.encode(), text.encode("utf-8", "surrogatepass"),
+    for part in (name.encode(), text.encode("utf-8", "surrogatepass"),
                  (config or "").encode("utf-8", "surrogatepass"),
-                 json.dumps([select, ignore]).encode()):
+                 json.dumps([select, ignore]).encode(),
+                 json.dumps(extended, sort_keys=True).encode("utf-8", "surrogatepass")):
         digest.update(hashlib.sha256(part).digest())
-    return {"sha256": digest.hexdigest(), "name": Path(ruleset.path).name, "text": text,
-            "config": config, "select": select, "ignore": ignore,
-            "lsrules_version": __version__}
+    return {"sha256": digest.hexdigest(), "name": name, "text": text,
+            "config": config, "select": select, "ignore": ignore, "extended": extended,
+            "ruleset_sha256": engine.sha256, "lsrules_version": __version__}
+
+
+def _extended_tree(ruleset) -> tuple[str, dict[str, str]]:
+    """The ruleset's path and the extended files' texts, each by its path from the project
+    root (a worker rebuilds that tree, so `extends:` finds them where it does here)."""
+    from lsrules.ruleset.containment import ruleset_root
+    from lsrules.ruleset.loader import read_text
+
+    root = ruleset_root(ruleset.path)
+    try:
+        name = Path(ruleset.path).resolve().relative_to(root).as_posix()
+        files = {Path(path).relative_to(root).as_posix(): read_text(path, allow_outside_root=True)
+                 for path in ruleset.extended_files}
+    except ValueError:  # a file outside the root (--allow-outside-root): no tree holds it
+        raise LsrulesError("run --cluster ships the files `extends:` names only from inside "
+                           "the ruleset's project root", ruleset.path) from None
+    return name, files
 
 
 def engine_for(bundle: dict):
@@ -68,7 +87,21 @@ def _compile(bundle: dict):
         raise LsrulesError(f"a worker runs lsrules {__version__}, this run needs "
                            f"{bundle['lsrules_version']}: install the same version everywhere")
     directory = _bundle_directory(bundle["sha256"])
-    ruleset_path = directory / (Path(bundle["name"]).name or "ruleset.yaml")
+    extended = bundle.get("extended") or {}
+    if extended:  # the project's tree, rooted here: the ruleset extends files by its paths
+        tree = directory / "tree"
+        for relative in [*extended, bundle["name"]]:
+            if relative.startswith("/") or ".." in Path(relative).parts:
+                raise LsrulesError(f"a bundle path leaves its tree: {relative!r}")
+        tree.mkdir(parents=True, exist_ok=True)
+        write_atomically(tree / "lsrules.toml", "")
+        for relative, text in extended.items():
+            (tree / relative).parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(tree / relative, text)
+        ruleset_path = tree / bundle["name"]
+        ruleset_path.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        ruleset_path = directory / (Path(bundle["name"]).name or "ruleset.yaml")
     # whole or not at all: another worker process of the machine may be reading it
     write_atomically(ruleset_path, bundle["text"])
     config_path = None
@@ -79,7 +112,8 @@ def _compile(bundle: dict):
 
     selection = Selection(frozenset(bundle["select"]), frozenset(bundle["ignore"]))
     engine = lsrules.load(str(ruleset_path), config=config_path, selection=selection)
-    expected = hashlib.sha256(bundle["text"].encode("utf-8", "surrogatepass")).hexdigest()
+    expected = bundle.get("ruleset_sha256") or hashlib.sha256(
+        bundle["text"].encode("utf-8", "surrogatepass")).hexdigest()
     if engine.sha256 != expected:
         raise LsrulesError("the ruleset a worker compiled is not the one it was sent",
                            str(ruleset_path))
