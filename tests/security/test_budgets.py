@@ -82,8 +82,12 @@ def test_sixteen_thousand_boxes_are_over_the_region_cap(tmp_path):
     assert "16,000 result items" in message and "limits.regions" in message
 
 
-def test_a_pairwise_rule_over_many_boxes_runs_out_of_steps(tmp_path):
-    engine = lsrules.load(_copy("pairwise.yaml", tmp_path))
+@pytest.mark.parametrize("name", ["pairwise.yaml", "pairwise-count.yaml"])
+@pytest.mark.parametrize("optimize", [True, False])
+def test_a_pairwise_rule_over_many_boxes_runs_out_of_steps(name, optimize, tmp_path):
+    """The optimized code pays for an inner loop from steps it holds (a `for` statement or
+    a generator), the plain code with a call per loop: both stop."""
+    engine = lsrules.load(_copy(name, tmp_path), optimize=optimize)
     # 4,000 boxes: under the region cap, 16 million pairs: over the 10 million steps
     decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": _boxes(4_000)})
     assert decision.verdict == "review"
@@ -92,6 +96,58 @@ def test_a_pairwise_rule_over_many_boxes_runs_out_of_steps(tmp_path):
     # the same rule on an ordinary annotation decides as usual
     decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": _boxes(50)})
     assert decision.verdict == "accept" and decision.findings == []
+
+
+EXACT = """ruleset: exact
+version: "1"
+limits:
+  steps: {steps}
+rules:
+  - id: has-id
+    for: region
+    assert: region.id != null
+  - id: own-pair
+    for: region
+    assert: any(o.id == region.id for o in regions)
+  - id: all-pairs
+    assert: count(any(o.id == r.id for o in regions) for r in regions) >= 0
+"""
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+@pytest.mark.parametrize("boxes", [10, 40])
+def test_steps_are_counted_exactly(optimize, boxes, tmp_path):
+    """n boxes: two region loops (2n), two pair loops (n + n² each): a budget of exactly
+    3n + 2n² steps is enough and one step fewer is not, in both forms of the code. The
+    optimized form pays for the loops over `regions` that run once at the start of
+    `evaluate`, and for the inner loops from steps it holds (taken up to 1,000 at a time,
+    twice or more for 40 boxes) and gives back the rest: the total is the same."""
+    needed = 3 * boxes + 2 * boxes * boxes
+    for steps, verdict in ((needed, "accept"), (needed - 1, "review")):
+        ruleset = tmp_path / f"exact-{steps}.yaml"
+        ruleset.write_text(EXACT.format(steps=steps))
+        engine = lsrules.load(ruleset, optimize=optimize)
+        assert ("_held" in engine.source) is optimize
+        decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": _boxes(boxes)})
+        assert decision.verdict == verdict, (steps, decision.findings)
+        assert decision.fired == ([] if verdict == "accept" else ["lsrules-budget"])
+
+
+def test_the_steps_held_carry_over_to_the_next_loops(tmp_path):
+    """A budget of 2,200 steps: the pair loop of 10 boxes takes 1,000 at a time and spends
+    100, the rule after it loops over 2,000 items of the data: 2,110 fit, 2,201 do not."""
+    ruleset = tmp_path / "held.yaml"
+    ruleset.write_text('ruleset: held\nversion: "1"\nlimits:\n  steps: 2200\nrules:\n'
+                       "  - id: pairs\n    for: region\n"
+                       "    assert: any(o.id == region.id for o in regions)\n"
+                       "  - id: data\n    assert: count(n > 0 for n in task.data.n) >= 0\n")
+    engine = lsrules.load(ruleset)
+    assert "_held" in engine.source
+    task = {"id": 1, "data": {"n": list(range(2_000))}}
+    # 10 + 100 + 2,000 = 2,110 steps
+    assert engine.evaluate(task, {"id": 2, "result": _boxes(10)}).verdict == "accept"
+    task["data"]["n"].extend(range(91))  # 2,201
+    assert engine.evaluate(task, {"id": 2, "result": _boxes(10)}).verdict == "review"
 
 
 def test_strings_built_by_plus_pay_for_their_length(tmp_path):

@@ -80,6 +80,34 @@ def charge(state: Any, items: _Items) -> _Items:
     return items
 
 
+def pay(state: Any, steps: int) -> None:
+    """Pay `steps` at once: the loops over `regions` that a generated function runs at most
+    once, charged together at its start (one call, not one per loop), or a polygon's
+    vertices. A negative number gives steps back (those a function held and did not spend)."""
+    left = state.steps - steps
+    state.steps = left
+    if left < 0:
+        raise BudgetExceeded("steps", state.engine.limits.steps)
+
+
+HOLD = 1_000  # steps a generated function takes from the budget at a time for its inner loops
+
+
+def withdraw(state: Any, held: int) -> int:
+    """A generated function's inner loops pay from steps it holds (a local count: no call
+    per loop); when `held` goes below zero, this pays the debt from the budget and takes up
+    to HOLD steps more. Returns what the function holds now; it gives back what it did not
+    spend when it returns, so the total is exact, and the budget never runs out late (it
+    may run out up to HOLD steps early, for whatever else pays meanwhile)."""
+    left = state.steps + held
+    if left < 0:
+        state.steps = left
+        raise BudgetExceeded("steps", state.engine.limits.steps)
+    taken = HOLD if left > HOLD else left
+    state.steps = left - taken
+    return taken
+
+
 def concat(state: Any, left: Any, right: Any) -> Any:
     """`left + right` when it is not a number: a string or list built pays its length."""
     result = left + right

@@ -225,7 +225,7 @@ def charged(name: str) -> Callable[..., Any]:
     def paying(state: Any, *arguments: Any) -> Any:
         steps = geometry.cost(name, arguments)
         if steps and state is not None:
-            budget.charge(state, range(steps))
+            budget.pay(state, steps)
         if as_they_go:
             return implementation(*arguments, pay=payer(state))
         return implementation(*arguments)
@@ -238,7 +238,7 @@ def payer(state: Any) -> Callable[[int], None] | None:
         return None
 
     def pay(steps: int) -> None:
-        budget.charge(state, range(steps))
+        budget.pay(state, steps)
     return pay
 
 

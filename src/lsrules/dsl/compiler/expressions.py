@@ -53,6 +53,7 @@ class Loop(NamedTuple):
     bound: list[tuple[str, str]]  # (temporary, text) computed before the loop, in order
     target: str  # the loop's target (`v_o`, or `v_o, _t3, _t4` over a column of rows)
     iterable: str
+    held: str  # a name: the loop pays for it from the steps the function holds ("" if not)
     condition: str  # "" for none
     element: str
     kind: str
@@ -70,14 +71,71 @@ class ExpressionGenerator(NodeVisitor):
         self.lines: list[str] = []
         self.temporary = 0
         self.constants: dict[str, object] = {}
+        # while writing a function that settles its budget (`settling`): how many loops
+        # over `regions` it pays for at its start, and whether it holds steps (`paid`)
+        self.upfront: int | None = None
+        self.holds = False
 
     # -- output ---------------------------------------------------------------------------
     def write(self, line: str, indent: int) -> None:
         self.lines.append("    " * indent + line)
 
-    def charged(self, items: str) -> str:
-        """A loop's list, paid for (one step per item) before the loop starts."""
-        return f"_charge({self.budget}, {items})" if self.budget else items
+    def charged(self, items: str, once: bool = False) -> str:
+        """A loop's list, paid for (one step per item) before the loop starts. In a function
+        that settles its budget (`settling`), a loop over `regions` that runs at most `once`
+        per call (a rule's region loop, a column, a comprehension outside any loop) is paid
+        for with the others at the function's start: one charge instead of one per loop."""
+        if not self.budget:
+            return items
+        if once and self.upfront is not None and items == "regions":
+            self.upfront += 1
+            return items
+        return f"_charge({self.budget}, {items})"
+
+    def paid(self, items: str, once: bool, bound: list[tuple[str, str]]) -> tuple[str, str]:
+        """(the loop's list, the name it pays for from the steps held, or ""). In a function
+        that settles, a loop that may run many times pays from the steps the function
+        holds, inline: no call until they run out (budget.withdraw); `held_expression` and
+        `held_statements` write it."""
+        if not self.budget or self.upfront is None or (once and items == "regions"):
+            return self.charged(items, once), ""
+        if not items.isidentifier():
+            name = self.temp()
+            bound.append((name, items))
+            items = name
+        self.holds = True
+        return items, items
+
+    def held_expression(self, items: str) -> str:
+        return (f"((_held := _held - len({items})) < 0 "
+                f"and (_held := _withdraw({self.budget}, _held)))")
+
+    def held_statements(self, items: str, indent: int) -> None:
+        self.write(f"_held -= len({items})", indent)
+        self.write(f"if _held < 0: _held = _withdraw({self.budget}, _held)", indent)
+
+    def settling(self) -> int:
+        """From here, the function being written pays for its loops at its start
+        (`charged`) and from the steps it holds (`paid`), when optimizing."""
+        if self.optimize:
+            self.upfront = 0
+            self.holds = False
+        return len(self.lines)
+
+    def settle(self, position: int, indent: int) -> None:
+        """Writes, at `position`, the charge for the loops counted in `upfront` and the
+        steps held, and at the end, giving back the steps held and not spent. `regions`
+        only shrinks while the function runs (a drop takes regions away, nothing adds one),
+        so its length at the start pays for every later loop over it."""
+        prefix = "    " * indent
+        if self.upfront:
+            self.lines.insert(position, f"{prefix}_pay({self.budget}, len(regions) * "
+                                        f"{self.upfront})")
+        if self.holds:
+            self.lines.insert(position, f"{prefix}_held = 0")
+            self.write(f"_pay({self.budget}, -_held)", indent)  # gives them back
+        self.upfront = None
+        self.holds = False
 
     def temp(self) -> str:
         self.temporary += 1
@@ -249,10 +307,12 @@ class ExpressionGenerator(NodeVisitor):
             text += " if " + loop.condition
         result = _COMPREHENSION_FORMS.get(loop.kind, "[{element} {loop}]").format(
             element=loop.element, loop=text)
-        if not loop.bound:
+        before = [f"({name} := {text})" for name, text in loop.bound]
+        if loop.held:
+            before.append(self.held_expression(loop.held))
+        if not before:
             return result
-        return ("(" + ", ".join(f"({name} := {text})" for name, text in loop.bound)
-                + f", {result})[-1]")
+        return "(" + ", ".join(before) + f", {result})[-1]"
 
     def loop(self, node: nodes.Comprehension, frame: Frame) -> Loop:
         """The pieces of a comprehension written in `frame`, with its loop invariants bound
@@ -285,7 +345,9 @@ class ExpressionGenerator(NodeVisitor):
             element = (self.truth(node.element, inner) if predicate
                        else self.visit(node.element, inner))
             condition = self.truth(node.condition, inner) if node.condition else ""
-            return Loop(bound, variable, self.charged(iterable), condition, element, node.kind)
+            once = over_regions and frame.loop_depth == 0  # not inside another loop
+            iterable, held = self.paid(iterable, once, bound)
+            return Loop(bound, variable, iterable, held, condition, element, node.kind)
         # the column: the items that pass the moved filters, each with its values
         column = self.temp()
         columns.append(column)
@@ -299,7 +361,7 @@ class ExpressionGenerator(NodeVisitor):
             target = f"{variable}, {', '.join(rows.values())}"
             inner = inner.hoisting(rows)
         bound.append((column, f"{column} if {column} is not None else "
-                              f"[{row} for {variable} in {self.charged('regions')}{test}]"))
+                              f"[{row} for {variable} in {self.charged('regions', True)}{test}]"))
         if plan.elements is None:
             element = (self.truth(node.element, inner) if predicate
                        else self.visit(node.element, inner))
@@ -307,7 +369,8 @@ class ExpressionGenerator(NodeVisitor):
             element = ("(" + " and ".join(self.truth(part, inner) for part in plan.elements)
                        + ")" if plan.elements else "True")
         condition = " and ".join(self.truth(part, inner) for part in plan.conditions)
-        return Loop(bound, target, self.charged(column), condition, element, node.kind)
+        iterable, held = self.paid(column, False, bound)
+        return Loop(bound, target, iterable, held, condition, element, node.kind)
 
     def visit_Flatten(self, node: nodes.Flatten, frame: Frame) -> str:
         return f"_flatten({self.visit(node.value, frame)})"  # items the inner loops paid for

@@ -72,14 +72,17 @@ class CodeGenerator(ExpressionGenerator):
         self.write("def evaluate(state):", 0)
         self.prologue(1)
         self.write("fire = state.fire", 1)
+        start = self.settling()
         for rule in self.ruleset.rules:
             self.rule_inline(rule)
+        self.settle(start, 1)
         self.write("return None", 1)
         return "\n".join(self.lines) + "\n"
 
     def helper_source(self, rule: CheckedRule) -> str:
         """The source of one rule's rarely used functions (see module.py)."""
         self.lines = []
+        self.upfront = None  # even if writing an earlier function failed half way
         self.rule_functions(rule)
         return "\n".join(self.lines) + "\n"
 
@@ -107,7 +110,7 @@ class CodeGenerator(ExpressionGenerator):
         self.write(f"# rule {rule.index}: {rule.id!r}", 1)  # user text: only as a repr
         start = len(self.lines)
         if rule.scope == "region":
-            self.write(f"for region in {self.charged('regions')}:", 1)
+            self.write(f"for region in {self.charged('regions', True)}:", 1)
         else:
             self.write("for region in _NO_REGION:", 1)
         changes = fixes and bool(rule.fix)
@@ -173,6 +176,8 @@ class CodeGenerator(ExpressionGenerator):
         loop = self.loop(node, frame)
         for name, text in loop.bound:
             self.write(f"{name} = {text}", indent)
+        if loop.held:
+            self.held_statements(loop.held, indent)
         flag = self.temp()
         self.write(f"{flag} = {loop.kind == 'all'}", indent)
         self.write(f"for {loop.target} in {loop.iterable}:", indent)
@@ -193,7 +198,9 @@ class CodeGenerator(ExpressionGenerator):
         self.prologue(1)
         self.write("if only is not None: regions = only", 1)
         self.write("found = state.found", 1)
+        start = self.settling()
         self.rule_inline(rule, fixes=False)
+        self.settle(start, 1)
         self.write("return None", 1)
         # trace, for `lsrules explain`: the values of where, when and assert
         self.write(f"def trace_{index}(state, region):", 0)
