@@ -282,3 +282,41 @@ def test_a_brush_mask_pays_per_encoded_bit(tmp_path):
     decision = engine.evaluate({"id": 1, "data": {}}, {"id": 2, "result": [item]})
     assert decision.verdict == "review"
     assert "limits.steps" in _budget_findings(decision)[0]
+
+
+ADDING = """ruleset: adding
+version: "1"
+labeling_config: config.xml
+rules:
+  - id: quality-missing
+    assert: any(r.from_name == "quality" for r in regions)
+    fix: add_item "quality" = "Good"
+  - id: every-region
+    for: region
+    assert: region.id != "none"
+"""
+
+
+@pytest.mark.parametrize("boxes", [0, 3])
+def test_a_region_a_fix_adds_is_paid_for_by_the_loops_after_it(boxes, tmp_path):
+    """The optimized code pays for its loops over `regions` at the start, for the regions
+    there then; a fix that adds one (add_item) pays for it in each of those loops: never
+    less than the plain code, which pays each loop as it starts (2(n+1) against n + n+1)."""
+    from lsrules.engine.evaluation import Evaluation
+
+    (tmp_path / "config.xml").write_text(
+        '<View><Image name="image" value="$image"/><RectangleLabels name="label" '
+        'toName="image"><Label value="Car"/></RectangleLabels><Choices name="quality" '
+        'toName="image"><Choice value="Good"/></Choices></View>')
+    (tmp_path / "adding.yaml").write_text(ADDING)
+    spent = {}
+    for optimize in (True, False):
+        engine = lsrules.load(tmp_path / "adding.yaml", optimize=optimize)
+        assert ("_regions_after(" in engine.source) is optimize
+        state = Evaluation(engine, {"id": 1, "data": {}}, {"id": 2, "result": _boxes(boxes)},
+                           None)
+        engine.namespace["evaluate"](state)
+        assert len(state.regions) == boxes + 1  # the answer was added
+        spent[optimize] = engine.limits.steps - state.steps
+    assert spent[False] == boxes + boxes + 1
+    assert spent[True] == 2 * (boxes + 1)

@@ -108,6 +108,16 @@ def withdraw(state: Any, held: int) -> int:
     return taken
 
 
+def regions_after(state: Any, before: Sized, loops: int) -> Any:
+    """`state.regions` after a fix in a function that paid for `loops` loops over the
+    regions at its start: each region a fix added pays for each of them."""
+    after = state.regions
+    added = len(after) - len(before)
+    if added > 0:
+        pay(state, added * loops)
+    return after
+
+
 def concat(state: Any, left: Any, right: Any) -> Any:
     """`left + right` when it is not a number: a string or list built pays its length."""
     result = left + right

@@ -75,6 +75,7 @@ class ExpressionGenerator(NodeVisitor):
         # over `regions` it pays for at its start, and whether it holds steps (`paid`)
         self.upfront: int | None = None
         self.holds = False
+        self.rebinds = False
 
     # -- output ---------------------------------------------------------------------------
     def write(self, line: str, indent: int) -> None:
@@ -120,22 +121,33 @@ class ExpressionGenerator(NodeVisitor):
         if self.optimize:
             self.upfront = 0
             self.holds = False
+            self.rebinds = False
         return len(self.lines)
+
+    def regions_after_fix(self) -> str:
+        """`regions` again after a fix that drops or adds a region: a region added pays for
+        every loop paid at the start (`_upfront` of them), as if it had been there."""
+        if self.upfront is None or not self.budget:
+            return "regions = state.regions"
+        self.rebinds = True
+        return f"regions = _regions_after({self.budget}, regions, _upfront)"
 
     def settle(self, position: int, indent: int) -> None:
         """Writes, at `position`, the charge for the loops counted in `upfront` and the
-        steps held, and at the end, giving back the steps held and not spent. `regions`
-        only shrinks while the function runs (a drop takes regions away, nothing adds one),
-        so its length at the start pays for every later loop over it."""
+        steps held, and at the end, giving back the steps held and not spent. The length
+        of `regions` at the start pays for every later loop over it: a drop only shortens
+        it, and a region that a fix adds pays then (`regions_after_fix`)."""
         prefix = "    " * indent
         if self.upfront:
-            self.lines.insert(position, f"{prefix}_pay({self.budget}, len(regions) * "
-                                        f"{self.upfront})")
+            self.lines.insert(position, f"{prefix}_pay({self.budget}, len(regions) * _upfront)")
+        if self.upfront or self.rebinds:
+            self.lines.insert(position, f"{prefix}_upfront = {self.upfront}")
         if self.holds:
             self.lines.insert(position, f"{prefix}_held = 0")
             self.write(f"_pay({self.budget}, -_held)", indent)  # gives them back
         self.upfront = None
         self.holds = False
+        self.rebinds = False
 
     def temp(self) -> str:
         self.temporary += 1

@@ -27,7 +27,7 @@ def module_globals() -> dict[str, Any]:
         "_DATA_ERRORS": runtime.DATA_ERRORS, "_NO_REGION": (None,), "_ONCE": (None,),
         "_str": str, "_list": list, "_int": int, "_float": float,
         "_charge": budget.charge, "_pay": budget.pay, "_withdraw": budget.withdraw,
-        "_concat": budget.concat,
+        "_regions_after": budget.regions_after, "_concat": budget.concat,
         "_get": runtime.get, "_path": runtime.path, "_has_path": runtime.has_path,
         "_index": runtime.index, "_multiply": runtime.multiply, "_divide": runtime.divide,
         "_modulo": runtime.modulo, "_as_list": runtime.as_list, "_sum_of": runtime.sum_of,

@@ -121,7 +121,7 @@ class CodeGenerator(ExpressionGenerator):
         if not fixes:
             on_fire = f"found({rule.index}, region)"
         elif drops:
-            on_fire = f"fire({rule.index}, region); regions = state.regions"
+            on_fire = f"fire({rule.index}, region); {self.regions_after_fix()}"
         else:
             on_fire = f"fire({rule.index}, region)"
         # columns (see hoisting.column_plan) hold for one rule's loop, when nothing changes
