@@ -21,8 +21,8 @@ The newer tags follow the same source:
 - Vector / VectorLabels: web/libs/editor/src/regions/VectorRegion.jsx `serialize()` writes
   `{vertices: [{id, x, y, prevPointId, isBezier, controlPoint1?, controlPoint2?}], closed}`
   in percent of the image, the labels under `vectorlabels`.
-- BitmaskLabels: web/libs/editor/src/regions/BitmaskRegion.jsx `serialize()` writes
-  `{imageDataURL}`, the mask as a PNG `data:image/png;base64,...` URL.
+- Bitmask / BitmaskLabels: web/libs/editor/src/regions/BitmaskRegion.jsx `serialize()`
+  writes `{imageDataURL}`, the mask as a PNG `data:image/png;base64,...` URL.
 - MagicWand: web/libs/editor/src/tags/control/MagicWand.js (`@regions BrushRegion`) draws
   brush regions, labelled by a `<Labels>` on the same image: `brushlabels` items of that
   `<Labels>`, as BrushLabels writes them.
@@ -41,7 +41,7 @@ TAGS = Path(__file__).parent.parent / "fixtures" / "tags"
 CASES = {path.stem: json.loads(path.read_text()) for path in sorted(TAGS.glob("*.json"))}
 
 # Label Studio's control tags (its tag reference), each with a case above
-CONTROL_TAGS = {"BitmaskLabels", "Brush", "BrushLabels", "Choices", "DateTime", "Ellipse",
+CONTROL_TAGS = {"Bitmask", "BitmaskLabels", "Brush", "BrushLabels", "Choices", "DateTime", "Ellipse",
                 "EllipseLabels", "HyperTextLabels", "KeyPoint", "KeyPointLabels", "Labels",
                 "MagicWand", "Number", "Pairwise", "ParagraphLabels", "Polygon",
                 "PolygonLabels", "Ranker", "Rating", "Rectangle", "RectangleLabels",
