@@ -185,3 +185,28 @@ def test_a_ruleset_that_does_not_load_at_start_stops_the_service(tmp_path):
     broken.write_text("ruleset: x\nrules: [\n")
     with pytest.raises(LsrulesError):
         Rulesets([((str(broken),), None)], lambda files: lsrules.load(*files))
+
+
+def test_the_files_watched_are_the_ruleset_its_labeling_config_and_its_model():
+    from types import SimpleNamespace
+
+    from lsrules.labelstudio.rulesets import read_files
+
+    ruleset = SimpleNamespace(labeling_config_path="r/config.xml",
+                              suggester={"model": "r/model.json"})
+    assert read_files(("r/a.yaml",), SimpleNamespace(ruleset=ruleset)) == [
+        "r/a.yaml", "r/config.xml", "r/model.json"]
+    ruleset = SimpleNamespace(labeling_config_path=None, suggester={"model": None})
+    assert read_files(("r/a.yaml",), SimpleNamespace(ruleset=ruleset)) == ["r/a.yaml"]
+    assert read_files(("r/a.yaml",), object()) == ["r/a.yaml"]  # an engine without a ruleset
+
+
+def test_a_deleted_ruleset_keeps_the_old_one_running(service, caplog):
+    service.second.unlink()
+    service.now += 1
+    annotation = service.annotate(2, "positive")
+    service.settle()
+    assert judged_by(service.decisions()[annotation][0]) == "second"
+    assert service.rulesets.reload_failures == 1
+    assert str(service.second) in service.rulesets.last_reload_error
+    assert "\n" not in service.rulesets.last_reload_error

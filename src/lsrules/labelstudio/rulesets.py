@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lsrules.errors import LsrulesError
@@ -51,10 +52,16 @@ def fingerprint(paths: Sequence[str]) -> Fingerprint:
 
 
 def read_files(files: Sequence[str], engine: Any) -> list[str]:
-    """The files a ruleset was read from: its own and its labeling config."""
+    """The files a ruleset was read from: its own, its labeling config, its suggester's
+    model file."""
     ruleset = getattr(engine, "ruleset", None)
-    extra = [getattr(ruleset, "labeling_config_path", None)] if ruleset is not None else []
-    return list(dict.fromkeys([*files, *(str(path) for path in extra if path)]))
+    extra = []
+    if ruleset is not None:
+        suggester = getattr(ruleset, "suggester", None)
+        extra = [getattr(ruleset, "labeling_config_path", None),
+                 suggester.get("model") if isinstance(suggester, dict) else None]
+    return list(dict.fromkeys([*files, *(str(path) for path in extra
+                                         if isinstance(path, (str, Path)) and path)]))
 
 
 class Rulesets:
