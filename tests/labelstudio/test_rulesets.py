@@ -187,16 +187,17 @@ def test_a_ruleset_that_does_not_load_at_start_stops_the_service(tmp_path):
         Rulesets([((str(broken),), None)], lambda files: lsrules.load(*files))
 
 
-def test_the_files_watched_are_the_ruleset_its_labeling_config_and_its_model():
+def test_the_files_watched_are_the_ruleset_its_config_what_it_extends_and_its_model():
     from types import SimpleNamespace
 
     from lsrules.labelstudio.rulesets import read_files
 
     ruleset = SimpleNamespace(labeling_config_path="r/config.xml",
-                              suggester={"model": "r/model.json"})
+                              extended_files=["r/base.yaml"], suggester={"model": "r/model.json"})
     assert read_files(("r/a.yaml",), SimpleNamespace(ruleset=ruleset)) == [
-        "r/a.yaml", "r/config.xml", "r/model.json"]
-    ruleset = SimpleNamespace(labeling_config_path=None, suggester={"model": None})
+        "r/a.yaml", "r/config.xml", "r/base.yaml", "r/model.json"]
+    ruleset = SimpleNamespace(labeling_config_path=None, extended_files=[],
+                              suggester={"model": None})
     assert read_files(("r/a.yaml",), SimpleNamespace(ruleset=ruleset)) == ["r/a.yaml"]
     assert read_files(("r/a.yaml",), object()) == ["r/a.yaml"]  # an engine without a ruleset
 
@@ -210,3 +211,17 @@ def test_a_deleted_ruleset_keeps_the_old_one_running(service, caplog):
     assert service.rulesets.reload_failures == 1
     assert str(service.second) in service.rulesets.last_reload_error
     assert "\n" not in service.rulesets.last_reload_error
+
+
+def test_an_edited_file_the_ruleset_extends_reloads_it(service, tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text(SECOND.replace("ruleset: second", "ruleset: base").replace(
+        "everything-to-second", "from-base"))
+    service.second.write_text(SECOND.replace("rules:\n", "extends: [base.yaml]\nrules:\n"))
+    service.now += 1
+    assert [s.files for s in service.rulesets.refresh()] == [(str(service.second),)]
+    assert str(base) in [path for path, _ in service.rulesets.served[1].fingerprint]
+    base.write_text(base.read_text().replace("seen by the second ruleset", "changed"))
+    service.now += 1
+    assert [s.files for s in service.rulesets.refresh()] == [(str(service.second),)]
+    assert service.rulesets.reloads == 2

@@ -52,13 +52,14 @@ def fingerprint(paths: Sequence[str]) -> Fingerprint:
 
 
 def read_files(files: Sequence[str], engine: Any) -> list[str]:
-    """The files a ruleset was read from: its own, its labeling config, its suggester's
-    model file."""
+    """The files a ruleset was read from: its own, its labeling config, the files it
+    extends, its suggester's model file."""
     ruleset = getattr(engine, "ruleset", None)
     extra = []
     if ruleset is not None:
         suggester = getattr(ruleset, "suggester", None)
         extra = [getattr(ruleset, "labeling_config_path", None),
+                 *(getattr(ruleset, "extended_files", None) or ()),
                  suggester.get("model") if isinstance(suggester, dict) else None]
     return list(dict.fromkeys([*files, *(str(path) for path in extra
                                          if isinstance(path, (str, Path)) and path)]))
