@@ -105,6 +105,8 @@ def test_redelivery_is_stored_once(client, store):
     ("ANNOTATION_CREATED", True), ("ANNOTATION_UPDATED", True), ("ANNOTATIONS_CREATED", True),
     ("ANNOTATIONS_DELETED", True), ("TASKS_CREATED", True),
     ("PROJECT_UPDATED", False), ("TASKS_DELETED", False),
+    # lsrules' own queue entries (sync, back-fill) cannot be posted from outside
+    ("SYNC_ANNOTATION", False), ("SYNC_PREDICT", False),
 ])
 def test_only_handled_actions_are_queued(client, store, action, stored):
     body = dict(sample("ANNOTATION_CREATED"), action=action)

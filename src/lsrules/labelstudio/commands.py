@@ -324,9 +324,17 @@ def add_sync_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=600, metavar="SECONDS",
                         help="give up waiting for write-backs after this many seconds "
                              "(default 600; exit 1)")
+    parser.add_argument("--predict", action="store_true",
+                        help="also write the suggester's prediction to every task that has "
+                             "none (where it does not abstain)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N",
+                        help="with --predict: at most N tasks per project (default: all)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress line on standard error (shown only on a terminal)")
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    from lsrules.labelstudio.backfill import queue_predictions
     from lsrules.labelstudio.bindings import targets
     from lsrules.labelstudio.rulesets import Rulesets
     from lsrules.labelstudio.store_location import open_store
@@ -344,10 +352,20 @@ def run_sync(args: argparse.Namespace) -> int:
     label_studio = LabelStudio(args.ls_url)
     worker = Worker(rulesets, store, label_studio)
     reports = []
+    backfills = []
+    if args.limit is not None and args.limit < 1:
+        raise LsrulesError(f"--limit must be a positive number of tasks, not {args.limit}")
+    progress = _DrainProgress(store, sys.stderr.isatty() and not args.no_progress)
     try:
         for _, project_id in chosen:
             reports.append(sync_project(label_studio, store, project_id))
-        finished = worker.run_until_idle(args.timeout)
+            if args.predict and rulesets.engine_for(project_id) is not None:
+                backfills.append(queue_predictions(label_studio, store, project_id,
+                                                   rulesets.engine_for(project_id),
+                                                   args.limit))
+        progress.start()
+        finished = worker.run_until_idle(args.timeout, progress.update)
+        progress.close()
     except (TransientError, PermanentError) as error:
         raise LsrulesError(f"Label Studio at {args.ls_url}: {error}") from error
     finally:
@@ -359,12 +377,45 @@ def run_sync(args: argparse.Namespace) -> int:
         print(f"project {report.project_id}: {report.seen} annotations seen, {report.queued} "
               f"queued, {report.skipped} skipped (evaluated before); checkpoint "
               f"{report.checkpoint}")
+    for backfill in backfills:
+        print(f"project {backfill.project_id}: {backfill.without} tasks without a prediction "
+              f"{'(--limit) ' if args.limit is not None else ''}"
+              f"{backfill.queued} queued for one")
     tally = worker.tally
     print(f"this run evaluated {tally['evaluated']}, skipped {tally['skipped']}, failed "
           f"{tally['failed']}; "
           f"{'all written back' if finished else 'write-backs still pending'}")
     store.close()
     return 0 if finished else 1
+
+
+class _DrainProgress:
+    """A one-line count of the queue draining, on standard error, only on a terminal."""
+
+    def __init__(self, store: Any, enabled: bool):
+        self.store = store
+        self.enabled = enabled
+        self.total = 0
+        self.shown = ""
+
+    def start(self) -> None:
+        if self.enabled:
+            self.total = self.store.pending_event_count() + self.store.pending_writeback_count()
+
+    def update(self) -> None:
+        if not self.enabled:
+            return
+        left = self.store.pending_event_count() + self.store.pending_writeback_count()
+        self.total = max(self.total, left)
+        line = f"\r{self.total - left}/{self.total} events and write-backs done"
+        if line != self.shown:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            self.shown = line
+
+    def close(self) -> None:
+        if self.enabled and self.shown:
+            sys.stderr.write("\n")
 
 
 # audit -----------------------------------------------------------------------------------

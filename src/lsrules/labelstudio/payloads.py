@@ -17,6 +17,8 @@ HANDLED_ACTIONS = frozenset({
 })
 # Not a Label Studio action: an annotation found by `sync`, queued like a webhook event.
 SYNC_ACTION = "SYNC_ANNOTATION"
+# Not a Label Studio action: a task without a prediction that `sync --predict` found.
+PREDICT_ACTION = "SYNC_PREDICT"
 ANNOTATION_ACTIONS = frozenset({"ANNOTATION_CREATED", "ANNOTATION_UPDATED", SYNC_ACTION})
 
 

@@ -33,7 +33,12 @@ from typing import Any, Protocol
 from lsrules.engine.patch import apply_patch
 from lsrules.errors import LsrulesError
 from lsrules.labelstudio.model_state import ModelKeeper
-from lsrules.labelstudio.payloads import ANNOTATION_ACTIONS, content_hash, identifier
+from lsrules.labelstudio.payloads import (
+    ANNOTATION_ACTIONS,
+    PREDICT_ACTION,
+    content_hash,
+    identifier,
+)
 from lsrules.labelstudio.predictions import Prediction, predict
 from lsrules.labelstudio.rulesets import Rulesets
 from lsrules.labelstudio.store import (
@@ -165,6 +170,8 @@ class EventProcessor:
             return [self._deleted(event, payload)]
         if event.action == "TASKS_CREATED":
             return [self._tasks_created(event, payload)]
+        if event.action == PREDICT_ACTION:  # back-fill: a prediction, never an auto-accept
+            return [self._tasks_created(event, payload, auto_accept=False)]
         return [Outcome(event.id, None, None, [], SKIPPED, "action not handled")]
 
     def _annotation(self, event_id: int, project_id: int | None, task: Any,
@@ -256,7 +263,7 @@ class EventProcessor:
             note += f"; {ignored} entries without a valid annotation id ignored"
         return Outcome(event.id, None, None, writebacks, DONE, note, event.project_id)
 
-    def _tasks_created(self, event: Event, payload: dict) -> Outcome:
+    def _tasks_created(self, event: Event, payload: dict, auto_accept: bool = True) -> Outcome:
         project = payload.get("project")
         parsed_config = project.get("parsed_label_config") if isinstance(project, dict) else None
         if not isinstance(parsed_config, dict):
@@ -270,7 +277,7 @@ class EventProcessor:
             if not prediction.result:  # an abstention is not written to a new task
                 continue
             suggester = self.engine.suggester
-            if suggester is None or not suggester.settings.auto_accept:
+            if suggester is None or not (auto_accept and suggester.settings.auto_accept):
                 writebacks.append(prediction_writeback(event.project_id, task_id, prediction))
             elif not suggester.should_explore(task_id):
                 writebacks.append(auto_accept_writeback(event.project_id, task_id, prediction,
@@ -569,12 +576,15 @@ class Worker:
         """Feed the stream rules what was evaluated, where this worker holds them."""
         return sum(consumer.run() for consumer in self.stream_consumers())
 
-    def run_until_idle(self, timeout: float = 60) -> bool:
-        """Drain events, the stream rules and due write-backs (used by `sync` and the tests)."""
+    def run_until_idle(self, timeout: float = 60,
+                       progress: Callable[[], None] = lambda: None) -> bool:
+        """Drain events, the stream rules and due write-backs (used by `sync` and the tests);
+        `progress` is called after each round."""
         deadline = self.clock() + timeout
         while self.clock() < deadline:
             handled = self.run_events() + self.run_streams()
             tried = self.run_writebacks()
+            progress()
             if not handled and not tried and self.store.pending_writeback_count() == 0:
                 return True
             if not handled and not tried:
