@@ -20,7 +20,9 @@ def add_arguments(parser) -> None:
                         help="ruleset files or directories (default: the project file's)")
     parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
     add_allow_outside_root_argument(parser)
-    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="text for people (default), json, sarif (code scanning), junit, "
+                             "github (annotations on a pull request)")
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
     parser.add_argument("--no-tests", action="store_true", help="do not run inline tests")
     parser.add_argument("--output", "-o", help="write the report to a file")

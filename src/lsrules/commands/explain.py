@@ -10,11 +10,12 @@ from lsrules.terminal import visible
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("ruleset", metavar="RULESET")
-    parser.add_argument("--input", "-i", required=True)
+    parser.add_argument("ruleset", metavar="RULESET", help="the ruleset to trace")
+    parser.add_argument("--input", "-i", required=True, metavar="EXPORT",
+                        help="Label Studio export (JSON, JSON_MIN, JSONL) holding the task")
     parser.add_argument("--task", required=True, help="task id")
     parser.add_argument("--annotation", help="annotation id (default: every annotation)")
-    parser.add_argument("--config")
+    parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
     add_allow_outside_root_argument(parser)
     parser.add_argument("--source", action="store_true", help="also print the generated Python")
 

@@ -33,7 +33,7 @@ MAXIMUM_JOBS_PER_CORE = 4  # beyond that, workers only cost memory (and forking 
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("ruleset", metavar="RULESET")
+    parser.add_argument("ruleset", metavar="RULESET", help="the ruleset to evaluate with")
     parser.add_argument("--input", "-i", required=True, help="Label Studio export (JSON, JSON_MIN, JSONL)")
     parser.add_argument("--output", "-o", default="-", help="decisions as JSONL (default stdout)")
     parser.add_argument("--fixed", help="write the export with the fixes applied")
@@ -48,10 +48,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--config", help="labeling config XML (overrides labeling_config:)")
     add_allow_outside_root_argument(parser)
     parser.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: all cores)")
-    parser.add_argument("--fail-on", choices=("error", "warning", "never"), default="error")
+    parser.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
+                        help="exit 1 when an annotation is rejected (error, the default), "
+                             "also when one goes to review or has a warning (warning), or "
+                             "never")
     parser.add_argument("--lenient", action="store_true",
                         help="pass result items without `value` to the rules instead of stopping")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress line on standard error (shown only on a terminal)")
     parser.add_argument("--max-line-bytes", type=int, default=100 << 20, metavar="N",
                         help="longest JSONL line (one task) read, in bytes (default 100 MiB)")
     add_verbosity_arguments(parser)

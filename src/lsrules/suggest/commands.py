@@ -42,11 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     annotators.add_argument("--ruleset", help="take the `choices` control to read from the "
                                               "ruleset's suggester.from_name")
     add_allow_outside_root_argument(annotators)
-    annotators.add_argument("--format", choices=("text", "json"), default="text")
+    annotators.add_argument("--format", choices=("text", "json"), default="text",
+                            help="a table for people (default) or JSON")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("ruleset", metavar="RULESET")
+    parser.add_argument("ruleset", metavar="RULESET",
+                        help="the ruleset whose `suggester:` block is used")
     add_allow_outside_root_argument(parser)
     parser.add_argument("--input", required=True, metavar="EXPORT",
                         help="Label Studio export (JSON or JSONL)")
