@@ -202,6 +202,39 @@ def test_a_jsonl_line_over_the_limit_is_refused_before_it_is_read(jobs, tmp_path
     assert cli.main(argv) == 0  # the default (100 MiB) reads it
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("size, limit", [(3_000, 1_500), (20_000_000, 12_000_000)])
+def test_a_json_array_task_over_the_limit_is_refused(jobs, size, limit, tmp_path, capsys):
+    """The same cap for an element of a JSON array: refused before much more than the
+    limit is read for it, whether `json` decodes it or (over 4 MiB, when the limit allows
+    that) the streaming parser does."""
+    export = tmp_path / "export.json"
+    big = {"id": 1, "data": {"text": "a" * size}, "annotations": [{"id": 1, "result": []}]}
+    export.write_text(json.dumps([{"id": 0, "data": {}, "annotations": []}, big,
+                                  {"id": 2, "data": {}, "annotations": []}]))
+    argv = ["run", str(_copy("pairwise.yaml", tmp_path)), "--input", str(export), "--output",
+            str(tmp_path / "out.jsonl"), "--jobs", jobs]
+    assert cli.main(argv + ["--max-line-bytes", str(limit)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"{export}: task #1 at [1]: a task larger than {limit:,} bytes (--max-line-bytes)" in err, err
+    assert cli.main(argv + ["--max-line-bytes", str(size + 1_000)]) == 0  # it fits
+    assert cli.main(argv) == 0  # the default (100 MiB) reads it
+
+
+def test_the_json_array_cap_counts_bytes_not_characters(tmp_path):
+    """Two-byte characters: 1,500 of them are 3,000 bytes, over a cap of 2,000."""
+    from lsrules.exports.reader import ExportReader
+    from lsrules.errors import InputError
+
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps([{"id": 1, "data": {"text": "é" * 1_500}, "annotations": []}],
+                                 ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InputError, match="larger than 2,000 bytes"):
+        list(ExportReader(export, max_line_bytes=2_000).tasks())
+    assert len(list(ExportReader(export, max_line_bytes=3_100).tasks())) == 1
+
+
 def test_unique_of_a_long_list_from_the_data_is_linear(tmp_path):
     """`unique` compared each item with every earlier one: 100,000 distinct items were 5
     billion comparisons in one built-in call, which no step counted."""

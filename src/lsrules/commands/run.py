@@ -57,7 +57,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress line on standard error (shown only on a terminal)")
     parser.add_argument("--max-line-bytes", type=int, default=100 << 20, metavar="N",
-                        help="longest JSONL line (one task) read, in bytes (default 100 MiB)")
+                        help="largest task read, in bytes: a JSONL line or an element of "
+                             "a JSON array (default 100 MiB)")
     add_verbosity_arguments(parser)
     parser.add_argument("--select", action="append", metavar="RULE",
                         help="evaluate only these rules: ids or tags, comma-separated, "

@@ -9,7 +9,9 @@ there) reads more and is decoded again. Memory holds a chunk and the current ele
 
 An element over `GIANT` characters (a task holding a 50 MB text) would cost several copies
 of itself here, so `iter_elements` raises `GiantElement` with the bytes it holds and the
-caller goes on with ijson, which holds such a string about once.
+caller goes on with ijson, which holds such a string about once. An element over the
+caller's `max_bytes` (one task's cap) is an `ArrayError`, raised before more than that is
+read for it.
 """
 from __future__ import annotations
 
@@ -69,12 +71,18 @@ DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_floa
 _raw_decode = DECODER.raw_decode
 
 
+def too_large(limit: int) -> str:
+    """The message for a task over the byte cap (`run --max-line-bytes`)."""
+    return f"a task larger than {limit:,} bytes (--max-line-bytes)"
+
+
 class _Text:
     """The stream decoded as UTF-8, from the current element on."""
 
-    def __init__(self, read: Callable[[int], bytes], chunk: int):
+    def __init__(self, read: Callable[[int], bytes], chunk: int, max_bytes: int | None = None):
         self.read = read
         self.chunk = chunk
+        self.max_bytes = max_bytes  # the largest element, in bytes (None: no cap)
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.text = ""
         self.position = 0
@@ -134,11 +142,26 @@ class _Text:
                 self._grow(size, index)
                 size *= 2
                 continue
+            # a character is at most 4 bytes: count the bytes only when they may be too many
+            limit = self.max_bytes
+            if limit is not None and 4 * (end - self.position) > limit and len(
+                    self.text[self.position:end].encode("utf-8", "surrogatepass")) > limit:
+                raise ArrayError(too_large(limit), index)
             self.start, self.position = self.position, end
             return value
 
     def _grow(self, size: int, index: int) -> None:
-        if len(self.text) - self.position > GIANT:
+        held = len(self.text) - self.position  # characters: 1 to 4 bytes each
+        limit = self.max_bytes
+        if limit is not None:  # read no more than the limit allows (then one byte past it)
+            if 4 * held <= limit:
+                room = limit + 1 - 4 * held
+            else:
+                room = limit + 1 - len(self.text[self.position:].encode("utf-8", "surrogatepass"))
+                if room <= 0:
+                    raise ArrayError(too_large(limit), index)
+            size = min(size, room)
+        if held > GIANT:
             pending, _ = self.decoder.getstate()
             raise GiantElement(index, self.text[self.position:].encode("utf-8", "surrogatepass")
                                + pending)
@@ -146,15 +169,16 @@ class _Text:
 
 
 def iter_elements(read: Callable[[int], bytes], chunk: int = CHUNK,
-                  as_text: bool = False) -> Iterator[Any]:
+                  as_text: bool = False, max_bytes: int | None = None) -> Iterator[Any]:
     """Each element of the JSON array that `read` (a binary stream's read) delivers.
 
     With `as_text`, each element's JSON text instead (checked, then dropped: for `run
     --jobs`, whose workers parse it again, which costs less than pickling the objects).
-    Raises `ArrayError` for malformed input and `GiantElement` for an element too large
-    to decode here; white space before the `[` is skipped.
+    Raises `ArrayError` for malformed input or an element over `max_bytes`, and
+    `GiantElement` for an element too large to decode here; white space before the `[` is
+    skipped.
     """
-    text = _Text(read, chunk)
+    text = _Text(read, chunk, max_bytes)
     if text.peek(None) != "[":
         raise ArrayError("expected a JSON array", None)
     text.position += 1

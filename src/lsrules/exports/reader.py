@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import ijson
 
 from lsrules.errors import InputError
-from lsrules.exports.json_array import ArrayError, GiantElement, iter_elements
+from lsrules.exports.json_array import ArrayError, GiantElement, iter_elements, too_large
 from lsrules.exports.json_min import LabelingConfig, convert_record, looks_like_json_min
 from lsrules.exports.lines import decode_line, dumps, parse_line
 from lsrules.exports.validation import MalformedTask, split_task
@@ -51,7 +51,9 @@ LINE_SUFFIXES = (".jsonl", ".ndjson")
 # 50 MB string then takes a fraction of a second, not the seconds 64 KiB reads take.
 _FIRST_READ = 1 << 16
 _READ_SIZE = 1 << 20
-MAX_LINE_BYTES = 100 << 20  # a JSONL line, read whole before it is parsed (run --max-line-bytes)
+# one task: a JSONL line, read whole before it is parsed, or an element of a JSON array
+# (run --max-line-bytes)
+MAX_LINE_BYTES = 100 << 20
 _SNIFF_SIZE = 1 << 16
 _UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00", b"\xfe\xff", b"\xff\xfe")
@@ -103,8 +105,18 @@ class _CountingSource:
         self._prefix = prefix
         self.bytes_read = 0
         self.next_read = _FIRST_READ  # reset by the reader each time a task completes
+        # ijson's tasks: the most bytes read since one completed (`task_done`), None: no cap
+        self.max_task_bytes: int | None = None
+        self.task_start = 0
+
+    def task_done(self) -> None:
+        self.next_read = _FIRST_READ
+        self.task_start = self.bytes_read
 
     def read(self, size: int = -1) -> bytes:
+        if (self.max_task_bytes is not None
+                and self.bytes_read - self.task_start > self.max_task_bytes):
+            raise TaskTooLarge()
         if size > 0:
             size, self.next_read = min(size, self.next_read), min(size, 2 * self.next_read)
         if self._prefix:
@@ -116,6 +128,10 @@ class _CountingSource:
             data = self._raw.read(size)
         self.bytes_read += len(data)
         return data
+
+
+class TaskTooLarge(Exception):
+    """ijson read more than one task may take since the last task it completed."""
 
 
 class _RawSource(io.RawIOBase):
@@ -151,7 +167,7 @@ class ExportReader:
         self.labeling_config = labeling_config
         self.strict_items = strict_items
         self.as_text = as_text  # records are each task's JSON text, unparsed (see `texts`)
-        self.max_line_bytes = max_line_bytes  # a JSONL line (one task) is read whole
+        self.max_line_bytes = max_line_bytes  # one task: a JSONL line or an array element
         self.stats = ReadStats()
         # called with each task that has no annotations, which yields no Item
         self.on_task_without_annotations: list[Callable[[TaskRecord], None]] = []
@@ -286,7 +302,8 @@ class ExportReader:
         """Elements decoded by `json` (see `json_array`); a giant task hands on to ijson."""
         index = 0
         try:
-            for value in iter_elements(self._source.read, as_text=self.as_text):
+            for value in iter_elements(self._source.read, as_text=self.as_text,
+                                       max_bytes=self.max_line_bytes):
                 yield index, value, 0
                 index += 1
             return
@@ -301,13 +318,20 @@ class ExportReader:
         yield from self._ijson_records(index)
 
     def _ijson_records(self, index: int) -> Iterator[tuple[int, Any, int]]:
-        """ijson's C backend from element `index` on (the source restarts the array there)."""
+        """ijson's C backend from element `index` on (the source restarts the array there).
+        A task's size is the bytes read while ijson builds it: exact to within one read
+        (at most `_READ_SIZE`), which is fine for the tasks over `json_array.GIANT` that
+        come here."""
         parsed = ijson.items(self._source, "item", use_float=True, buf_size=_READ_SIZE)
+        self._source.task_done()
+        self._source.max_task_bytes = self.max_line_bytes
         while True:
             try:
                 value = next(parsed)
             except StopIteration:
                 return
+            except TaskTooLarge:
+                raise self._error(too_large(self.max_line_bytes), index, "", 0) from None
             except ijson.JSONError as error:
                 if "integer overflow" in str(error) and self._raw.seekable():
                     parsed = self._reread_with_big_integers(index)
@@ -315,7 +339,7 @@ class ExportReader:
                 raise self._parse_error(str(error), index) from None
             except UnicodeDecodeError:  # the pure-Python backend decodes as it reads
                 raise self._error("not valid UTF-8", index, "", 0) from None
-            self._source.next_read = _FIRST_READ
+            self._source.task_done()
             yield index, dumps(value) if self.as_text else value, 0
             index += 1
 
@@ -330,6 +354,8 @@ class ExportReader:
         parsed = ijson.get_backend("python").items(self._source, "item", use_float=True)
         for _ in range(done):
             next(parsed)
+        self._source.task_done()
+        self._source.max_task_bytes = self.max_line_bytes
         return parsed
 
     def _parse_error(self, text: str, index: int) -> InputError:
