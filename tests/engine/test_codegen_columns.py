@@ -51,6 +51,9 @@ RULES = [
     # definitions (DEFS), inlined: inside loops, with a loop variable named like the body's
     'none(twin(o) and right_of(o) for o in regions if o.type == "labels")',
     'count(twin(x) for x in regions) != 1 and labelled',
+    # dates of whatever the data holds (mostly no date: null)
+    ('count(days_between(o.text, task.data.text) == 0 for o in regions) != 1 '
+     'or timestamp(region.text) == null'),
 ]
 DEFS = ['  twin(o): any(x.label == o.label and x.id != o.id for x in regions)',
         '  right_of(r): r.x + 1 > region.x', '  labelled: region.label != null']

@@ -29,7 +29,7 @@ _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 def attribute_value(text: str) -> Any:
     """An attribute's text as a value: a number or true/false when it reads as one."""
     stripped = text.strip()
-    if _NUMBER.fullmatch(stripped) and len(stripped) <= 40:
+    if len(stripped) <= 40 and _NUMBER.fullmatch(stripped):
         number = float(stripped)
         return int(stripped) if number.is_integer() and re.fullmatch(r"-?\d+", stripped) \
             else number
