@@ -32,7 +32,7 @@ BAD_EXPRESSIONS = [
     '__import__("os")', "region.__class__", "().__class__", "[].__class__.__mro__",
     "lambda: 1", 'exec("x")', "open", "a if b", "a else b", "\u202e1 == 1", "名前 == 1",
     "x == '\x00'", "1 + " * 5000 + "1", 'matches(task.data.x, "(a+)+$")',
-    'matches(task.data.x, task.data.y)', "count(r for r in regions for o in regions)",
+    'matches(task.data.x, task.data.y)', "count(r for r in regions for o in)",
     "annotation.lead_tme > 1", "lenn(regions) > 1", '"a" < 3',
 ]
 
