@@ -225,3 +225,28 @@ def test_an_edited_file_the_ruleset_extends_reloads_it(service, tmp_path):
     service.now += 1
     assert [s.files for s in service.rulesets.refresh()] == [(str(service.second),)]
     assert service.rulesets.reloads == 2
+
+
+def test_a_reload_request_reads_the_bindings_again(service, caplog):
+    bindings = [((str(service.first),), frozenset({1, 3})),
+                ((str(service.second),), frozenset({2}))]
+    service.rulesets.bindings_source = lambda: bindings
+    service.rulesets.request_reload()
+    assert [s.projects for s in service.rulesets.refresh()] == [frozenset({1, 3}),
+                                                                frozenset({2})]
+    assert service.rulesets.accepts(3) and service.rulesets.reloads == 2
+    annotation = service.annotate(3, "positive")  # a project bound since: judged
+    service.settle()
+    assert judged_by(service.decisions()[annotation][0]) == "lsrules-live-sentiment"
+
+    def unreadable():
+        raise LsrulesError("duplicate key", "lsrules.toml:4:1")
+
+    service.rulesets.bindings_source = unreadable  # the old bindings run on; rulesets reload
+    service.rulesets.request_reload()
+    assert len(service.rulesets.refresh()) == 2
+    assert service.rulesets.accepts(3) and service.rulesets.reload_failures == 1
+    assert service.rulesets.last_reload_error == "lsrules.toml:4:1: duplicate key"
+    logged = [r.getMessage() for r in caplog.records if "bindings were not" in r.getMessage()]
+    assert logged == ["the project file's bindings were not reloaded, the old ones still run: "
+                      "lsrules.toml:4:1: duplicate key"]

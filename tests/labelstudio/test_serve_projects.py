@@ -1,5 +1,6 @@
 """`lsrules serve` as a subprocess running every ruleset the project file binds: each
-project's webhook judged by its own ruleset, an unbound project refused, SIGHUP reloading.
+project's webhook judged by its own ruleset, an unbound project refused, SIGHUP reloading
+the rulesets and the bindings.
 No Label Studio is needed for this (its write-backs wait for it); the tests against a real
 one are in test_serve_projects_live.py."""
 from __future__ import annotations
@@ -49,6 +50,7 @@ def judged(store_path: Path) -> dict[int, str]:
 
 
 def test_one_serve_runs_each_bound_projects_ruleset_and_reloads_on_sighup(tmp_path):
+    """SIGHUP reloads every ruleset, and the project file's bindings."""
     project_file = project_directory(tmp_path)
     server = LsrulesServer([], "http://127.0.0.1:9", "token", SECRET, tmp_path / "store.sqlite",
                            [], extra_arguments=["--project-file", str(project_file),
@@ -85,6 +87,17 @@ def test_one_serve_runs_each_bound_projects_ruleset_and_reloads_on_sighup(tmp_pa
         finally:
             store.close()
         assert versions == {11: "1", 12: "1", 20: "2"}
+
+        # SIGHUP reads the project file again: project 3, bound since, is served
+        project_file.write_text(project_file.read_text()
+                                + '\n[[projects]]\nid = 3\nruleset = "second.yaml"\n')
+        os.kill(server.process.pid, signal.SIGHUP)
+        wait_for(lambda: [entry["projects"] for entry in health(server)["rulesets"]]
+                 == [[1], [2, 3]], what="the new binding served")
+        answer = httpx.post(server.hook_url, json=event(3, 30), headers=headers, timeout=10)
+        assert answer.status_code == 200
+        wait_for(lambda: 30 in judged(server.store), what="the newly bound project judged")
+        assert judged(server.store)[30] == "second"
     finally:
         server.stop()
     log = server.store.with_suffix(".log").read_text()

@@ -61,7 +61,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "write the outcome back: corrections to the annotation, a summary to the task's meta "
         "(the views `lsrules connect` creates filter on it). Without RULESET it runs every "
         "ruleset the project file binds, each for its projects; a webhook from any other "
-        "project is refused with 404. Rulesets reload when their files change or on SIGHUP. "
+        "project is refused with 404. Rulesets reload when their files change or on SIGHUP, "
+        "which also reads the project file's bindings again. "
         "The webhook secret is read from LSRULES_WEBHOOK_SECRET, Label Studio's token from "
         "LABEL_STUDIO_API_KEY.")
     parser.add_argument("rulesets", nargs="*", metavar="RULESET",
@@ -117,6 +118,7 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
     from lsrules.labelstudio.app import WebhookSettings, create_app
     from lsrules.labelstudio.store_location import open_store
     from lsrules.labelstudio.model_backend import ModelBackend
+    from lsrules.labelstudio.rulesets import projects_text
     from lsrules.labelstudio.worker import RetryPolicy, Worker
     from lsrules.labelstudio.writeback import LabelStudio
 
@@ -127,9 +129,7 @@ def _serve(args: argparse.Namespace, secret: str, listening) -> int:
     worker = Worker(rulesets, store, label_studio, RetryPolicy(args.retry_base, args.retry_max))
     state: dict[str, Any] = {"startup_sync": "running", "refused_unbound_project": 0}
     for served in rulesets.served:
-        logger.info("serving %s for %s", ", ".join(served.files), "any project"
-                    if served.projects is None else "projects " + ", ".join(
-                        str(project) for project in sorted(served.projects)))
+        logger.info("serving %s for %s", ", ".join(served.files), projects_text(served))
 
     def start_up_sync() -> None:
         # The socket listens already (`_listen`): an annotation saved before that is found by
@@ -186,9 +186,18 @@ def _rulesets(args: argparse.Namespace, arguments: list[str], poll_seconds: floa
     before anything starts."""
     from lsrules.labelstudio.bindings import served
     from lsrules.labelstudio.rulesets import Rulesets
+    from lsrules.project_file import load_project_file
 
-    return Rulesets(served(arguments, getattr(args, "_project", None)),
-                    lambda files: _load_engine(list(files), args), poll_seconds)
+    project = getattr(args, "_project", None)
+    source = None
+    if project is not None:
+        path = str(project.path)
+
+        def source() -> list:  # SIGHUP: the project file read again
+            return served(arguments, load_project_file(path))
+
+    return Rulesets(served(arguments, project), lambda files: _load_engine(list(files), args),
+                    poll_seconds, bindings_source=source)
 
 
 def _check_serve_arguments(args: argparse.Namespace) -> None:

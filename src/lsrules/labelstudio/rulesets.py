@@ -6,6 +6,8 @@ for that between two events, on its own thread, so the event being evaluated fin
 the old ruleset, the next one is evaluated with the new, and events arriving meanwhile
 wait in the store's queue: none lost, none evaluated twice. A ruleset that fails to load
 keeps the old one running, and the failure is logged as one line with its file:line:col.
+SIGHUP also reads the bindings again (the project file): when they changed, the rulesets are
+loaded for the new ones, all or none.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ logger = logging.getLogger("lsrules.labelstudio")
 DEFAULT_POLL_SECONDS = 2.0
 
 Fingerprint = tuple[tuple[str, str | None], ...]
+Binding = tuple[tuple[str, ...], frozenset[int] | None]  # files, projects (None: any)
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,16 @@ def read_files(files: Sequence[str], engine: Any) -> list[str]:
 class Rulesets:
     """The engines a service runs, by project; `refresh` reloads the changed ones."""
 
-    def __init__(self, bindings: Sequence[tuple[tuple[str, ...], frozenset[int] | None]],
+    def __init__(self, bindings: Sequence[Binding],
                  load: Callable[[tuple[str, ...]], Any] | None = None,
                  poll_seconds: float = DEFAULT_POLL_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 bindings_source: Callable[[], Sequence[Binding]] | None = None):
         """Load every ruleset now: one that fails to load stops the service before it starts.
-        `poll_seconds` 0 watches no file (reload on `request_reload` only)."""
+        `poll_seconds` 0 watches no file (reload on `request_reload` only);
+        `bindings_source` reads the bindings again (the project file) on `request_reload`."""
         self.load = load
+        self.bindings_source = bindings_source
         self.poll_seconds = poll_seconds
         self.clock = clock
         self.served: list[Served] = [self._load(tuple(files), projects)
@@ -131,6 +137,10 @@ class Rulesets:
         self._requested.clear()
         if polled:
             self._next_poll = self.clock() + self.poll_seconds
+        if requested and self.bindings_source is not None:
+            rebound = self._rebind(self.bindings_source)
+            if rebound is not None:
+                return rebound
         reloaded = []
         for index, served in enumerate(self.served):
             current = fingerprint([path for path, _ in served.fingerprint])
@@ -150,6 +160,28 @@ class Rulesets:
             reloaded.append(fresh)
             logger.info("reloaded %s: %s", ", ".join(fresh.files), _label(fresh.engine))
         return reloaded
+
+    def _rebind(self, source: Callable[[], Sequence[Binding]]) -> list[Served] | None:
+        """The bindings read again: when they changed, every ruleset loaded for the new ones,
+        all or none (the reloaded ones); None when they are the same or cannot be read, and
+        the rulesets are reloaded for the bindings they have."""
+        try:
+            bindings = [(tuple(files), projects) for files, projects in source()]
+            if bindings == [(served.files, served.projects) for served in self.served]:
+                return None
+            fresh = [self._load(files, projects) for files, projects in bindings]
+        except Exception as error:  # the old bindings and rulesets run on
+            self.reload_failures += 1
+            self.last_reload_error = one_line(error if isinstance(error, LsrulesError)
+                                              else f"{type(error).__name__}: {error}")
+            logger.error("the project file's bindings were not reloaded, the old ones still "
+                         "run: %s", self.last_reload_error)
+            return None
+        self.served = fresh  # one assignment: the webhook's thread sees old or new, whole
+        self.reloads += len(fresh)
+        for served in fresh:
+            logger.info("serving %s for %s", ", ".join(served.files), projects_text(served))
+        return fresh
 
     def _failed(self, index: int, tried: Fingerprint, message: str) -> None:
         """Keep the old ruleset; remember the files as tried, so a broken file is not
@@ -171,6 +203,12 @@ class Rulesets:
         if self.last_reload_error is not None:
             state["last_reload_error"] = self.last_reload_error
         return state
+
+
+def projects_text(served: Served) -> str:
+    if served.projects is None:
+        return "any project"
+    return "projects " + ", ".join(str(project) for project in sorted(served.projects))
 
 
 def _label(engine: Any) -> str:
