@@ -353,3 +353,68 @@ def test_a_region_a_fix_adds_is_paid_for_by_the_loops_after_it(boxes, tmp_path):
         spent[optimize] = engine.limits.steps - state.steps
     assert spent[False] == boxes + boxes + 1
     assert spent[True] == 2 * (boxes + 1)
+
+
+STREAM = """ruleset: stream-budget
+version: "1"
+limits:
+  steps: {steps}
+rules:
+  - id: one-region
+    assert: len(regions) <= 1
+streams:
+  - id: same-pairs
+    key: annotator
+    flag: true
+    when: count(any(f.label == e.label for f in events) for e in events) > 1000
+    message: "{{key}}: many pairs"
+tests:
+  - name: pairs
+    events: [{{annotation: {{id: 1, completed_by: 7}}}}, {{annotation: {{id: 2, completed_by: 7}}}}]
+    expect: {{fired: []}}
+"""
+
+
+@pytest.mark.stream
+def test_a_stream_rule_has_the_step_budget_and_fails_closed(tmp_path, capsys):
+    """A stream rule on one event pays for its loops like any rule: a pair loop over a
+    key's events that runs out of `limits.steps` is a `review` record with an
+    `lsrules-budget` finding (no flag, the key's events used up), and `run` goes on; in
+    `check`, the stream test is an error."""
+    from lsrules.streams.runtime import StreamRuntime
+
+    path = tmp_path / "stream.yaml"
+    path.write_text(STREAM.format(steps=50))  # 6 events: 6 + 36 steps; 7 events: 7 + 49 + 1
+    runtime = StreamRuntime(lsrules.load(path).ruleset)
+    found = []
+    for number in range(10):
+        found += runtime.feed({"id": number}, {"id": number, "completed_by": 7,
+                                               "created_at": f"2024-05-01T00:00:{number:02d}Z",
+                                               "result": []})
+    assert [finding.exceeded for finding in found] == [True]
+    assert len(found[0].events) == 7 and found[0].trigger["annotation"]["id"] == 6
+    assert "limits.steps" in found[0].message
+    # the events were used up: the next three (9 + 1 steps) fit again
+    assert runtime.state_size() == (1, 3)
+
+    export = tmp_path / "export.jsonl"
+    export.write_text("".join(json.dumps({"id": n, "data": {}, "annotations": [
+        {"id": n, "completed_by": 7, "created_at": f"2024-05-01T00:00:{n:02d}Z",
+         "result": []}]}) + "\n" for n in range(10)))
+    output = tmp_path / "out.jsonl"
+    assert cli.main(["run", str(path), "--input", str(export), "--output", str(output),
+                     "--jobs", "1", "--fail-on", "never"]) == 0
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    streams = [record for record in records if "stream" in record]
+    assert len(records) == 11 and len(streams) == 1
+    (record,) = streams
+    assert record["verdict"] == "review" and record["annotation_id"] == 6
+    assert [f["rule"] for f in record["findings"]] == ["lsrules-budget"]
+    assert record["stream"]["rule"] == "same-pairs" and record["stream"]["flag"] is False
+
+    assert cli.main(["check", str(path)]) == 0  # two events: 2 + 4 steps
+    capsys.readouterr()
+    path.write_text(STREAM.format(steps=5))
+    assert cli.main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "pairs" in out and "same-pairs" in out and "limits.steps" in out, out

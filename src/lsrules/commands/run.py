@@ -267,7 +267,7 @@ def _feed_streams(streams, item, counts, route, output, stream_counts) -> None:
         output.write(dumps(record))
         output.write("\n")
         stream_counts[record["verdict"]] += 1
-        stream_counts["_warning"] += finding.rule.severity == "warning"
+        stream_counts["_warning"] += record["findings"][0]["severity"] == "warning"
         stream_counts["stream:" + finding.rule.id] += 1
 
 

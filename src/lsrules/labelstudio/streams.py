@@ -100,7 +100,7 @@ class StreamConsumer:
         record = finding_record(finding, self.ruleset)
         rule = finding.rule
         writebacks = []
-        if rule.route or rule.flag:
+        if (rule.route or rule.flag) and not finding.exceeded:  # a budget overrun: no flag
             entry = f"stream:{rule.id}:{finding.key}"
             summary = {
                 "verdict": record["verdict"],
@@ -119,7 +119,8 @@ class StreamConsumer:
                 # the rule fires again for that key
                 writebacks.append(NewWriteback(SUMMARY, f"{entry}:{task_id}", project_id,
                                                task_id, entry, {"summary": summary}))
-        note = f"stream rule {rule.id} fired for {rule.key} {finding.key}"
+        note = (f"stream rule {rule.id} ran out of its budget for {rule.key} {finding.key}"
+                if finding.exceeded else f"stream rule {rule.id} fired for {rule.key} {finding.key}")
         return Outcome(event_id, record, None, writebacks, DONE, note, project_id)
 
 

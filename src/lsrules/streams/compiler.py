@@ -1,9 +1,10 @@
 """Stream rules -> Python functions, with the DSL's own code generator.
 
-Each stream rule becomes `when_<i>(v_events, v_event, v_key, _now, _seen)` and a matching
-`message_<i>`: the same generated code as per-annotation rules (null-safe, no user text as
-code), with `window(...)` and `last(...)` compiled to calls that read the key's retained
-events and note which events the condition looked at (`_seen`), for the audit block.
+Each stream rule becomes `when_<i>(v_events, v_event, v_key, _now, _seen, state)` and a
+matching `message_<i>`: the same generated code as per-annotation rules (null-safe, no user
+text as code, every loop paid from the step budget in `state`), with `window(...)` and
+`last(...)` compiled to calls that read the key's retained events and note which events the
+condition looked at (`_seen`), for the audit block.
 """
 from __future__ import annotations
 
@@ -32,9 +33,8 @@ class StreamFrame(Frame):
 
 class StreamCodeGenerator(ExpressionGenerator):
     """The DSL's expression generator plus the two stream functions; names map as for any
-    rule (`events` -> `v_events`, `e` -> `v_e`)."""
-
-    budget = None  # no per-annotation evaluation here: a key's window bounds its events
+    rule (`events` -> `v_events`, `e` -> `v_e`). A rule on one event pays for its loops
+    from `state` (runtime.StreamSteps), one call per loop."""
 
     def visit_Comprehension(self, node: nodes.Comprehension, frame: Frame) -> str:
         assert isinstance(frame, StreamFrame)
@@ -140,14 +140,15 @@ def _compile_streams(ruleset: Any) -> list[CompiledStreamRule]:
         asked = _windows_asked(rule)
         horizons[index] = rule.window or (max(asked) if asked else DEFAULT_WINDOW)
         frame = StreamFrame(horizon=horizons[index])
-        generator.write(f"def when_{index}(v_events, v_event, v_key, _now, _seen):", 0)
+        generator.write(f"def when_{index}(v_events, v_event, v_key, _now, _seen, state):", 0)
         generator.write("try:", 1)
         condition = (generator.truth(rule.when.node, frame) if rule.when is not None
                      else "False")
         generator.write(f"return {condition}", 2)
         generator.write("except _DATA_ERRORS:", 1)
         generator.write("return False", 2)
-        generator.write(f"def message_{index}(v_events, v_event, v_key, _now, _seen):", 0)
+        generator.write(f"def message_{index}(v_events, v_event, v_key, _now, _seen, state):",
+                        0)
         if rule.message is None:
             default = rule.description or f"stream rule {rule.id} matched"
             generator.write(f"return {default!r}", 1)

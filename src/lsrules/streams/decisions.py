@@ -5,12 +5,14 @@ that triggered it (same `task_id` and `annotation_id`): the per-annotation decis
 exactly what it would be without `streams:`, and a pattern across many annotations is
 not smuggled into one of them. The verdict follows the same precedence (an error finding
 rejects, a route sends to review); `audit.rules` names the stream rule, `audit.input_sha256`
-hashes the events listed under `stream.events`.
+hashes the events listed under `stream.events`. A rule that ran out of its step budget
+fails closed: verdict `review`, one `lsrules-budget` finding, no route and no flag.
 """
 from __future__ import annotations
 
 import time
 
+from lsrules.dsl.budget import BUDGET_RULE
 from lsrules.version import __version__
 from lsrules.engine.decision import canonical_sha256
 from lsrules.streams import events as stream_events
@@ -25,7 +27,10 @@ def finding_record(finding, ruleset) -> dict:
     if rule.route is not None:
         route = {"name": rule.route, "priority": ruleset.routes.get(rule.route, 0),
                  "rules": [rule.id]}
-    if rule.severity == "error":
+    finding_id, severity = rule.id, rule.severity
+    if finding.exceeded:
+        verdict, route, finding_id, severity = "review", None, BUDGET_RULE, "warning"
+    elif rule.severity == "error":
         verdict = "reject"
     elif route is not None:
         verdict = "review"
@@ -36,7 +41,7 @@ def finding_record(finding, ruleset) -> dict:
         "task_id": trigger["task"].get("id"),
         "annotation_id": trigger["annotation"].get("id"),
         "verdict": verdict,
-        "findings": [{"rule": rule.id, "severity": rule.severity, "message": finding.message,
+        "findings": [{"rule": finding_id, "severity": severity, "message": finding.message,
                       "region_id": None, "fixed": False}],
         "patch": [],
         "route": route,
@@ -49,5 +54,6 @@ def finding_record(finding, ruleset) -> dict:
             "rules": [rule.id],
         },
         "stream": {"rule": rule.id, "key_kind": rule.key, "key": finding.key,
-                   "flag": rule.flag, "matched": len(finding.events), "events": listed},
+                   "flag": rule.flag and not finding.exceeded, "matched": len(finding.events),
+                   "events": listed},
     }

@@ -5,12 +5,16 @@ the backend (durable-rules) once per partition (the rules sharing a `key:` kind)
 calls `match`; `match` does the window bookkeeping and evaluates the compiled conditions
 of the partition's rules. Findings come back in file order. A rule that fires returns a
 `StreamFinding` and uses up the key's events, so the same events never fire it twice.
+A rule on one event has the ruleset's step budget (`limits.steps`); a rule that runs out
+of it fails closed: a finding that says so (a `review` record) uses up the key's events
+as a firing does.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
+from lsrules.dsl.budget import BudgetExceeded
 from lsrules.streams import events as stream_events
 from lsrules.streams.compiler import CompiledStreamRule, compile_streams
 from lsrules.ruleset.stream_model import StreamRule
@@ -27,6 +31,18 @@ class StreamFinding:
     events: list[dict]  # the events the condition looked at, oldest first
     trigger: dict  # the event that made it fire
     duration_us: int = 0  # the rule's bookkeeping and condition on the triggering event
+    exceeded: bool = False  # the rule ran out of its step budget: `message` says so
+
+
+class StreamSteps:
+    """The step budget of one stream rule on one event: what the generated code charges
+    (dsl/budget.py reads `steps`, and `engine.limits` for the message)."""
+
+    __slots__ = ("steps", "engine")
+
+    def __init__(self, runtime: StreamRuntime) -> None:
+        self.steps = runtime.limits.steps
+        self.engine = runtime
 
 
 class StreamRuntime:
@@ -34,6 +50,7 @@ class StreamRuntime:
         from lsrules.streams import durable_backend
 
         self.ruleset = ruleset
+        self.limits = ruleset.limits  # a rule's step budget on each event
         self.compiled: list[CompiledStreamRule] = compile_streams(ruleset)
         self.windows = [RuleWindows(rule.horizon, rule.idle, rule.rule.limit)
                         for rule in self.compiled]
@@ -103,14 +120,22 @@ class StreamRuntime:
         events = windows.add(key, event, self.now)
         seen: list = []
         argument = list(events) if compiled.uses_events else events
-        if not compiled.condition(argument, event, key, self.now, seen):
+        steps = StreamSteps(self)
+        try:
+            if not compiled.condition(argument, event, key, self.now, seen, steps):
+                return
+            message = compiled.message(argument, event, key, self.now, [], steps)
+        except BudgetExceeded as exceeded:  # fail closed: say so, as a firing would
+            self._found.append(StreamFinding(
+                compiled.rule, key, f"stream rule {compiled.rule.id}: {exceeded}",
+                list(events), event, (time.perf_counter_ns() - started) // 1000, True))
+            windows.consume(key)
             return
         if compiled.uses_events:
             matched = list(events)
         else:
             unique = {id(item): item for group in seen for item in group}
             matched = sorted(unique.values(), key=lambda item: item["time"]) or [event]
-        message = compiled.message(argument, event, key, self.now, [])
         self._found.append(StreamFinding(compiled.rule, key, message, matched, event,
                                          (time.perf_counter_ns() - started) // 1000))
         windows.consume(key)

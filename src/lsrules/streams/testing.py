@@ -35,6 +35,12 @@ def run_stream_tests(engine) -> list[TestResult]:
             result.failures.append(f"{type(error).__name__}: {error}")
             results.append(result)
             continue
+        exceeded = [finding.message for finding in findings if finding.exceeded]
+        if exceeded:  # as for an inline test: a budget overrun is an error, not a finding
+            result.status = "error"
+            result.failures = exceeded[:1]
+            results.append(result)
+            continue
         result.failures = compare(test.expect, findings, ruleset.routes)
         result.status = "failed" if result.failures else "passed"
         result.fired = sorted({finding.rule.id for finding in findings})

@@ -102,5 +102,6 @@ def replay(bundle: dict, kind: str, *buckets: list) -> dict:
                 record = finding_record(finding, ruleset)
                 findings.append((position, finding.rule.index,
                                  json.dumps(record, ensure_ascii=False), record["verdict"],
-                                 finding.rule.severity == "warning", finding.rule.id))
+                                 record["findings"][0]["severity"] == "warning",
+                                 finding.rule.id))
     return {"findings": findings, "keys": len(keys)}
