@@ -159,6 +159,18 @@ def test_attrs_values_are_read(tmp_path):
      [("LSR114", "warning", 13, None)]),
     ("    for: region\n    assert: any('High' in r.attrs.severity.choices for r in regions)\n",
      []),
+    # a comprehension's `if`, or the left of an `and`, fixes its variable's types
+    ("    assert: any(r.value.x > 3 for r in regions if r.type == 'rating')\n",
+     [("LSR133", "warning", 25, None)]),
+    ("    assert: any(r.type == 'rating' and r.value.ratng > 3 for r in regions)\n",
+     [("LSR133", "warning", 48, "rating")]),
+    ("    assert: any(r.value.rating > 3 for r in regions if r.from_name == 'urgency')\n", []),
+    ("    assert: any(r.value.x > 3 for r in regions)\n", []),  # a box has x
+    # a per-region answer's item carries its region's geometry
+    ("    assert: any(r.value.x > 3 for r in regions if r.type == 'choices')\n", []),
+    # an inner loop's variable of the same name is not narrowed by the outer `if`
+    ("    assert: any(any(r.value.x > 3 for r in regions) for r in regions "
+     "if r.type == 'rating')\n", []),
 ])
 def test_config_values_are_checked(tmp_path, rules, expected):
     assert diagnostics_of(tmp_path, "  - id: a\n" + rules) == expected

@@ -76,7 +76,11 @@ class ExpressionChecker(NodeVisitor):
         self.diagnostics: list[Diagnostic] = []
         self.comprehension_depth = 0
         # the result types `region` can have: fixed by `for: region where region.type == ...`
-        self.region_types = region_types
+        # region variable -> the result types it can have, where something fixes them:
+        # `region` by the rule's `where`, a comprehension's variable by its `if`, either
+        # on the right of an `and` whose left fixes it
+        self.narrowed: dict[str, frozenset[str]] = {} if region_types is None else {
+            "region": region_types}
         # nodes whose type comes from the labeling config: Label Studio validates none of
         # it, so a mismatch with them is a warning
         self.config_typed: set[int] = set()
@@ -268,8 +272,8 @@ class ExpressionChecker(NodeVisitor):
     def shape_types(self, variable: str) -> set[str]:
         """The region types `variable` can have: the config's, narrowed for `region` by the
         rule's `where` (fixed_region_types)."""
-        if variable == "region" and self.region_types:
-            return set(self.region_types)
+        if self.narrowed.get(variable):
+            return set(self.narrowed[variable])
         return set(self.config.region_types())
 
     def check_argument(self, function: str, position: int, expected: str, actual: str,
@@ -359,7 +363,12 @@ class ExpressionChecker(NodeVisitor):
             self.report("LSR117", f"comprehensions nest at most {MAX_COMPREHENSION_NESTING} "
                         "deep (each level multiplies the cost)", node)
         saved = self.environment.get(node.variable)
+        saved_kinds = self.narrowed.pop(node.variable, None)
         self.environment[node.variable] = element_type(iterable) if is_list(iterable) else ANY
+        if self.environment[node.variable] == "region" and node.condition is not None:
+            kinds = fixed_region_types(node.condition, self.config, node.variable)
+            if kinds is not None:  # `for r in regions if r.type == "rating"`
+                self.narrowed[node.variable] = kinds
         if node.variable in ROOT_NAMES or node.variable == "region":
             self.report("LSR110", f"the loop variable `{node.variable}` hides the name "
                         f"`{node.variable}`; choose another (e.g. `r`)", node,
@@ -371,6 +380,9 @@ class ExpressionChecker(NodeVisitor):
             del self.environment[node.variable]
         else:
             self.environment[node.variable] = saved
+        self.narrowed.pop(node.variable, None)
+        if saved_kinds is not None:
+            self.narrowed[node.variable] = saved_kinds
         self.comprehension_depth -= 1
         expected, result, _ = COMPREHENSIONS.get(node.kind, (ANY, ANY, ""))
         if expected == NUMBER and element in (STRING, BOOL):
@@ -417,7 +429,17 @@ class ExpressionChecker(NodeVisitor):
 
     def visit_Logical(self, node: nodes.Logical) -> str:
         for side in (node.left, node.right):
+            saved = dict(self.narrowed)
+            if side is node.right and node.operator == "and" and self.config is not None:
+                # `r.type == "rating" and r.value.rating > 3`: the right side runs only
+                # for the types the left lets through
+                for variable, kind in self.environment.items():
+                    if kind == "region":
+                        kinds = fixed_region_types(node.left, self.config, variable)
+                        if kinds is not None:
+                            self.narrowed[variable] = kinds
             kind = self.visit(side)
+            self.narrowed = saved
             if kind in (NUMBER, STRING) or is_list(kind):
                 self.report("LSR114", f"`{node.operator}` needs true/false values, not "
                             f"{_describe(kind, article=True)}", side)
@@ -520,10 +542,10 @@ class ExpressionChecker(NodeVisitor):
     def possible_types(self, variable: str) -> list[Any]:
         """The result types a region variable can have; empty when one is unknown."""
         every = set(self.config.region_types())
-        names = set(self.region_types) if variable == "region" and self.region_types else every
-        if (any(control.per_region for control in self.config.controls.values())
-                and any(RESULT_TYPES[name].classification for name in names
-                        if name in RESULT_TYPES)):
+        names = set(self.narrowed[variable]) if self.narrowed.get(variable) else every
+        if any(control.per_region and control.accepted_types & names
+               and RESULT_TYPES[control.type].classification
+               for control in self.config.controls.values() if control.type in RESULT_TYPES):
             names |= every  # a per-region answer's item carries its region's geometry too
         if not names or any(name not in RESULT_TYPES for name in names):
             return []
@@ -581,24 +603,26 @@ def _list_and_scalar(left: str, right: str) -> bool:
     return (is_list(left) and right in scalars) or (is_list(right) and left in scalars)
 
 
-def fixed_region_types(where: nodes.Node | None, config: Any) -> frozenset[str] | None:
+def fixed_region_types(where: nodes.Node | None, config: Any,
+                       variable: str = "region") -> frozenset[str] | None:
     """The result types `for: region where ...` lets through: `region.type == "x"`,
-    `region.type in [...]`, `region.from_name == "c"` among its `and`-ed conditions."""
+    `region.type in [...]`, `region.from_name == "c"` among its `and`-ed conditions (for
+    another region variable, `r.type == "x"`, ...)."""
     if where is None or config is None:
         return None
     if isinstance(where, nodes.Logical) and where.operator == "and":
         found = [kinds for side in (where.left, where.right)
-                 if (kinds := fixed_region_types(side, config)) is not None]
+                 if (kinds := fixed_region_types(side, config, variable)) is not None]
         return frozenset.intersection(*found) if found else None
     if not (isinstance(where, nodes.Compare) and len(where.operators) == 1
             and where.operators[0] in ("==", "in")):
         return None
     field_side, value_side = where.operands
-    field = _region_field(field_side, {"region": "region"})
+    field = _region_field(field_side, {variable: "region"})
     if field is None and where.operators[0] == "==":
         value_side, field_side = field_side, value_side
-        field = _region_field(field_side, {"region": "region"})
-    if field is None or getattr(field_side.value, "name", None) != "region":  # type: ignore[attr-defined]
+        field = _region_field(field_side, {variable: "region"})
+    if field is None or getattr(field_side.value, "name", None) != variable:  # type: ignore[attr-defined]
         return None
     values = [literal.value for literal in _string_literals(value_side)]
     if not values or (where.operators[0] == "in") != isinstance(value_side, nodes.ListDisplay):
