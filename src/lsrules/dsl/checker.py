@@ -95,7 +95,7 @@ class ExpressionChecker(NodeVisitor):
         self.diagnostics.append(Diagnostic(code, message, where, severity, rule_id, suggestion))
 
     def run(self, node: nodes.Node) -> str:
-        if _depth(node) > MAX_DEPTH:
+        if nesting_depth(node, MAX_DEPTH) > MAX_DEPTH:
             self.report("LSR102", f"expression too complex (nested deeper than {MAX_DEPTH})",
                         node)
             return ANY
@@ -661,13 +661,15 @@ def _is_path(node: nodes.Node) -> bool:
     return isinstance(node, nodes.Name)
 
 
-def _depth(node: nodes.Node) -> int:
+def nesting_depth(node: nodes.Node, limit: int | None = None) -> int:
+    """How deeply `node` nests (1: a leaf); once past `limit`, a depth past it. Iterative:
+    an expression may nest deeper than Python's recursion limit."""
     deepest = 0
     stack = [(node, 1)]
     while stack:
         current, depth = stack.pop()
         deepest = max(deepest, depth)
-        if deepest > MAX_DEPTH:
+        if limit is not None and deepest > limit:
             return deepest
         stack.extend((child, depth + 1) for child in current.children())
     return deepest

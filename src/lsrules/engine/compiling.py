@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from lsrules.dsl import nodes
+from lsrules.dsl.checker import nesting_depth
 from lsrules.errors import Location, LsrulesError
 
 if TYPE_CHECKING:
@@ -68,18 +68,10 @@ def rule_expressions(rule: Any) -> list[Expression]:
 def too_deep(rule_id: str, expressions: list[Expression], fallback: Location,
              error: BaseException) -> UncompilableError:
     """The error for a rule whose code does not compile, at its deepest expression."""
-    deepest = max(expressions, key=lambda expression: _depth(expression.node), default=None)
+    deepest = max(expressions, key=lambda expression: nesting_depth(expression.node),
+                  default=None)
     reason = getattr(error, "msg", None) or type(error).__name__
     return UncompilableError(
         f"expression nested too deeply for Python to compile ({reason}); split it into "
         "simpler parts", deepest.location if deepest is not None else fallback, rule_id)
 
-
-def _depth(node: nodes.Node) -> int:
-    deepest = 0
-    stack = [(node, 1)]
-    while stack:
-        current, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in current.children())
-    return deepest
