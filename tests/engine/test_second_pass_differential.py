@@ -80,6 +80,12 @@ POOL = [
     ("severity: info\nfor: region where region.label == 'B'\nassert: false",
      "set region.from_name = upper(region.from_name)"),
     ("for: region where region.label == 'B'\nassert: region.from_name == 'l'", None),
+    # the config's values in a fix, loops over pairs by two `for` clauses
+    ("severity: info\nfor: region where region.type == 'rectanglelabels'\n"
+     "assert: region.label in config.control('l').labels",
+     "set region.label = config.control('l').labels[1]"),
+    ("assert: count(a.label == b.label and a.id != b.id for a in regions for b in regions) < 3",
+     None),
 ]
 
 
