@@ -1,6 +1,8 @@
 """`defs:`: named expressions the rules share, inlined where used, checked once."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lsrules.dsl import nodes
@@ -150,6 +152,11 @@ def test_definitions_that_double_at_each_step_are_refused():
     assert f"more than {MAX_EXPANDED_NODES:,} parts" in diagnostics[0].message
 
 
-def test_a_definition_key_of_another_shape_is_a_schema_error():
-    _, diagnostics = load(HEADER + "defs:\n  f(a b): 1\nrules:\n  - id: r\n    assert: true\n")
+@pytest.mark.parametrize("key", ["f(a b)", " f", "f (a)", "f(a , b)", "f(a,)",
+                                 "f" + " " * 20_000 + "!"])
+def test_a_definition_key_of_another_shape_is_a_schema_error(key):
+    """Spaces only after a comma: the key's pattern has no two optional runs of white space
+    side by side, so it stays linear on a hostile key."""
+    _, diagnostics = load(HEADER + f"defs:\n  ? {json.dumps(key)}\n  : 1\nrules:\n"
+                          "  - id: r\n    assert: true\n")
     assert [d.code for d in diagnostics] == ["LSR001"]

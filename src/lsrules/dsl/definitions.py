@@ -20,9 +20,10 @@ from typing import Any, Callable, Iterator, Mapping
 from lsrules.dsl import nodes
 
 MAX_EXPANDED_NODES = 20_000  # nodes in one expression once its definitions are inlined
-# `name` or `name(a, b)`, as a key of `defs:`
-HEAD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*((?:[A-Za-z_][A-Za-z0-9_]*"
-                  r"\s*(?:,\s*[A-Za-z_][A-Za-z0-9_]*\s*)*)?)\))?\s*")
+# `name` or `name(a, b)`, as a key of `defs:` (and in the schema): no other white space,
+# so no two optional runs of it meet and the pattern stays linear on any key
+HEAD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\(((?:[A-Za-z_][A-Za-z0-9_]*"
+                  r"(?:, ?[A-Za-z_][A-Za-z0-9_]*)*)?)\))?")
 
 
 @dataclass(frozen=True)
