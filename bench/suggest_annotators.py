@@ -25,7 +25,6 @@ import pandas as pd
 from crowdkit.aggregation import DawidSkene
 from scipy.stats import spearmanr
 
-from lsrules.suggest.annotators import AnnotatorAgreement
 from lsrules.suggest.dawid_skene import estimate
 
 CLASSES = ["business", "politics", "sport", "tech", "entertainment"]
@@ -78,6 +77,24 @@ def planted_reliability(name: str) -> float:
                for index, (true, prior) in enumerate(zip(CLASSES, PRIORS)))
 
 
+class LatestLabelAsTruth:
+    """The estimator `annotator.reliability` used before Dawid-Skene, kept here for the
+    contrast: agreement with each task's last label, Beta(1, 1)-smoothed."""
+
+    def __init__(self, votes: dict[str, dict[str, str]]):
+        agree: dict[str, float] = {}
+        seen: dict[str, float] = {}
+        for given in votes.values():
+            truth = list(given.values())[-1]
+            for name, label in given.items():
+                agree[name] = agree.get(name, 1.0) + (label == truth)
+                seen[name] = seen.get(name, 2.0) + 1
+        self.reliabilities = {name: agree[name] / seen[name] for name in agree}
+
+    def reliability(self, name: str) -> float | None:
+        return self.reliabilities.get(name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=15_000)
@@ -98,10 +115,7 @@ def main() -> None:
     crowd_labels = crowd.fit_predict(frame)
     crowd_seconds = time.perf_counter() - started
 
-    latest = AnnotatorAgreement()
-    for task, given in votes.items():
-        for place, (name, label) in enumerate(given.items()):
-            latest.record(task, name, label, approved=place == len(given) - 1)
+    latest = LatestLabelAsTruth(votes)
 
     names = sorted(ANNOTATORS)
     crowd_reliability = {name: sum(float(crowd.priors_[label])

@@ -119,3 +119,51 @@ def test_a_ruleset_without_a_suggester_keeps_nothing(store):
     keeper.learned(engine, {"id": 1}, {"id": 1}, "rules-accepted", None)
     keeper.save(engine)
     assert store.model_state(model_key(engine)).lessons == []
+
+
+def test_every_persons_label_informs_reliability_live_and_survives(store):
+    """serve observes each person's label, approved or not, so `annotator.reliability` is
+    Dawid-Skene over the tasks several people labelled; the observations are journalled
+    like lessons. A reviewer's edit is the reviewer's label."""
+    import random
+
+    label_studio = FakeLabelStudio()
+    engine = lsrules.load(RULESET)
+    worker = Worker(engine, store, label_studio, RetryPolicy())
+    generator = random.Random(4)
+    annotation_id = 1000
+    for task, _, label in topic_items(60, seed=3):
+        for annotator, accuracy in ((1, 0.95), (2, 0.9), (3, 0.3)):
+            given = label if generator.random() < accuracy else generator.choice(
+                [other for other in ("sport", "tech", "politics") if other != label])
+            annotation_id += 1
+            deliver(store, label_studio, task, {
+                "id": annotation_id, "completed_by": annotator, "was_cancelled": False,
+                "result": [{"from_name": "topic", "to_name": "text", "type": "choices",
+                            "value": {"choices": [given]}}]})
+    assert worker.run_until_idle(timeout=120)
+    suggester = engine.suggester
+    assert suggester.reliability(3) < 0.6 < 0.8 < min(suggester.reliability(1),
+                                                       suggester.reliability(2))
+    assert [suggester.annotation_count(who) for who in (1, 2, 3)] == [60, 60, 60]
+    decision = engine.evaluate(dict(topic_items(1, seed=3)[0][0]), {
+        "id": 1, "completed_by": 3, "result": []}).to_dict()
+    assert decision["suggestions"][0]["candidate"] is not None
+
+    fresh = lsrules.load(RULESET)
+    Worker(fresh, store, label_studio, RetryPolicy())
+    assert fresh.suggester.reliability(3) == pytest.approx(suggester.reliability(3))
+    assert fresh.suggester.annotation_count(3) == 60
+
+
+def test_a_reviewers_edit_is_the_reviewers_label():
+    from lsrules.suggest import Suggester
+
+    suggester = Suggester.new({})
+    task = {"id": 1, "data": {"text": "x"}}
+    item = {"from_name": "topic", "to_name": "text", "type": "choices"}
+    suggester.observe(task, {"completed_by": 1, "updated_by": 1,
+                             "result": [dict(item, value={"choices": ["tech"]})]})
+    suggester.observe(task, {"completed_by": 1, "updated_by": 2,
+                             "result": [dict(item, value={"choices": ["sport"]})]})
+    assert suggester.annotators.tasks["1"]["labels"] == {"1": "tech", "2": "sport"}

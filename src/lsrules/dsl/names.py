@@ -42,7 +42,8 @@ OBJECT_FIELDS: dict[str, dict[str, str]] = {
     "relation": {"from_id": STRING, "to_id": STRING, "type": STRING, "direction": STRING,
                  "labels": LIST},
     "annotator": {"id": ANY, "reliability": NUMBER, "count": NUMBER},
-    "suggestion": {"label": ANY, "confidence": NUMBER, "model_version": STRING},
+    "suggestion": {"label": ANY, "confidence": NUMBER, "candidate": ANY,
+                   "model_version": STRING},
     "config": {},
     # one event of a stream rule (`streams:`): an evaluated annotation, kept small
     "event": {

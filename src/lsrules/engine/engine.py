@@ -233,6 +233,7 @@ class Engine:
             if found["label"] is not None or found["confidence"] is not None:
                 suggestions.append({"region_id": None, "label": found["label"],
                                     "confidence": found["confidence"],
+                                    "candidate": found["candidate"],
                                     "model_version": found["model_version"] or ""})
         if state.patch_by_rule or state.task_patch_by_rule:
             policies = self.policies

@@ -68,7 +68,7 @@ class Evaluation:
             self._annotator = {
                 "id": annotator_id,
                 "reliability": suggester.reliability(annotator_id) if suggester else None,
-                "count": None,
+                "count": suggester.annotation_count(annotator_id) if suggester else None,
             }
         return self._annotator
 
@@ -79,6 +79,7 @@ class Evaluation:
             self._suggestion = {
                 "label": getattr(found, "label", None),
                 "confidence": getattr(found, "confidence", None),
+                "candidate": getattr(found, "candidate", None),
                 "model_version": suggester.model_version if suggester else None,
             }
         return self._suggestion
@@ -93,7 +94,8 @@ class Evaluation:
                                      value.get("width"), value.get("height"))
         found = suggester.region_suggestion(self.task, region.item)
         return {"label": getattr(found, "label", None),
-                "confidence": getattr(found, "confidence", None)}
+                "confidence": getattr(found, "confidence", None),
+                "candidate": getattr(found, "candidate", None)}
 
     # -- what rules do --------------------------------------------------------------------------
     def fire(self, rule_index: int, region: Region | None) -> None:

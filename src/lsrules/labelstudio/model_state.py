@@ -1,7 +1,8 @@
 """What `serve` learns, kept in the store: a restart (or a kill -9) loses none of it.
 
 Every lesson (the task, the annotation and the prediction it started from, and why it was
-approved) is journalled in the store as soon as the suggester has learnt it; every
+approved, or that it was a person's label only observed for annotator reliability) is
+journalled in the store as soon as the suggester has learnt it; every
 `snapshot_every` lessons, and when the worker stops, the whole model is saved as a
 snapshot and the lessons it holds leave the journal. An engine starting (or reloaded)
 takes the snapshot, else its model file, and replays the journal after it: learning is
@@ -22,6 +23,7 @@ from lsrules.suggest import Suggester
 logger = logging.getLogger("lsrules.labelstudio")
 
 DEFAULT_SNAPSHOT_EVERY = 200
+OBSERVED = "observed"  # a lesson that is a person's label not approved: annotators only
 TASK_KEYS = ("id", "data")
 ANNOTATION_KEYS = ("id", "result", "completed_by", "updated_by", "ground_truth",
                    "was_cancelled", "parent_prediction", "lead_time")
@@ -81,6 +83,9 @@ class ModelKeeper:
     @staticmethod
     def _replay(engine: Any, lesson: dict[str, Any]) -> None:
         try:
+            if lesson.get("approved_by") == OBSERVED:
+                engine.suggester.observe(lesson["task"], lesson["annotation"])
+                return
             engine.learn(lesson["task"], lesson["annotation"],
                          approved_by=lesson.get("approved_by") or "store",
                          prediction=lesson.get("prediction"))

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from lsrules.engine.patch import apply_patch
 from lsrules.errors import LsrulesError
-from lsrules.labelstudio.model_state import ModelKeeper
+from lsrules.labelstudio.model_state import OBSERVED, ModelKeeper
 from lsrules.labelstudio.payloads import (
     ANNOTATION_ACTIONS,
     PREDICT_ACTION,
@@ -497,6 +497,10 @@ class Worker:
             if learn_from(engine, task, annotation, decision, prediction):
                 self.models.learned(engine, task, annotation,
                                     approval(annotation, decision) or "", prediction)
+            elif engine.suggester is not None and teaches(annotation, prediction):
+                # not approved, still a person's label: it tells how annotators agree
+                engine.suggester.observe(task, annotation)
+                self.models.learned(engine, task, annotation, OBSERVED, prediction)
         except Exception:
             logger.exception("the suggester could not learn from event %s", event.id)
 

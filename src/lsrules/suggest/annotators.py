@@ -1,20 +1,20 @@
-"""Annotator reliability: agreement with approved labels, Dawid-Skene-style.
+"""Annotator reliability, live: Dawid-Skene over the tasks several people labelled.
 
-Each task keeps the label each annotator gave it and, once known, the approved label. An
-annotator's reliability is the estimated probability that their label is the true one
-(the "one-coin" Dawid-Skene model). Where a task's true label is known (approved) it is
-used as is; where several annotators overlap on a task without an approval, the true
-label's posterior is estimated by EM from all the votes weighted by the annotators'
-current reliabilities, so a careful annotator out-votes a careless one over many tasks.
-A task only one person labelled and nobody approved says nothing (the annotator would
-only confirm themselves) and is skipped. Estimates are Beta(1, 1)-smoothed and computed lazily: EM runs again only once
-enough has changed (1% of the tasks kept, at least `REFRESH_AFTER` records), so asking for
-a reliability on every annotation does not re-run EM on every annotation.
+Each task keeps the label each annotator gave it (their last) and, once known, the approved
+label. An annotator's reliability is Dawid-Skene's (`dawid_skene.py`, the estimate `lsrules
+suggest annotators` prints): the probability that their label is right, from a confusion
+matrix per annotator estimated by EM over every label of the tasks with two annotators or
+more. No label is taken as the truth, approved or not: approving an annotator's own label
+would only confirm them (whoever labels last would look perfect). An annotator seen only on
+tasks nobody else labelled has no reliability (None). EM runs lazily: again only once
+enough has changed (1% of the tasks kept, at least `REFRESH_AFTER` labels), so asking for a
+reliability on every annotation does not re-run it on every annotation.
 
 Memory is bounded: only the most recent `MAXIMUM_TASKS` tasks are kept.
 """
 from __future__ import annotations
 
+from lsrules.suggest import dawid_skene
 from lsrules.suggest.store.validation import (
     ModelFileError,
     expect_dict,
@@ -24,8 +24,6 @@ from lsrules.suggest.store.validation import (
 )
 
 MAXIMUM_TASKS = 20_000
-EM_ITERATIONS = 15
-INITIAL_ACCURACY = 0.8
 REFRESH_AFTER = 25
 
 
@@ -34,53 +32,47 @@ class AnnotatorAgreement:
 
     def __init__(self) -> None:
         self.tasks: dict[str, dict] = {}
+        self.counts: dict[str, int] = {}  # annotator -> tasks kept that they labelled
         self._reliabilities: dict[str, float] | None = None
         self._changes_since_estimate = 0
 
     def record(self, task_key: str, annotator: str, label: str,
                approved: bool = False) -> None:
         entry = self.tasks.pop(task_key, None) or {"approved": None, "labels": {}}
+        if annotator not in entry["labels"]:
+            self.counts[annotator] = self.counts.get(annotator, 0) + 1
         entry["labels"][annotator] = label
         if approved:
             entry["approved"] = label
         self.tasks[task_key] = entry  # re-inserted: most recent last
         while len(self.tasks) > MAXIMUM_TASKS:
-            del self.tasks[next(iter(self.tasks))]
+            self._forget(self.tasks.pop(next(iter(self.tasks))))
         self._changes_since_estimate += 1
+
+    def _forget(self, entry: dict) -> None:
+        for annotator in entry["labels"]:
+            self.counts[annotator] -= 1
+            if not self.counts[annotator]:
+                del self.counts[annotator]
+
+    def count(self, annotator: str) -> int:
+        """How many of the tasks kept the annotator labelled."""
+        return self.counts.get(annotator, 0)
 
     def reliability(self, annotator: str) -> float | None:
         stale = self._changes_since_estimate >= max(REFRESH_AFTER, len(self.tasks) // 100)
-        if self._reliabilities is None or stale or (
-                annotator not in self._reliabilities and self._changes_since_estimate):
+        if self._reliabilities is None or stale:
             self._reliabilities = self._estimate()
             self._changes_since_estimate = 0
         return self._reliabilities.get(annotator)
 
     def _estimate(self) -> dict[str, float]:
-        labels = sorted({label for entry in self.tasks.values()
-                         for label in entry["labels"].values()}
-                        | {entry["approved"] for entry in self.tasks.values()
-                           if entry["approved"] is not None})
-        label_count = max(len(labels), 2)
-        informative = [entry for entry in self.tasks.values()
-                       if entry["approved"] is not None or len(entry["labels"]) >= 2]
-        annotators = {annotator for entry in informative for annotator in entry["labels"]}
-        accuracy = {annotator: INITIAL_ACCURACY for annotator in annotators}
-        for _ in range(EM_ITERATIONS):
-            agreement = {annotator: 1.0 for annotator in annotators}  # Beta(1, 1) prior
-            seen = {annotator: 2.0 for annotator in annotators}
-            for entry in informative:
-                for annotator, label in entry["labels"].items():
-                    if entry["approved"] is not None:
-                        probability = 1.0 if label == entry["approved"] else 0.0
-                    else:
-                        probability = _posterior_of(label, entry["labels"], accuracy,
-                                                    labels, label_count)
-                    agreement[annotator] += probability
-                    seen[annotator] += 1.0
-            accuracy = {annotator: agreement[annotator] / seen[annotator]
-                        for annotator in annotators}
-        return accuracy
+        votes = {task: entry["labels"] for task, entry in self.tasks.items()
+                 if len(entry["labels"]) >= 2}
+        if not votes:
+            return {}
+        model = dawid_skene.estimate(votes)
+        return {annotator: model.reliability(annotator) for annotator in model.confusion}
 
     def to_dict(self) -> dict:
         return {task: {"approved": entry["approved"], "labels": dict(entry["labels"])}
@@ -102,18 +94,7 @@ class AnnotatorAgreement:
                 "approved": expect_optional_string(entry["approved"], place + ".approved"),
                 "labels": {expect_string(annotator, place): expect_string(label, place)
                            for annotator, label in labels.items()}}
+            for annotator in labels:
+                agreement.counts[annotator] = agreement.counts.get(annotator, 0) + 1
         return agreement
 
-
-def _posterior_of(label: str, votes: dict[str, str], accuracy: dict[str, float],
-                  labels: list[str], label_count: int) -> float:
-    """P(true label == label | the votes), uniform prior, one-coin model."""
-    likelihoods: dict[str, float] = {}
-    for candidate in labels:
-        likelihood = 1.0
-        for annotator, vote in votes.items():
-            correct = accuracy[annotator]
-            likelihood *= correct if vote == candidate else (1 - correct) / (label_count - 1)
-        likelihoods[candidate] = likelihood
-    total = sum(likelihoods.values())
-    return likelihoods.get(label, 0.0) / total if total > 0 else 1.0 / label_count

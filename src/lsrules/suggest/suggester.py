@@ -23,7 +23,12 @@ from lsrules.suggest.geometry import GeometryStatistics
 from lsrules.suggest.settings import SuggesterSettings, parse_settings
 from lsrules.suggest.spans import SpanMemory
 from lsrules.suggest.store import persist
-from lsrules.suggest.teaching import MODEL_VERSION_PREFIX, parent_prediction, teaches
+from lsrules.suggest.teaching import (
+    MODEL_VERSION_PREFIX,
+    parent_prediction,
+    reviewer_edit,
+    teaches,
+)
 from lsrules.suggest.store.validation import (
     ModelFileError,
     expect_dict,
@@ -226,7 +231,10 @@ class Suggester:
         return True
 
     def _record_annotator(self, task: dict, annotation: dict, approved: bool) -> bool:
-        annotator = results.annotator_of(annotation)
+        # a reviewer's edit is the reviewer's label: the author's stays as they gave it
+        who = {"completed_by": annotation.get("updated_by")} if reviewer_edit(annotation) \
+            else annotation
+        annotator = results.annotator_of(who)
         label = results.annotation_label(annotation)
         if annotator is None or label is None or task.get("id") is None:
             return False
@@ -298,10 +306,17 @@ class Suggester:
         return self.geometry.anomaly(label, x, y, width, height)
 
     def reliability(self, annotator_id: Any) -> float | None:
-        """Estimated share of the annotator's labels that are right; None if unknown."""
+        """Estimated share of the annotator's labels that are right (Dawid-Skene over the
+        tasks several people labelled); None if unknown."""
         if annotator_id is None or isinstance(annotator_id, (dict, list)):
             return None
         return self.annotators.reliability(str(annotator_id))
+
+    def annotation_count(self, annotator_id: Any) -> int | None:
+        """How many of the tasks the suggester remembers the annotator labelled."""
+        if annotator_id is None or isinstance(annotator_id, (dict, list)):
+            return None
+        return self.annotators.count(str(annotator_id))
 
     def should_explore(self, task_id: Any) -> bool:
         """Whether this task goes to a person even if the suggester is sure: a fixed share
