@@ -235,3 +235,19 @@ def test_an_extended_files_definitions_are_its_own(project):
     decision = engine.evaluate(TASK, {"id": 2, "result": [span("a", "EMAIL"), span("b", "PER")]})
     assert [f.rule for f in decision.findings] == ["two-people"]
     assert main(["check", str(path)]) == 0
+
+
+def test_hostile_entries_are_refused_without_reading_them(project, tmp_path_factory):
+    # a symlink out of the project, an absolute path, a FIFO: each one located line, exit 2
+    import os
+
+    outside = tmp_path_factory.mktemp("elsewhere") / "secret.yaml"
+    outside.write_text(PII)
+    (project / "packs" / "link.yaml").symlink_to(outside)
+    os.mkfifo(project / "packs" / "fifo.yaml")
+    for entry, code in (("packs/link.yaml", "LSR006"), (str(outside), "LSR006"),
+                        ("packs/fifo.yaml", "LSR007")):
+        path = project / "ner.yaml"
+        path.write_text(ruleset(f"rules: []\nextends: [{entry}]\n"))
+        _, diagnostics = check_and_load(path)
+        assert [d.code for d in diagnostics] == [code], [str(d) for d in diagnostics]
