@@ -160,3 +160,35 @@ def test_a_definition_key_of_another_shape_is_a_schema_error(key):
     _, diagnostics = load(HEADER + f"defs:\n  ? {json.dumps(key)}\n  : 1\nrules:\n"
                           "  - id: r\n    assert: true\n")
     assert [d.code for d in diagnostics] == ["LSR001"]
+
+
+STREAM_DEFS = """defs:
+  fast(e): e.annotation.lead_time < 2
+  rushed(n): count(fast(e) for e in n) >= 3
+  boxes: len(regions)
+"""
+
+
+def test_a_definition_of_its_parameters_serves_stream_rules_too(tmp_path):
+    from lsrules.streams.runtime import StreamRuntime
+    from tests.streams.helpers import annotation
+
+    path = tmp_path / "streams.yaml"
+    path.write_text(HEADER + STREAM_DEFS + "rules:\n  - id: one\n    assert: boxes < 9\n"
+                    "streams:\n  - id: rushers\n    when: rushed(window(\"1m\"))\n"
+                    "    message: \"{count(fast(e) for e in window('1m'))} fast\"\n")
+    ruleset, diagnostics = load(path.read_text(), path)
+    assert [str(d) for d in diagnostics] == []
+    runtime = StreamRuntime(ruleset)
+    found = []
+    for task, item in [annotation(n, 7, 10 * n, lead=1) for n in range(3)]:
+        found += runtime.feed(task, item, "accept")
+    assert [finding.message for finding in found] == ["3 fast"]
+
+
+def test_a_stream_rule_cannot_use_a_definition_of_the_rules_names():
+    _, diagnostics = load(HEADER + STREAM_DEFS + "rules:\n  - id: one\n    assert: true\n"
+                          "streams:\n  - id: s\n    when: boxes > 2 and fast(event)\n")
+    assert [(d.code, d.location.line, d.location.column) for d in diagnostics] == [
+        ("LSR143", 14, 11)]
+    assert "`boxes` reads `regions`" in diagnostics[0].message

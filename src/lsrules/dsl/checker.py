@@ -56,7 +56,7 @@ class DefinitionType(NamedTuple):
 
     parameters: tuple[str, ...]
     returns: str
-    uses_region: bool  # its body (or one it uses) reads `region`
+    reads: frozenset[str]  # the rule's names its body (or one it uses) reads: `region`, ...
 
 
 class ExpressionChecker(NodeVisitor):
@@ -140,7 +140,7 @@ class ExpressionChecker(NodeVisitor):
 
     def check_definition_scope(self, name: str, definition: DefinitionType,
                                node: nodes.Node) -> str:
-        if definition.uses_region and "region" not in self.environment:
+        if "region" in definition.reads and "region" not in self.environment:
             self.report("LSR115", f"`{name}` reads `region`, which exists only in a rule "
                         "with `for: region`", node)
         return definition.returns

@@ -68,6 +68,23 @@ def references(node: nodes.Node, names: Mapping[str, object],
         stack.extend((child, bound) for child in part.children())
 
 
+def free_names(node: nodes.Node, bound: frozenset[str] = frozenset()) -> set[str]:
+    """The names `node` reads that no loop of its own (nor `bound`) binds."""
+    found: set[str] = set()
+    stack: list[tuple[nodes.Node, frozenset[str]]] = [(node, bound)]
+    while stack:
+        part, names = stack.pop()
+        if isinstance(part, nodes.Name) and part.name not in names:
+            found.add(part.name)
+        if isinstance(part, nodes.Comprehension):
+            stack.append((part.iterable, names))
+            stack.extend((child, names | {part.variable}) for child in (
+                part.element, part.condition) if child is not None)
+            continue
+        stack.extend((child, names) for child in part.children())
+    return found
+
+
 def used_name(reference: nodes.Node) -> str:
     """The definition a node of `references` uses."""
     return reference.name if isinstance(reference, nodes.Name) else getattr(

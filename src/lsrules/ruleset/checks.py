@@ -11,7 +11,7 @@ from lsrules.dsl.budget import worst_loop_product
 from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS
 from lsrules.dsl.checker import (DefinitionType, ExpressionChecker, check_action, did_you_mean,
                                  fixed_region_types)
-from lsrules.dsl.definitions import references, used_name
+from lsrules.dsl.definitions import free_names, references, used_name
 from lsrules.dsl.names import ANY, ROOT_NAMES, STREAM_FUNCTIONS, STREAM_ROOT_NAMES
 from lsrules.ruleset.packs import PACKS
 from lsrules.ruleset.stream_checker import check_streams
@@ -61,7 +61,7 @@ def check_ruleset(ruleset) -> Iterator[Diagnostic]:
                          "`labeling_config:` (or --config)", ruleset.document.locate(("extends",)),
                          ERROR)
     if ruleset.streams or ruleset.stream_tests:
-        yield from check_streams(ruleset, seen)
+        yield from check_streams(ruleset, seen, definitions)
     pack_ids = _pack_rule_ids(ruleset)
     yield from _check_pack_settings(ruleset, pack_ids)
     pack_ids |= ruleset.extended_rule_ids
@@ -201,7 +201,8 @@ def check_definitions(ruleset) -> tuple[list[Diagnostic], dict[str, DefinitionTy
                         f"`{step}`" for step in loop), definitions[name].expression.locate(
                         use.span.start)))
                 for step in loop:
-                    types[step] = DefinitionType(definitions[step].parameters, ANY, False)
+                    types[step] = DefinitionType(definitions[step].parameters, ANY,
+                                                 frozenset())
             elif used not in state:
                 visit(used, path + [name])
         state[name] = "done"
@@ -217,7 +218,8 @@ def check_definitions(ruleset) -> tuple[list[Diagnostic], dict[str, DefinitionTy
 def type_definition(ruleset, definition, types: dict[str, DefinitionType],
                     found: list[Diagnostic]) -> DefinitionType:
     """Checks a definition's body (its parameters of any type, `region` in scope: a rule
-    without one that uses it is told, LSR115) and says what it gives."""
+    without one that uses it is told, LSR115; so is a stream rule using one that reads
+    a rule's names, LSR143) and says what it gives."""
     environment = dict(ROOT_NAMES)
     environment["region"] = "region"
     environment.update((parameter, ANY) for parameter in definition.parameters)
@@ -226,8 +228,10 @@ def type_definition(ruleset, definition, types: dict[str, DefinitionType],
     returns = checker.run(definition.expression.node)
     found.extend(checker.diagnostics)
     body = definition.expression.node
-    uses_region = any(
-        isinstance(part, nodes.Name) and part.name == "region" for part in body.walk()
-    ) or any(types[used_name(use)].uses_region
-             for use in references(body, types, frozenset(definition.parameters)))
-    return DefinitionType(definition.parameters, returns, uses_region)
+    parameters = frozenset(definition.parameters)
+    reads = (free_names(body, parameters) & _RULE_NAMES).union(
+        *(types[used_name(use)].reads for use in references(body, types, parameters)))
+    return DefinitionType(definition.parameters, returns, frozenset(reads))
+
+
+_RULE_NAMES = frozenset(ROOT_NAMES) | {"region"}  # what a stream rule does not see

@@ -205,6 +205,7 @@ class _Builder:
 
             ruleset.streams = [read_stream_rule(self, entry, index)
                                for index, entry in enumerate(streams) if isinstance(entry, dict)]
+            self.inline_definitions(ruleset, ruleset.streams)
         tests = data.get("tests")
         if isinstance(tests, list):
             for index, entry in enumerate(tests):
@@ -231,7 +232,7 @@ class _Builder:
                 if isinstance(entry, dict):
                     own.append(self.rule(entry, index))
         ruleset.rules = own
-        self.inline_definitions(ruleset)  # its own definitions, in its own rules only
+        self.inline_definitions(ruleset, own)  # its own definitions, in its own rules only
         ruleset.rules = extended + own
         for index, rule in enumerate(ruleset.rules):  # its place in the generated code
             rule.index = index
@@ -327,15 +328,16 @@ class _Builder:
                 ruleset.definitions[name] = Definition(name, parameters, expression,
                                                        self.document.locate_key(path))
 
-    def inline_definitions(self, ruleset: Ruleset) -> None:
-        """Each expression of a rule with the definitions it uses inlined (`node`), and as
-        written (`written`) for the checker."""
+    def inline_definitions(self, ruleset: Ruleset, rules: list) -> None:
+        """Each expression of `rules` (rules or stream rules) with the definitions it uses
+        inlined (`node`), and as written (`written`) for the checker."""
         if not ruleset.definitions:
             return
         table = {name: DslDefinition(name, definition.parameters, definition.expression.node)
                  for name, definition in ruleset.definitions.items()}
-        for rule in ruleset.rules:
-            expressions = [rule.where, rule.when, rule.assert_, *rule.fix]
+        for rule in rules:
+            expressions = [getattr(rule, "where", None), rule.when, getattr(rule, "assert_", None),
+                           *getattr(rule, "fix", ())]
             if rule.message is not None:
                 expressions += [part for part in rule.message.parts if not isinstance(part, str)]
             for expression in expressions:

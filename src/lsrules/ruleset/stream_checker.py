@@ -23,9 +23,19 @@ STREAM_EXPECTATIONS = frozenset({"fired", "not_fired", "findings", "route", "fla
 class StreamExpressionChecker(ExpressionChecker):
     """Checks one expression of a stream rule; records the literal windows it asks for."""
 
-    def __init__(self, expression, rule, config):
-        super().__init__(expression, rule, config, dict(STREAM_ROOT_NAMES))
+    def __init__(self, expression, rule, config, definitions=None):
+        super().__init__(expression, rule, config, dict(STREAM_ROOT_NAMES),
+                         definitions=definitions)
         self.types: dict[int, str] = {}
+
+    def check_definition_scope(self, name, definition, node) -> str:
+        """A definition serves a stream rule when it reads only its parameters."""
+        if definition.reads:
+            read = sorted(definition.reads)[0]
+            self.report("LSR143", f"`{name}` reads `{read}`, which a stream rule does not "
+                        "see: give it what it needs as arguments (`slow(e)` for `e` in "
+                        "`window(\"10m\")`)", node)
+        return definition.returns
 
     def visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> str:
         kind = super().visit(node, *args, **kwargs)
@@ -79,7 +89,7 @@ def _event_field(name: str) -> str:
         "regions", "region") else "annotator" if name == "annotator" else "annotation"
 
 
-def check_streams(ruleset, rule_ids) -> Iterator[Diagnostic]:
+def check_streams(ruleset, rule_ids, definitions=None) -> Iterator[Diagnostic]:
     """Every static problem of the `streams:` section and of the stream tests."""
     document = ruleset.document
     seen: dict[str, object] = {}
@@ -96,8 +106,8 @@ def check_streams(ruleset, rule_ids) -> Iterator[Diagnostic]:
         if rule.message is not None:
             expressions += [part for part in rule.message.parts if not isinstance(part, str)]
         for expression in expressions:
-            checker = StreamExpressionChecker(expression, rule, ruleset.config)
-            checker.run(expression.node)
+            checker = StreamExpressionChecker(expression, rule, ruleset.config, definitions)
+            checker.run(expression.as_written)
             yield from checker.diagnostics
     for test in ruleset.stream_tests:
         yield from _check_test(test, seen, ruleset)
