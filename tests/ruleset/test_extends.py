@@ -251,3 +251,29 @@ def test_hostile_entries_are_refused_without_reading_them(project, tmp_path_fact
         path.write_text(ruleset(f"rules: []\nextends: [{entry}]\n"))
         _, diagnostics = check_and_load(path)
         assert [d.code for d in diagnostics] == [code], [str(d) for d in diagnostics]
+
+
+def test_a_shared_pack_comes_from_the_operators_pack_path(project, tmp_path_factory,
+                                                          monkeypatch):
+    # `pack:NAME`: NAME.yaml in a directory LSRULES_PACK_PATH lists, outside any project
+    # (the environment is the operator's; a ruleset cannot set it)
+    shared = tmp_path_factory.mktemp("team-packs")
+    (shared / "pii.yaml").write_text(PII.replace("labeling_config: pii.xml\n", ""))
+    path = project / "ner.yaml"
+    path.write_text(ruleset("extends: [pack:pii]\nrules: []\n"))
+    monkeypatch.setenv("LSRULES_PACK_PATH", f"{project / 'nowhere'}:{shared}")
+    engine = lsrules.load(path)
+    assert [rule.id for rule in engine.rules] == ["email-in-text"]
+    assert engine.ruleset.extended_files == [str((shared / "pii.yaml").resolve())]
+    monkeypatch.setenv("LSRULES_PACK_PATH", str(project / "nowhere"))
+    _, diagnostics = check_and_load(path)
+    assert [(d.code, d.message) for d in diagnostics] == [
+        ("LSR004", f'no shared pack "pii" in LSRULES_PACK_PATH ({project / "nowhere"})')]
+
+
+@pytest.mark.parametrize("entry", ["pack:../pii", "pack:Pii", "pack:"])
+def test_a_shared_pack_name_is_a_plain_word(project, entry):
+    path = project / "ner.yaml"
+    path.write_text(ruleset(f"rules: []\nextends: ['{entry}']\n"))
+    _, diagnostics = check_and_load(path)
+    assert {d.code for d in diagnostics} == {"LSR001", "LSR004"}

@@ -341,7 +341,8 @@ OTHER_PROBLEMS = [
     (
         {("extends",): ["labeling-config"]},
         ('extends[0]: "labeling-config" is not valid; expected a built-in pack as '
-         '"builtin:<name>", e.g. "builtin:labeling-config", or a ruleset file (.yaml)'),
+         '"builtin:<name>", e.g. "builtin:labeling-config", a ruleset file (.yaml), or a '
+         'shared pack as "pack:<name>"'),
         "builtin:labeling-config",
     ),
     ({("extends",): ["builtin:x", "builtin:x"]}, 'extends: lists "builtin:x" more than once', None),

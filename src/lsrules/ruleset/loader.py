@@ -95,8 +95,28 @@ class _Extending:
 
 
 def is_pack_file(entry: str) -> bool:
-    """An `extends:` entry naming a file (the built-in packs are `builtin:NAME`)."""
-    return entry.endswith((".yaml", ".yml"))
+    """An `extends:` entry naming a file (the built-in packs are `builtin:NAME`): a path,
+    or `pack:NAME`, a shared pack from the directories `LSRULES_PACK_PATH` lists."""
+    return entry.endswith((".yaml", ".yml")) or SHARED_PACK.fullmatch(entry) is not None
+
+
+SHARED_PACK = re.compile(r"pack:([a-z0-9][a-z0-9-]*)")
+
+
+def shared_pack(entry: str) -> Path:
+    """`pack:NAME` -> NAME.yaml in the first directory of `LSRULES_PACK_PATH` holding one.
+    The path is the operator's (a ruleset cannot set the environment), as `--config` is;
+    the name is a plain word, so it cannot climb out of those directories."""
+    match = SHARED_PACK.fullmatch(entry)
+    assert match is not None  # is_pack_file said so
+    directories = [d for d in os.environ.get("LSRULES_PACK_PATH", "").split(os.pathsep) if d]
+    for directory in directories:
+        for suffix in (".yaml", ".yml"):
+            candidate = Path(directory) / (match.group(1) + suffix)
+            if candidate.is_file():
+                return candidate
+    raise LsrulesError(f'no shared pack "{match.group(1)}" in LSRULES_PACK_PATH ('
+                       + (os.pathsep.join(directories) or "not set") + ")")
 
 
 class _Builder:
@@ -245,10 +265,12 @@ class _Builder:
         same checks, cache and project root as this one; a file is included once."""
         where = self.document.locate(("extends", position))
         try:
-            path = self.named(named, ("extends", position))
+            path = (shared_pack(named) if named.startswith("pack:")
+                    else self.named(named, ("extends", position)))
             resolved = path.resolve()
         except LsrulesError as error:
-            self.error("LSR006", error.message, where)
+            self.error("LSR004" if named.startswith("pack:") else "LSR006", error.message,
+                       where)
             return
         except (OSError, RuntimeError) as error:
             self.error("LSR007", f"cannot read {named}: {error}", where)

@@ -80,8 +80,9 @@ _PATTERN_HINTS = {
         'an id in kebab-case: lower-case letters and digits joined by single "-", '
         'e.g. "box-inside-image"'
     ),
-    "^builtin:[a-z-]+$|\\.ya?ml$": ('a built-in pack as "builtin:<name>", e.g. '
-                                    '"builtin:labeling-config", or a ruleset file (.yaml)'),
+    "^builtin:[a-z-]+$|\\.ya?ml$|^pack:[a-z0-9][a-z0-9-]*$": (
+        'a built-in pack as "builtin:<name>", e.g. "builtin:labeling-config", a ruleset '
+        'file (.yaml), or a shared pack as "pack:<name>"'),
     "^[0-9]+(ms|s|m|h|d)$": 'a number and a unit (ms, s, m, h, d), e.g. "10m"',
     "^(/([^~/]|~[01])*)*$": (
         'a JSON Pointer, e.g. "/result/0/value/x" ("~" written "~0", "/" as "~1")'

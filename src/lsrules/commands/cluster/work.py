@@ -63,7 +63,8 @@ def _extended_tree(ruleset) -> tuple[str, dict[str, str]]:
                  for path in ruleset.extended_files}
     except ValueError:  # a file outside the root (--allow-outside-root): no tree holds it
         raise LsrulesError("run --cluster ships the files `extends:` names only from inside "
-                           "the ruleset's project root", ruleset.path) from None
+                           "the ruleset's project root (copy a shared pack into the project, "
+                           "or run without --cluster)", ruleset.path) from None
     return name, files
 
 
