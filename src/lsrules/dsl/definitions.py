@@ -47,42 +47,37 @@ def read_head(key: str) -> tuple[str, tuple[str, ...]] | None:
     return match.group(1), parameters
 
 
+def _scoped(node: nodes.Node, bound: frozenset[str]
+            ) -> Iterator[tuple[nodes.Node, frozenset[str]]]:
+    """Every part of `node` with the names bound where it stands (`bound`, and the
+    variables of the comprehensions around it); iterative."""
+    stack: list[tuple[nodes.Node, frozenset[str]]] = [(node, bound)]
+    while stack:
+        part, names = stack.pop()
+        yield part, names
+        if isinstance(part, nodes.Comprehension):
+            stack.append((part.iterable, names))
+            stack.extend((child, names | {part.variable}) for child in (
+                part.element, part.condition) if child is not None)
+        else:
+            stack.extend((child, names) for child in part.children())
+
+
 def references(node: nodes.Node, names: Mapping[str, object],
                bound: frozenset[str] = frozenset()) -> Iterator[nodes.Node]:
     """The `Name`s and `Call`s in `node` that use one of `names` (a loop variable or a
     parameter of the same name, in `bound`, hides a definition used as a value, not as a
     function)."""
-    stack: list[tuple[nodes.Node, frozenset[str]]] = [(node, bound)]
-    while stack:
-        part, bound = stack.pop()
-        if isinstance(part, nodes.Name) and part.name in names and part.name not in bound:
+    for part, hidden in _scoped(node, bound):
+        if (isinstance(part, nodes.Name) and part.name in names and part.name not in hidden
+                or isinstance(part, nodes.Call) and part.function in names):
             yield part
-        elif isinstance(part, nodes.Call) and part.function in names:
-            yield part
-        if isinstance(part, nodes.Comprehension):
-            inner = bound | {part.variable}
-            stack.append((part.iterable, bound))
-            stack.extend((child, inner) for child in (part.element, part.condition)
-                         if child is not None)
-            continue
-        stack.extend((child, bound) for child in part.children())
 
 
 def free_names(node: nodes.Node, bound: frozenset[str] = frozenset()) -> set[str]:
     """The names `node` reads that no loop of its own (nor `bound`) binds."""
-    found: set[str] = set()
-    stack: list[tuple[nodes.Node, frozenset[str]]] = [(node, bound)]
-    while stack:
-        part, names = stack.pop()
-        if isinstance(part, nodes.Name) and part.name not in names:
-            found.add(part.name)
-        if isinstance(part, nodes.Comprehension):
-            stack.append((part.iterable, names))
-            stack.extend((child, names | {part.variable}) for child in (
-                part.element, part.condition) if child is not None)
-            continue
-        stack.extend((child, names) for child in part.children())
-    return found
+    return {part.name for part, hidden in _scoped(node, bound)
+            if isinstance(part, nodes.Name) and part.name not in hidden}
 
 
 def used_name(reference: nodes.Node) -> str:
