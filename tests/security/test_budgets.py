@@ -150,15 +150,35 @@ def test_the_steps_held_carry_over_to_the_next_loops(tmp_path):
     assert engine.evaluate(task, {"id": 2, "result": _boxes(10)}).verdict == "review"
 
 
-def test_strings_built_by_plus_pay_for_their_length(tmp_path):
-    engine = lsrules.load(_copy("text-growth.yaml", tmp_path))
+@pytest.mark.parametrize("optimize", [True, False])
+def test_strings_built_by_plus_pay_for_their_length(optimize, tmp_path):
+    engine = lsrules.load(_copy("text-growth.yaml", tmp_path), optimize=optimize)
     task = {"id": 1, "data": {"text": "x" * 1_000_000}}
-    # per box, strings of 2, 3 and 4 million characters: 9 million; two boxes are too many
+    # per box, strings of 2, 3 and 4 million characters: 9 million (7 when optimized: the
+    # first `+`, of two fields as read, builds at most their size and is not counted, like
+    # `lower` of a field); two boxes are too many
     decision = engine.evaluate(task, {"id": 2, "result": _boxes(2)})
     assert decision.verdict == "review"
     assert "limits.steps" in _budget_findings(decision)[0]
     decision = engine.evaluate(task, {"id": 2, "result": _boxes(1)})
     assert decision.verdict == "accept"
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_strings_that_plus_builds_from_what_it_built_pay(optimize, tmp_path):
+    """Growth through values the rule computed: each `+` of a comprehension's variable
+    pays, optimized or not (per box, 2 + 4 million characters)."""
+    ruleset = tmp_path / "doubling.yaml"
+    ruleset.write_text('ruleset: d\nversion: "1"\nrules:\n  - id: doubling\n    assert: >-\n'
+                       "      count(any(len(b + b) > 0 for b in [a + a for a in "
+                       "[task.data.text]]) for r in regions) >= 0\n")
+    engine = lsrules.load(ruleset, optimize=optimize)
+    assert "_concat(" in engine.source
+    task = {"id": 1, "data": {"text": "x" * 1_000_000}}
+    decision = engine.evaluate(task, {"id": 2, "result": _boxes(2)})
+    assert decision.verdict == "review"
+    assert "limits.steps" in _budget_findings(decision)[0]
+    assert engine.evaluate(task, {"id": 2, "result": _boxes(1)}).verdict == "accept"
 
 
 def test_the_limits_are_set_in_the_ruleset(tmp_path):

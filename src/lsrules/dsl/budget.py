@@ -3,7 +3,8 @@ many steps, so a hostile ruleset or annotation costs a bounded time and memory.
 
 A step is one item of a loop the generated code runs (charged as a whole before the loop
 starts, so nested loops pay their real total) or one character or item of a string or list
-that `+` builds. Counting steps, not seconds, keeps decisions deterministic. `check` also
+that `+` builds from a computed value (the code generator leaves out `+` of two fields read
+as they are: at most their size, like `lower` of one, and no growth). Counting steps, not seconds, keeps decisions deterministic. `check` also
 bounds, statically, the worst case of a rule's nested loops where their sizes are known.
 """
 from __future__ import annotations

@@ -405,17 +405,22 @@ class ExpressionGenerator(NodeVisitor):
         if _is_value(node.right) and not (isinstance(node.right, nodes.Literal)
                                           and node.right.value.__class__ is bool):
             return (f"(None if ({a} := {left}) is None or {a}.__class__ is bool "
-                    f"else {self._additive(node, a, right)})")
+                    f"else {self._additive(node, a, right, frame)})")
         return (f"(None if ({a} := {left}) is None or {a}.__class__ is bool "
                 f"or ({b} := {right}) is None or {b}.__class__ is bool "
-                f"else {self._additive(node, a, b)})")
+                f"else {self._additive(node, a, b, frame)})")
 
-    def _additive(self, node: nodes.Binary, a: str, b: str) -> str:
-        """`a + b` pays for a string or list it builds (dsl/budget.py); numbers do not."""
+    def _additive(self, node: nodes.Binary, a: str, b: str, frame: Frame) -> str:
+        """`a + b` pays for a string or list it builds (dsl/budget.py); numbers do not.
+        When optimizing, neither does `+` of two values read from the input as they are
+        (`region.x + region.width`): it builds at most their size, like `lower` of one, and
+        cannot feed a growth (what `+` builds from a value it computed still pays)."""
         operator = _ADDITIVE[node.operator]
         if operator == "-" or not self.budget or (isinstance(node.right, nodes.Literal)
                                                   and node.right.value.__class__ in (int, float)):
             return f"{a} {operator} {b}"
+        if self.optimize and _read_as_is(node.left, frame) and _read_as_is(node.right, frame):
+            return f"{a} + {b}"
         return (f"({a} + {b} if {a}.__class__ is _float or {a}.__class__ is _int "
                 f"else _concat({self.budget}, {a}, {b}))")
 
@@ -572,6 +577,18 @@ def path_of(node: nodes.Node) -> tuple[nodes.Node, tuple[str, ...]]:
 
 def _is_region(node: nodes.Node, frame: Frame) -> bool:
     return isinstance(node, nodes.Name) and node.name in frame.region_names
+
+
+def _read_as_is(node: nodes.Node, frame: Frame) -> bool:
+    """A literal, or a field read from the input unchanged (`region.x`, `o.text`,
+    `task.data.text`): its size is the input's, never what an expression built."""
+    if isinstance(node, nodes.Literal):
+        return True
+    if not isinstance(node, nodes.Attribute):
+        return False
+    root, _ = path_of(node)
+    return isinstance(root, nodes.Name) and (root.name in frame.region_names or (
+        root.name in ROOTS and root.name not in frame.local_names))
 
 
 def _is_plain(node: nodes.Node) -> bool:
