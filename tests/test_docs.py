@@ -205,3 +205,32 @@ def test_the_geometry_section_lists_every_geometry_function():
 
     section = LANGUAGE[LANGUAGE.index("## Geometry\n"):LANGUAGE.index("## Fix actions\n")]
     assert set(re.findall(r"^### (\w+)$", section, re.MULTILINE)) == set(GEOMETRY)
+
+
+API = (ROOT / "docs" / "api.md").read_text()
+
+
+def test_every_api_example_prints_what_the_page_shows(monkeypatch):
+    """The ```python blocks of docs/api.md, run in order in one namespace from the
+    repository's root as the page says, each `>>>` compared with the output shown."""
+    import doctest
+
+    monkeypatch.chdir(ROOT)
+    parser, globs = doctest.DocTestParser(), {"__name__": "api_md"}
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS, verbose=False)
+    reports: list[str] = []
+    for block in re.finditer(r"^```python\n(.*?)^```", API, re.MULTILINE | re.DOTALL):
+        line = API.count("\n", 0, block.start()) + 1  # failures name the page's own lines
+        test = parser.get_doctest(block.group(1), globs, "docs/api.md", "docs/api.md", line)
+        assert test.examples, f"docs/api.md:{line}: a python block without a >>> example"
+        runner.run(test, out=reports.append, clear_globs=False)
+        globs = test.globs  # a DocTest runs on a copy: the next block starts from this one's
+    assert runner.failures == 0, "".join(reports)
+    assert runner.tries >= 30, "docs/api.md lost its examples"
+
+
+def test_the_api_page_names_every_export():
+    import lsrules
+
+    for name in lsrules.__all__:
+        assert f"`{name}" in API, f"docs/api.md does not describe lsrules.{name}"

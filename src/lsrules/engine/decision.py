@@ -1,4 +1,5 @@
-"""The decision record (SPEC section 3): one per evaluated annotation."""
+"""The decision record: one per evaluated annotation, the same in `run`'s output, `serve`'s
+audit store and the Python API (`schemas/decision.schema.json` is its JSON form)."""
 from __future__ import annotations
 
 import hashlib
@@ -12,6 +13,16 @@ ERROR_RULE = "lsrules-error"  # the finding of an annotation the engine failed o
 
 @dataclass(slots=True)
 class Finding:
+    """What one rule found on one annotation (or one of its regions).
+
+    `rule` is the rule's id (a built-in pack rule's, or `lsrules-budget`/`lsrules-error`
+    when the engine could not finish); `severity` is `error`, `warning` or `info`;
+    `message` is the rule's message with its placeholders filled; `region_id` is the
+    region's `id` for a rule over regions, else None. `fixed` says a fix repaired it (the
+    rule no longer fires on the corrected annotation); `introduced_by_fix` names the rules
+    whose fixes brought in a problem only the corrected annotation has.
+    """
+
     rule: str
     severity: str
     message: str
@@ -30,6 +41,26 @@ class Finding:
 
 @dataclass(slots=True)
 class Decision:
+    """The judgement of one annotation: what `Engine.evaluate` returns.
+
+    - `verdict`: `reject` (an error not fixed) > `review` (a route) > `fixed` (a fix wrote)
+      > `accept`: the first that holds.
+    - `findings`: every `Finding`, the built-in pack's first, then the ruleset's.
+    - `patch`: the corrections, as JSON Patch (RFC 6902) operations on the annotation;
+      `patch_to_apply` only those of rules whose fix policy is `apply` (what `serve` writes
+      back); `task_patch` and `task_patch_to_apply` the same on the task (`set task.meta.KEY`).
+    - `route`: `{"name", "priority", "rules"}` of the highest-priority route asked for, or
+      None.
+    - `suggestions`: the suggester's label and confidence, when the ruleset has one.
+    - `fired`: the ids of the rules that fired, in order, each once per firing.
+    - the audit fields: `ruleset`, `version`, `sha256` (of the ruleset), `lsrules_version`,
+      `rules` (every rule that could fire), `time` (Unix seconds), `duration_us`, and
+      `input_sha256` (of the annotation's canonical JSON).
+
+    `to_dict()` is the record `run` writes, one JSON line per annotation. A decision holds
+    the annotation it judged (to hash it on demand), not a copy: do not change it after.
+    """
+
     task_id: object
     annotation_id: object
     verdict: str
@@ -53,11 +84,14 @@ class Decision:
 
     @property
     def input_sha256(self) -> str:
+        """sha256 of the judged annotation's canonical JSON: which input this decision is of."""
         if self._input_sha256 is None:
             self._input_sha256 = canonical_sha256(self.annotation)
         return self._input_sha256
 
     def to_dict(self) -> dict[str, Any]:
+        """The decision record as JSON values (`schemas/decision.schema.json`): the audit
+        fields under `audit`, the time as ISO 8601 UTC."""
         record: dict[str, Any] = {
             "task_id": self.task_id,
             "annotation_id": self.annotation_id,

@@ -79,6 +79,20 @@ def _pack_rule_ids() -> list[str]:
 
 
 class Engine:
+    """A ruleset compiled once, ready to judge any number of annotations (`lsrules.load`
+    makes one; `run`, `serve` and `explain` all judge through one).
+
+    What callers read: `name`, `version` and `sha256` (the ruleset's, as in every decision's
+    audit block), `routes` (`{name: priority}`), `rule_ids` (every rule that can fire, the
+    built-in pack's first), `ruleset` (the loaded model) and `suggester` (None without a
+    `suggester:` block).
+
+    Threads: `evaluate` changes nothing an evaluation reads (its only shared write is a
+    cache of values that are the same whoever computes them), so several threads may call
+    it at once; the interpreter's lock makes that no faster, so `run --jobs` uses processes.
+    `learn` changes the suggester: do not call it while another thread evaluates.
+    """
+
     def __init__(self, ruleset: Ruleset, suggester: Suggester | None = None,
                  optimize: bool = True) -> None:
         """`optimize=False` compiles the plain form of the rules (same findings, slower)."""
@@ -132,9 +146,20 @@ class Engine:
 
     def evaluate(self, task: dict[str, Any], annotation: dict[str, Any],
                  others: list[dict[str, Any]] | None = None) -> Decision:
-        """The decision on one annotation. Fails closed: an annotation the engine cannot
-        evaluate (a budget exceeded, an internal error) gets `review` and a finding that
-        says why, here, so that run, serve and explain agree."""
+        """The decision on one annotation of a task: its findings, the patch of its
+        corrections, its route and verdict.
+
+        `task` and `annotation` are Label Studio's JSON as exported (`task["data"]`,
+        `annotation["result"]`, ...); `others` are the task's other annotations, which rules
+        read as `others` (`engine.uses_others` says whether any does). Nothing given is
+        changed: the fixes are in `Decision.patch`, to apply or not.
+
+        Fails closed: an annotation the engine cannot evaluate (over the ruleset's
+        `limits:`, or data that breaks a rule in a way the checks could not foresee) gets
+        `review` and one finding that says why (`lsrules-budget`, `lsrules-error`), here,
+        so that run, serve and explain agree. Raises `LsrulesError` only when `task` or
+        `annotation` is not a dict. Deterministic: the same engine and inputs give the same
+        decision, but for `Decision.time` and `Decision.duration_us`."""
         started = time.perf_counter_ns()
         if task.__class__ is not dict or annotation.__class__ is not dict:
             raise LsrulesError("a task and an annotation must be JSON objects")
@@ -253,7 +278,12 @@ class Engine:
     def learn(self, task: dict[str, Any], annotation: dict[str, Any],
               approved_by: str = "engine", prediction: dict[str, Any] | None = None) -> bool:
         """The feedback loop: an approved annotation teaches the suggester (`prediction`:
-        the one the annotation started from, when the task does not list it)."""
+        the one the annotation started from, when the task does not list it). True when it
+        taught; False without a suggester, or when the annotation teaches nothing (cancelled,
+        or lsrules' own prediction submitted unchanged: docs/suggest.md). `approved_by`
+        says why it counts as approved. Changes the suggester, so not while another thread
+        evaluates; with a suggester, a task or annotation that is not a dict is an
+        `LsrulesError`."""
         if self.suggester is None:
             return False
         return bool(self.suggester.learn(task, annotation, approved_by, prediction))
