@@ -23,7 +23,7 @@ class Evaluation:
     __slots__ = ("engine", "task", "annotation", "regions", "relations", "others", "config",
                  "findings", "patch", "task_patch", "route_requests", "copied", "owned", "fired",
                  "patch_by_rule", "task_patch_by_rule", "_annotator", "_suggestion", "steps",
-                 "finding_regions", "again", "unsure", "written", "reshaped")
+                 "finding_regions", "again", "unsure", "written")
 
     def __init__(self, engine: Any, task: dict[str, Any], annotation: dict[str, Any],
                  others: Any, regions: tuple[list[Region], list[dict[str, Any]]] | None = None,
@@ -50,8 +50,6 @@ class Evaluation:
         self.again: list[tuple[int, Region | None]] = []  # the second pass: what fires
         self.unsure = False  # a write the read/write analysis cannot follow (effects.py)
         self.written: list[Region] = []  # the regions fixes wrote to
-        # a write the regions do not follow (from_name, to_name): build them again to judge
-        self.reshaped = False
         self._annotator: dict[str, Any] | None = None
         self._suggestion: dict[str, Any] | None = None
         if engine.uses_suggester:
@@ -253,8 +251,6 @@ class Evaluation:
                 self._set_in(region.value, ["result", index, "value"], target[2:], value,
                              rule_index)
         else:
-            if field in ("from_name", "to_name"):
-                self.reshaped = True  # a region keeps these from when it was built
             self._set_in(region.item, ["result", index], target[1:], value, rule_index)
 
     def _set_in(self, container: Any, prefix: list[Any], keys: tuple[Any, ...], value: Any,

@@ -36,9 +36,9 @@ def validate_fixes(engine: Any, state: Evaluation, pack_findings: list[Finding])
         plan = engine.rerun_plans[fixers] = _plan(engine, fixers)
     introduced_by, every, local = list(plan[0]), plan[1], plan[2]  # a list per decision
     task = corrected_task(state.task, state.task_patch)
-    # the first pass's regions follow its writes (Evaluation._own_region, Region.changed):
-    # the second pass reads them as they are, unless a write reshaped them
-    reuse = engine.second_pass_shortcut and not state.reshaped
+    # the first pass's regions follow its writes (Evaluation._own_item, Region.changed,
+    # drops and added items): the second pass reads them as they are
+    reuse = engine.second_pass_shortcut
     second = Evaluation(engine, task, state.annotation, state.others,
                         (state.regions, state.relations) if reuse else None)
     if reuse and engine.uses_suggester:
