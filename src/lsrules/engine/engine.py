@@ -190,7 +190,8 @@ class Engine:
         self._evaluate(state)
         if state.steps < 0:  # spent where an error was caught (a message): still spent
             raise BudgetExceeded("steps", self.limits.steps)
-        validate_fixes(self, state, pack_findings)
+        if state.patch_by_rule or state.task_patch_by_rule:  # a fix changed something
+            validate_fixes(self, state, pack_findings)
         return self._decide(state, task, annotation, started)
 
     def keeps_pack_rule(self, rule_id: str) -> bool:
