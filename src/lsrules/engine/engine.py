@@ -128,6 +128,9 @@ class Engine:
         self.again = [namespace[f"again_{index}"] for index in range(len(self.rules))]
         # the fixers of an annotation (a tuple) -> second_pass._plan's answer for them
         self.rerun_plans: dict[tuple[int, ...], Any] = {}
+        # the second pass without the read/write shortcut: every rule, on every region
+        self.every_rule_again = tuple((index, False) for index in range(len(self.rules)))
+        self.all_rules = frozenset(range(len(self.rules)))
         # False: the second pass runs every rule again, on regions built afresh (the tests
         # compare the two)
         self.second_pass_shortcut = True

@@ -14,7 +14,7 @@ except on a region a fix dropped. The pack reads everything and always runs agai
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 from collections.abc import Hashable
 
 from lsrules.dsl.budget import BudgetExceeded
@@ -34,7 +34,11 @@ def validate_fixes(engine: Any, state: Evaluation, pack_findings: list[Finding])
     plan = engine.rerun_plans.get(fixers)
     if plan is None:
         plan = engine.rerun_plans[fixers] = _plan(engine, fixers)
-    introduced_by, every, local = list(plan[0]), plan[1], plan[2]  # a list per decision
+    introduced_by = list(plan.introduced_by)  # a list per decision
+    if state.unsure or not engine.second_pass_shortcut:
+        order, every, local = engine.every_rule_again, engine.all_rules, _NOWHERE
+    else:
+        order, every, local = plan.order, plan.every, plan.local
     task = corrected_task(state.task, state.task_patch)
     # the first pass's regions follow its writes (Evaluation._own_item, Region.changed,
     # drops and added items): the second pass reads them as they are
@@ -45,44 +49,48 @@ def validate_fixes(engine: Any, state: Evaluation, pack_findings: list[Finding])
         for region in second.regions:
             region.context = second
     second.steps = state.steps  # one budget for both passes
-    # rule index -> the regions (first items' identities) it runs on again; None: all
-    rerun: dict[int, set[int] | None]
+    # the regions (first items' identities) a fix wrote, for the rules that read only those
+    written: frozenset[int] | set[int] = _NOWHERE
+    only: list[Region] = []
+    if local:
+        written = {id(region.item) for region in state.written}
+        only = [region for region in second.regions if id(region.item) in written]
     again = engine.again
-    only: list[Region] = []  # the regions a fix wrote, for the rules that read only those
-    if state.unsure or not engine.second_pass_shortcut:
-        rerun = dict.fromkeys(range(len(engine.rules)))
-    else:
-        rerun = dict.fromkeys(every)
-        if local:
-            written = {id(region.item) for region in state.written}
-            only = [region for region in second.regions if id(region.item) in written]
-            rerun.update(dict.fromkeys(local, written))
-    for index in sorted(rerun):  # in rule order, as the first pass and every-rule-again
-        if rerun[index] is None:
-            again[index](second)
-        else:
+    for index, on_written in order:  # in rule order, as the first pass and every-rule-again
+        if on_written:
             again[index](second, only)
+        else:
+            again[index](second)
     state.steps = second.steps
     if second.steps < 0:
         raise BudgetExceeded("steps", engine.limits.steps)
     added: list[Finding] = []
     if engine.pack is not None:
         _judge_pack(engine, state, task, pack_findings, introduced_by, added)
-    _judge_rules(engine, state, second, rerun, pack_findings, introduced_by, added)
+    _judge_rules(engine, state, second, (every, local, written), pack_findings, introduced_by,
+                 added)
     state.findings.extend(added)
 
 
-def _plan(engine: Any, fixers: tuple[int, ...],
-          ) -> tuple[list[str], tuple[int, ...], tuple[int, ...]]:
-    """For the rules whose fixes ran (in the order they first wrote): the ids they are
-    named by in `introduced_by_fix`, the rules to run again on every region, and those to
-    run again only on the regions a fix wrote (`Engine.affected`)."""
+class Plan(NamedTuple):
+    """The second pass for one set of rules whose fixes ran (`_plan`)."""
+
+    introduced_by: tuple[str, ...]  # the ids an introduced finding names, in first-write order
+    order: tuple[tuple[int, bool], ...]  # (rule, only on the written regions?) in rule order
+    every: frozenset[int]  # the rules run again on every region
+    local: frozenset[int]  # those run again only on the regions a fix wrote
+
+
+def _plan(engine: Any, fixers: tuple[int, ...]) -> Plan:
+    """Which rules read what these fixes write (`Engine.affected`), worked out once per
+    engine for each set of fixers (in the order they first wrote)."""
     rules = engine.rules
     affected = engine.affected
-    introduced_by = list(dict.fromkeys(rules[index].id for index in fixers))
-    every = sorted({other for index in fixers for other in affected[index][0]})
-    local = sorted({other for index in fixers for other in affected[index][1]} - set(every))
-    return introduced_by, tuple(every), tuple(local)
+    every = {other for index in fixers for other in affected[index][0]}
+    local = {other for index in fixers for other in affected[index][1]} - every
+    return Plan(tuple(dict.fromkeys(rules[index].id for index in fixers)),
+                tuple((index, index in local) for index in sorted(every | local)),
+                frozenset(every), frozenset(local))
 
 
 def _judge_pack(engine: Any, state: Evaluation, task: dict[str, Any],
@@ -115,11 +123,14 @@ def _judge_pack(engine: Any, state: Evaluation, task: dict[str, Any],
 
 
 def _judge_rules(engine: Any, state: Evaluation, second: Evaluation,
-                 rerun: dict[int, set[int] | None],
+                 rerun: tuple[frozenset[int], frozenset[int], frozenset[int] | set[int]],
                  pack_findings: list[Finding], introduced_by: list[str],
                  added: list[Finding]) -> None:
     """A region is the same in both passes when its first result item is the same object
-    (the second pass reads the first pass's corrected items): ids may repeat or be null."""
+    (the second pass reads the first pass's corrected items): ids may repeat or be null.
+    `rerun`: the rules run again on every region, those run again on the regions a fix
+    wrote, and those regions."""
+    every, local, written = rerun
     index_of = engine.rule_index
     still: set[tuple[int, int]] = set()
     for index, region in second.again:
@@ -130,8 +141,7 @@ def _judge_rules(engine: Any, state: Evaluation, second: Evaluation,
     for finding, region in zip(rule_findings, state.finding_regions):
         index = index_of[finding.rule]
         key = (index, _item(region))
-        again = rerun.get(index, _NOWHERE)
-        if again is not None and key[1] not in again:
+        if index not in every and (index not in local or key[1] not in written):
             # it reads nothing a fix wrote (here): only a drop can change it
             finding.fixed = region is not None and region.dropped
             continue
@@ -157,7 +167,7 @@ def _judge_rules(engine: Any, state: Evaluation, second: Evaluation,
             state.route_requests.append(index)
 
 
-_NOWHERE: frozenset[int] = frozenset()  # a rule not run again: on no region
+_NOWHERE: frozenset[int] = frozenset()  # no rule, no region
 
 
 def _item(region: Region | None) -> int:
