@@ -3,7 +3,8 @@ loop reads the parts that depend only on its own variable from a list computed o
 rule; geometry of two regions is lowered to their boxes and spans (`lowering.py`) and
 tested inline; loop-invariant parts of a comprehension, and region-independent parts of a
 region rule, are computed before the loop; a condition that is one any/all/none is a `for`
-loop. Same findings as the code without any of these (`optimize=False`), whatever the data
+loop; a message's part that cannot raise is computed without a thunk. Same findings and
+messages as the code without any of these (`optimize=False`), whatever the data
 (nulls, wrong types, parts that raise): a differential test over random annotations."""
 from __future__ import annotations
 
@@ -57,10 +58,12 @@ RULES = [
 ]
 DEFS = ['  twin(o): any(x.label == o.label and x.id != o.id for x in regions)',
         '  right_of(r): r.x + 1 > region.x', '  labelled: region.label != null']
-# messages are lowered too
+# messages are lowered too; a part that cannot raise is computed without a thunk
 MESSAGE = ('{count(any(overlaps(r, o) and o.id != r.id for o in regions) for r in regions)} '
            '{sum(iou(region, o) for o in regions)} {any(contains(o, region) for o in regions)} '
-           '{area(region)} {[area(r) for r in regions]}')
+           '{area(region)} {[area(r) for r in regions]} {region.id} {region.label} '
+           '{region.value.text} {region.x * 2} {region.x + 1} {task.data.text} '
+           '{region.x == 1 or region.label}')
 NESTED = ('count(any(o.label == r.label and o.x > 1 for o in regions) '
           'for r in regions if r.type == "labels") > 1')
 
@@ -87,6 +90,10 @@ def engines(tmp_path_factory):
     assert not re.search(r"^ *_t\d+ = ", without.source, re.MULTILINE)  # nothing hoisted
     assert ": continue\n" in with_columns.source.split("for v_o in")[1]  # a loop statement
     assert "any(" in without.source
+    messages = [engine.namespace.generator.helper_source(engine.rules[0])
+                for engine in (with_columns, without)]
+    assert "_text_of(" in messages[0] and "_text_or_null(lambda" in messages[0]
+    assert "_text_of(" not in messages[1]
     return with_columns, without
 
 

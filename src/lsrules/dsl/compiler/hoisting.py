@@ -181,6 +181,17 @@ def _conjuncts(node: nodes.Node) -> list[nodes.Node]:
     return [node]
 
 
+def cannot_raise(node: nodes.Node) -> bool:
+    """Evaluating the whole of `node` never raises on any JSON data: names and literals,
+    and operations `_cannot_raise` vouches for (a comprehension may: its items may)."""
+    for part in node.walk():
+        if isinstance(part, nodes.Comprehension):
+            return False
+        if not isinstance(part, (nodes.Name, nodes.Literal)) and not _cannot_raise(part):
+            return False
+    return True
+
+
 def _cannot_raise(node: nodes.Node) -> bool:
     """This node's own operation never raises on any JSON operands (its children aside).
     Built-ins return null on wrong types; `==` is total; `in` a list literal is `==`;

@@ -33,7 +33,7 @@ def module_globals() -> dict[str, Any]:
         "_modulo": runtime.modulo, "_as_list": runtime.as_list, "_sum_of": runtime.sum_of,
         "_min_of": runtime.min_of, "_max_of": runtime.max_of, "_flatten": runtime.flatten,
         "_config_labels": runtime.config_labels, "_config_control": config_control, "_equal": runtime.equal,
-        "_member": runtime.member, "_text_or_null": text_or_null,
+        "_member": runtime.member, "_text_or_null": text_or_null, "_text_of": text_of,
     }
     for name, builtin in BUILTINS.items():
         module[f"_builtin_{name}"] = builtin.implementation
@@ -96,5 +96,13 @@ def text_or_null(thunk: Callable[[], object]) -> str:
     """A message's `{expression}`: its text, or `null` when the data makes it fail."""
     try:
         return runtime.to_text(thunk())
+    except runtime.DATA_ERRORS:
+        return "null"
+
+
+def text_of(value: object) -> str:
+    """`text_or_null` for an expression that cannot raise (computed by the caller)."""
+    try:
+        return runtime.to_text(value)
     except runtime.DATA_ERRORS:
         return "null"

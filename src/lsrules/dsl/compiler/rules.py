@@ -14,7 +14,7 @@ from typing import Protocol, Sequence
 from lsrules.dsl import nodes
 from lsrules.dsl.compiler.expressions import ExpressionGenerator
 from lsrules.dsl.compiler.frame import Frame
-from lsrules.dsl.compiler.hoisting import rule_invariants
+from lsrules.dsl.compiler.hoisting import cannot_raise, rule_invariants
 from lsrules.dsl.compiler.lowering import lower_geometry
 
 
@@ -228,7 +228,11 @@ class CodeGenerator(ExpressionGenerator):
                     pieces.append(repr(piece))
                 else:
                     node = self.lower(piece.node, frame)
-                    pieces.append(f"_text_or_null(lambda: {self.visit(node, frame)})")
+                    if self.optimize and cannot_raise(node):
+                        # nothing to catch while computing it: no thunk, its value's text
+                        pieces.append(f"_text_of({self.visit(node, frame)})")
+                    else:
+                        pieces.append(f"_text_or_null(lambda: {self.visit(node, frame)})")
             self.write("return ''.join([" + ", ".join(pieces) + "])", 1)
         # fix
         self.write(f"def fix_{index}(state, region):", 0)
