@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from lsrules.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,16 +96,22 @@ def stream_rules(found: list[dict]) -> set[str]:
     return {record["stream"]["rule"] for record in found if "stream" in record}
 
 
+@pytest.mark.parametrize("order", [[], ["--stream-lookahead", "20"],
+                                   ["--stream-order", "input"]])
 def test_stream_rules_on_two_workers_give_the_one_process_records(tmp_path, dask_cluster,
-                                                                   capsys):
+                                                                   capsys, order):
+    """In time order (sorted within the default look-ahead, or within 20 annotations, some
+    then late) or in input order: the same records, and the same warning."""
     tasks = topic_tasks(3000, seed=3)
     whole = write_shards(tasks, tmp_path / "shards", 4)
     expected, got = tmp_path / "one.jsonl", tmp_path / "cluster.jsonl"
     capsys.readouterr()
-    one_process(ANNOTATORS, whole, expected)
+    one_process(ANNOTATORS, whole, expected, *order)
     summary = capsys.readouterr().err
-    done = on_cluster(ANNOTATORS, str(tmp_path / "shards" / "*.jsonl"), got, dask_cluster.address)
+    done = on_cluster(ANNOTATORS, str(tmp_path / "shards" / "*.jsonl"), got, dask_cluster.address,
+                      *order)
     assert done.returncode == 0, done.stderr
+    assert ("out of created_at order" in summary) == bool(order)
     assert records(got) == records(expected)
     assert done.stderr == summary  # the same counts, per rule and per annotator
     # the comparison means something: every kind of stream rule fired, tasks included

@@ -9,6 +9,7 @@ import textwrap
 import pytest
 
 from lsrules.streams.durable_backend import SHARDS
+from lsrules.streams.events import annotation_id, make_event
 from lsrules.streams.runtime import StreamRuntime
 from lsrules.streams.windows import RuleWindows
 from tests.streams.helpers import annotation, load_checked, write_ruleset
@@ -46,7 +47,7 @@ def test_a_rule_fires_once_per_set_of_events_and_names_them(ruleset):
     runtime = StreamRuntime(ruleset)
     items = [annotation(n, 7, 10 * n, lead=1) for n in range(6)]
     found = [f for f in feed_all(runtime, items) if f.rule.id == "rushers"]
-    assert [[e["annotation"]["id"] for e in f.events] for f in found] == [[0, 1, 2], [3, 4, 5]]
+    assert [[annotation_id(e) for e in f.events] for f in found] == [[0, 1, 2], [3, 4, 5]]
     assert found[0].message == "7: 3 fast" and found[0].key == 7
 
 
@@ -68,7 +69,7 @@ def test_keys_are_separate_and_times_never_go_backwards(ruleset):
     runtime = StreamRuntime(ruleset)
     found = feed_all(runtime, [annotation(1, 7, 100, label="B"), annotation(2, 8, 0, label="B")])
     assert found == []
-    assert runtime.now == pytest.approx(runtime.windows[0].keys[8].seen)
+    assert runtime.now == pytest.approx(runtime.windows[0].keys[8][-1].time)
 
 
 def random_items(seed: int, count: int):
@@ -81,7 +82,7 @@ def random_items(seed: int, count: int):
 
 
 def outline(findings):
-    return [(f.rule.id, f.key, f.message, [e["annotation"]["id"] for e in f.events])
+    return [(f.rule.id, f.key, f.message, [annotation_id(e) for e in f.events])
             for f in findings]
 
 
@@ -114,13 +115,19 @@ def test_more_keys_than_durable_rules_can_hold_states_for(tmp_path):
     assert runtime.state_size() == (1, 1)
 
 
+def timed(moment: float):
+    event = make_event({"id": 1}, {"id": 1}, "accept", [], None)
+    event.time = float(moment)
+    return event
+
+
 def test_windows_keep_at_most_limit_events_and_max_keys():
     windows = RuleWindows(horizon=100.0, idle=100.0, limit=3, max_keys=2)
     for number in range(5):
-        windows.add("a", {"time": float(number)}, float(number))
-    assert [e["time"] for e in windows.keys["a"].events] == [2.0, 3.0, 4.0]
-    windows.add("b", {"time": 5.0}, 5.0)
-    windows.add("c", {"time": 6.0}, 6.0)
+        windows.add("a", timed(number), float(number))
+    assert [e.time for e in windows.keys["a"]] == [2.0, 3.0, 4.0]
+    windows.add("b", timed(5), 5.0)
+    windows.add("c", timed(6), 6.0)
     assert list(windows.keys) == ["b", "c"]  # the least recently seen key went first
 
 

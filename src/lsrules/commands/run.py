@@ -1,9 +1,11 @@
 """`lsrules run`: evaluate a Label Studio export, streaming, on every core.
 
 Decisions go out as JSONL (in input order), the corrected export with `--fixed`, and a
-summary table on stderr. With `streams:`, each annotation is then fed, in export order, to
-the stream rules, and a stream finding is written as its own record right after the
-decision of the annotation that triggered it (see `lsrules.streams.decisions`). Outputs
+summary table on stderr. With `streams:`, each annotation is then fed to the stream rules
+in `created_at` order, sorted within a look-ahead (`lsrules.streams.order`; `--stream-order
+input` keeps the export's order), and a stream finding is written as its own record right
+after the decision of the annotation that triggered it (see `lsrules.streams.decisions`),
+which waits for it. Outputs
 are written to temporary files and renamed at the end, so a malformed export (exit 2)
 leaves nothing half-written behind.
 
@@ -18,13 +20,15 @@ import functools
 import json
 import os
 import sys
-from collections import Counter
+from collections import Counter, deque
 from contextlib import ExitStack
 from typing import Any, Callable
 
-from lsrules.commands.run_summary import FORMATS, Tally, annotator_of, exit_code, write_summary
+from lsrules.commands.run_summary import (FORMATS, Tally, annotator_of, exit_code,
+                                          warn_out_of_order, write_summary)
 from lsrules.exports.lines import dumps
 from lsrules.ruleset.containment import add_allow_outside_root_argument
+from lsrules.streams.order import DEFAULT_LOOKAHEAD
 from lsrules.terminal import add_verbosity_arguments
 
 BATCH = 256
@@ -66,6 +70,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ignore", action="append", metavar="RULE",
                         help="do not evaluate these rules: ids or tags, comma-separated, "
                              "repeatable")
+    parser.add_argument("--stream-order", choices=("time", "input"), default="time",
+                        help="the order stream rules see annotations in: time (default: by "
+                             "created_at, sorted within --stream-lookahead annotations) or "
+                             "input (as the export lists them)")
+    parser.add_argument("--stream-lookahead", type=int, default=DEFAULT_LOOKAHEAD, metavar="N",
+                        help="with --stream-order time: how many annotations are held back to "
+                             f"sort them (default {DEFAULT_LOOKAHEAD})")
     parser.add_argument("--cluster", metavar="ADDRESS",
                         help="run on a Dask cluster: tcp://HOST:PORT of its scheduler, or "
                              "local:N for N local workers; --input may then be a glob of "
@@ -145,6 +156,10 @@ def run(args) -> int:
         from lsrules.errors import LsrulesError
 
         raise LsrulesError("--max-line-bytes must be at least 1")
+    if args.stream_lookahead < 0:
+        from lsrules.errors import LsrulesError
+
+        raise LsrulesError("--stream-lookahead must be 0 or more")
     if args.cluster:
         from lsrules.commands.cluster.driver import run_on_cluster
 
@@ -156,6 +171,7 @@ def run(args) -> int:
     from lsrules.files import AtomicOutput
 
     from lsrules.ruleset.selection import Selection
+    from lsrules.streams.order import held_back
 
     jobs = _jobs(args.jobs)
     selection = Selection.from_options(args.select, args.ignore)
@@ -195,6 +211,9 @@ def run(args) -> int:
             global _ENGINE
             _ENGINE = engine
             submit = lambda batch: _Done(_evaluate_batch(batch))  # noqa: E731
+        feed = None if streams is None else _StreamFeed(
+            streams, held_back(args.stream_order, args.stream_lookahead), output,
+            stream_counts)
         if (jobs > 1 and streams is None and reader.format in ("json", "jsonl")
                 and args.input != "-"):
             _run_texts(args, reader.format, pool, ahead, output, fixed_writer, tally, progress)
@@ -203,18 +222,22 @@ def run(args) -> int:
                     [(i.task, i.annotation, i.others) for i in items]), ahead):
                 for item, (line, patch, verdict, fired, warned, route, stayed) in zip(
                         items, results):
-                    output.write(line)
-                    output.write("\n")
+                    if feed is None:
+                        output.write(line)
+                        output.write("\n")
+                    else:
+                        feed.add(line, item, verdict, fired, route)
                     if fixed_writer is not None:
                         annotation = (apply_patch(item.annotation, patch) if patch
                                       else item.annotation)
                         fixed_writer.write(item, annotation)
                     tally.add(verdict, fired, warned, annotator_of(item.annotation), line, stayed)
-                    if streams is not None:
-                        _feed_streams(streams, item, (verdict, fired, warned), route, output,
-                                      stream_counts)
                 progress.update(len(items))
+            if feed is not None:
+                feed.finish()
         progress.close()
+    if feed is not None:
+        warn_out_of_order(feed.order, args)
     write_summary(args, tally, engine, stream_counts)
     return exit_code(tally.verdicts + stream_counts, args.fail_on)
 
@@ -257,18 +280,52 @@ def _run_texts(args, format, pool, ahead, output, fixed_writer, tally, progress)
                 progress.update(len(counts))
 
 
-def _feed_streams(streams, item, counts, route, output, stream_counts) -> None:
-    """Feed one evaluated annotation to the stream rules; write what they find."""
-    from lsrules.streams.decisions import finding_record
+class _StreamFeed:
+    """The stream rules, fed in `created_at` order (`lsrules.streams.order`), each finding
+    written right after the decision of the annotation that triggered it: a decision waits
+    here until its annotation has been fed (at most twice the look-ahead)."""
 
-    verdict, fired, _ = counts
-    for finding in streams.feed(item.task, item.annotation, verdict, fired, route):
-        record = finding_record(finding, streams.ruleset)
-        output.write(dumps(record))
-        output.write("\n")
-        stream_counts[record["verdict"]] += 1
-        stream_counts["_warning"] += record["findings"][0]["severity"] == "warning"
-        stream_counts["stream:" + finding.rule.id] += 1
+    def __init__(self, streams, lookahead: int, output, counts: Counter):
+        from lsrules.streams.order import TimeOrder
+
+        self.streams = streams
+        self.order = TimeOrder(lookahead)
+        self.output = output
+        self.counts = counts
+        self.pending: deque = deque()  # [decision line, its findings' lines once fed]
+
+    def add(self, line: str, item, verdict: str, fired: list[str], route) -> None:
+        from lsrules.streams.events import parse_time
+
+        entry = [line, None]
+        self.pending.append(entry)
+        event = self.streams.event_for(item.task, item.annotation, verdict, fired, route)
+        moment = parse_time(item.annotation.get("created_at"))
+        self._feed(self.order.push(moment, (event, moment, entry)))
+
+    def finish(self) -> None:
+        self._feed(self.order.finish())
+
+    def _feed(self, released: list) -> None:
+        from lsrules.streams.decisions import finding_record
+
+        for event, moment, entry in released:
+            lines = []
+            for finding in self.streams.feed_event(event, moment):
+                record = finding_record(finding, self.streams.ruleset)
+                lines.append(dumps(record))
+                self.counts[record["verdict"]] += 1
+                self.counts["_warning"] += record["findings"][0]["severity"] == "warning"
+                self.counts["stream:" + finding.rule.id] += 1
+            entry[1] = lines
+        pending, output = self.pending, self.output
+        while pending and pending[0][1] is not None:
+            line, lines = pending.popleft()
+            output.write(line)
+            output.write("\n")
+            for record in lines:
+                output.write(record)
+                output.write("\n")
 
 
 class _Done:
@@ -300,7 +357,6 @@ def _in_order(batches, submit, ahead: int):
     once); the bound keeps memory flat when the consumer (e.g. the stream rules, in order)
     is slower than the pool. A worker that dies raises BrokenProcessPool instead of
     hanging."""
-    from collections import deque
     from concurrent.futures.process import BrokenProcessPool
 
     from lsrules.errors import LsrulesError

@@ -243,3 +243,13 @@ def exit_code(verdicts, fail_on: str) -> int:
     if fail_on == "warning" and (verdicts["review"] or verdicts["_warning"]):
         return 1
     return 0
+
+
+def warn_out_of_order(order, args) -> None:
+    """One line on stderr when annotations reached the stream rules out of time order
+    (`order`: the run's `lsrules.streams.order.TimeOrder`)."""
+    from lsrules.streams.order import late_warning
+
+    warning = late_warning(order, args.stream_order, args.stream_lookahead)
+    if warning is not None and not args.quiet:
+        print(f"lsrules: {warning}", file=sys.stderr)

@@ -22,6 +22,7 @@ from typing import Any
 
 from lsrules.labelstudio.store import DONE, ClaimLost, NewWriteback, Outcome
 from lsrules.labelstudio.writeback import SUMMARY
+from lsrules.streams import events as stream_events
 
 MAX_TASKS = 100  # tasks marked per stream finding (the most recent ones)
 BATCH = 200  # events consumed per commit of the stream's state
@@ -112,8 +113,8 @@ class StreamConsumer:
                 "stream": {"key_kind": rule.key, "key": finding.key, "flag": rule.flag,
                            "message": record["findings"][0]["message"]},
             }
-            tasks = list(dict.fromkeys(event["task"].get("id") for event in finding.events
-                                       if event["task"].get("id") is not None))[-MAX_TASKS:]
+            tasks = list(dict.fromkeys(stream_events.task_id(event) for event in finding.events
+                                       if stream_events.task_id(event) is not None))[-MAX_TASKS:]
             for task_id in tasks:
                 # `annotation_id` names the meta entry: one per rule and key, replaced when
                 # the rule fires again for that key

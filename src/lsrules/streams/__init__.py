@@ -2,5 +2,5 @@
 
 The semantics are ours (model, windows, compiled conditions); durable-rules, from the
 `stream` extra, is the runtime that receives the events and dispatches them to the rules.
-Nothing here is imported unless a ruleset has a `streams:` section.
+The runtime is not imported unless a ruleset has a `streams:` section.
 """

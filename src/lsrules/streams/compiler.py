@@ -19,6 +19,8 @@ from lsrules.dsl.compiler.module import compile_source, module_globals
 from lsrules.dsl.names import OBJECT_FIELDS
 from lsrules.ruleset.stream_model import DEFAULT_WINDOW, StreamRule, parse_duration
 from lsrules.streams import windows
+from lsrules.streams.events import Event, EventShape, shape_for
+from lsrules.streams.reads import EventFields, event_fields
 
 EVENT_FIELDS = frozenset(OBJECT_FIELDS["event"])
 
@@ -34,36 +36,78 @@ class StreamFrame(Frame):
 class StreamCodeGenerator(ExpressionGenerator):
     """The DSL's expression generator plus the two stream functions; names map as for any
     rule (`events` -> `v_events`, `e` -> `v_e`). A rule on one event pays for its loops
-    from `state` (runtime.StreamSteps), one call per loop."""
+    from `state` (runtime.StreamSteps), one call per loop.
+
+    Events are objects with slots (`lsrules.streams.events.Event`): a field read is a slot
+    read, named by the `EventShape` (never by the field's name). An event, or a list of
+    them, used as a value (`[e for e in events]`, `events[0]`) becomes dicts first
+    (`_event_dict`), which is what the language's values are; a list only iterated or
+    counted (a comprehension's iterable, `len`) stays as it is."""
+
+    def __init__(self, shape: EventShape):
+        super().__init__()
+        self.shape = shape
+        self._iterated: set[int] = set()  # ids of event-list nodes only iterated or counted
 
     def visit_Comprehension(self, node: nodes.Comprehension, frame: Frame) -> str:
         assert isinstance(frame, StreamFrame)
         iterable = node.iterable
         over_events = (isinstance(iterable, nodes.Call) and iterable.function in
                        ("window", "last")) or (isinstance(iterable, nodes.Name)
-                                               and iterable.name == "events")
+                                               and iterable.name == "events"
+                                               and iterable.name not in frame.local_names)
+        if over_events:
+            self._iterated.add(id(iterable))
         events = frame.event_names
         frame = dataclasses.replace(frame, event_names=(
             events | {node.variable} if over_events else events - {node.variable}))
         return super().visit_Comprehension(node, frame)
 
+    def visit_Name(self, node: nodes.Name, frame: Frame) -> str:
+        assert isinstance(frame, StreamFrame)
+        if node.name in frame.event_names:  # an event used whole
+            return f"_event_dict(v_{node.name})"
+        if (node.name == "events" and node.name not in frame.local_names
+                and id(node) not in self._iterated):
+            return "_event_dicts(v_events)"
+        return super().visit_Name(node, frame)
+
     def visit_Attribute(self, node: nodes.Attribute, frame: Frame) -> str:
         """`e.label`, `e.annotation.lead_time`: an event always has its fields (the checker
-        allowed only those), so the first step is a plain subscript of the event dict."""
+        allowed only those), so the first steps are slot reads."""
         assert isinstance(frame, StreamFrame)
         root, keys = path_of(node)
         if not (isinstance(root, nodes.Name) and root.name in frame.event_names
                 and keys[0] in EVENT_FIELDS):
             return super().visit_Attribute(node, frame)
-        value = f"v_{root.name}[{keys[0]!r}]"
-        if len(keys) == 1:
-            return value
-        if len(keys) == 2 and keys[0] in ("annotation", "task"):
-            return f"{value}.get({keys[1]!r})"
-        return f"_path({value}, {keys[1:]!r})"
+        event = f"v_{root.name}"
+        first = keys[0]
+        if first in ("annotation", "task") and len(keys) > 1:
+            slot = (self.shape.annotation_slot(keys[1]) if first == "annotation"
+                    else self.shape.task_slot(keys[1]))
+            if slot is not None:
+                value = f"{event}.{slot}"
+                return value if len(keys) == 2 else f"_path({value}, {keys[2:]!r})"
+            value = f"{event}.{first}"
+            if len(keys) == 2:
+                return f"{value}.get({keys[1]!r})"
+            return f"_path({value}, {keys[1:]!r})"
+        if first in ("annotation", "task"):
+            value = f"_event_part({event}, {first!r})"
+        elif first == "labels":  # held as a shared tuple; a list in the language
+            value = f"_list({event}.labels)"
+        else:
+            value = f"{event}.{_TOP_SLOTS[first]}"
+        return value if len(keys) == 1 else f"_path({value}, {keys[1:]!r})"
 
     def visit_Call(self, node: nodes.Call, frame: Frame) -> str:
         assert isinstance(frame, StreamFrame)
+        if node.function == "len" and len(node.arguments) == 1:
+            argument = node.arguments[0]
+            if (isinstance(argument, nodes.Call) and argument.function in ("window", "last")) or (
+                    isinstance(argument, nodes.Name) and argument.name == "events"
+                    and argument.name not in frame.local_names):
+                self._iterated.add(id(argument))
         if node.function in ("window", "last"):
             argument = node.arguments[0]
             assert isinstance(argument, nodes.Literal)  # the checker's LSR141
@@ -71,10 +115,29 @@ class StreamCodeGenerator(ExpressionGenerator):
                 seconds = parse_duration(argument.value)
                 assert seconds is not None  # the checker's LSR141
                 if seconds >= frame.horizon:
-                    return "_every(v_events, _seen)"
-                return f"_window(v_events, _now, {seconds!r}, _seen)"
-            return f"_last(v_events, {int(argument.value)!r}, _seen)"
+                    found = "_every(v_events, _seen)"
+                else:
+                    found = f"_window(v_events, _now, {seconds!r}, _seen)"
+            else:
+                found = f"_last(v_events, {int(argument.value)!r}, _seen)"
+            return found if id(node) in self._iterated else f"_event_dicts({found})"
         return super().visit_Call(node, frame)
+
+
+# an event's top-level fields -> their slots (a fixed table: no name from a rule is code)
+_TOP_SLOTS = {name: name for name in EventShape.TOP}
+
+
+def _event_dict(event: Event) -> dict:
+    return event.as_dict()
+
+
+def _event_dicts(events) -> list:
+    return [event.as_dict() for event in events]
+
+
+def _event_part(event: Event, name: str) -> dict:
+    return event.shape.part(event, name)
 
 
 @dataclass
@@ -112,28 +175,32 @@ def _uses_events(rule: StreamRule) -> bool:
                for expression in _expressions(rule) for node in expression.node.walk())
 
 
-def compile_streams(ruleset: Any) -> list[CompiledStreamRule]:
-    """Compile every stream rule of a checked ruleset (checked: window/last take literals);
-    `UncompilableError` at the stream rule whose code Python cannot compile."""
+def compile_streams(ruleset: Any, fields: EventFields | None = None) -> list[CompiledStreamRule]:
+    """Compile every stream rule of a checked ruleset (checked: window/last take literals)
+    for events with `fields` (default: what the rules read); `UncompilableError` at the
+    stream rule whose code Python cannot compile."""
     from lsrules.engine.compiling import COMPILE_ERRORS, rule_expressions, too_deep
 
+    if fields is None:
+        fields = event_fields(ruleset.streams)
     try:
-        return _compile_streams(ruleset)
+        return _compile_streams(ruleset, fields)
     except COMPILE_ERRORS as error:
         failure = error
     for rule in ruleset.streams:  # which one? each compiled alone
         try:
-            _compile_streams(dataclasses.replace(ruleset, streams=[rule]))
+            _compile_streams(dataclasses.replace(ruleset, streams=[rule]), fields)
         except COMPILE_ERRORS as error:
             raise too_deep(rule.id, rule_expressions(rule), rule.location, error) from None
     raise failure
 
 
-def _compile_streams(ruleset: Any) -> list[CompiledStreamRule]:
+def _compile_streams(ruleset: Any, fields: EventFields) -> list[CompiledStreamRule]:
     namespace = module_globals()  # the helpers the DSL's generated code calls
     namespace.update({"_window": windows.window, "_last": windows.last,
-                      "_every": windows.every})
-    generator = StreamCodeGenerator()
+                      "_every": windows.every, "_event_dict": _event_dict,
+                      "_event_dicts": _event_dicts, "_event_part": _event_part})
+    generator = StreamCodeGenerator(shape_for(fields))
     horizons = {}
     for rule in ruleset.streams:
         index = rule.index

@@ -38,8 +38,8 @@ def finding_record(finding, ruleset) -> dict:
         verdict = "accept"
     trigger = finding.trigger
     return {
-        "task_id": trigger["task"].get("id"),
-        "annotation_id": trigger["annotation"].get("id"),
+        "task_id": stream_events.task_id(trigger),
+        "annotation_id": stream_events.annotation_id(trigger),
         "verdict": verdict,
         "findings": [{"rule": finding_id, "severity": severity, "message": finding.message,
                       "region_id": None, "fixed": False}],

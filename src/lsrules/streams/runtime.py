@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from lsrules.dsl.budget import BudgetExceeded
 from lsrules.streams import events as stream_events
 from lsrules.streams.compiler import CompiledStreamRule, compile_streams
+from lsrules.streams.events import Event
+from lsrules.streams.reads import EVERYTHING, event_fields
 from lsrules.ruleset.stream_model import StreamRule
 from lsrules.streams.windows import RuleWindows
 
@@ -28,8 +30,8 @@ class StreamFinding:
     rule: StreamRule
     key: object
     message: str
-    events: list[dict]  # the events the condition looked at, oldest first
-    trigger: dict  # the event that made it fire
+    events: list[Event]  # the events the condition looked at, oldest first
+    trigger: Event  # the event that made it fire
     duration_us: int = 0  # the rule's bookkeeping and condition on the triggering event
     exceeded: bool = False  # the rule ran out of its step budget: `message` says so
 
@@ -46,12 +48,16 @@ class StreamSteps:
 
 
 class StreamRuntime:
-    def __init__(self, ruleset, backend: str = "durable", clock=None):
+    def __init__(self, ruleset, backend: str = "durable", clock=None, slim: bool = True):
+        """`slim=False`: events keep every field, whatever the rules read (the reference
+        the slim events are tested against)."""
         from lsrules.streams import durable_backend
 
         self.ruleset = ruleset
         self.limits = ruleset.limits  # a rule's step budget on each event
-        self.compiled: list[CompiledStreamRule] = compile_streams(ruleset)
+        self.fields = event_fields(ruleset.streams) if slim else EVERYTHING  # what events keep
+        self.compiled: list[CompiledStreamRule] = compile_streams(ruleset, self.fields)
+        self.shape = stream_events.shape_for(self.fields)
         self.windows = [RuleWindows(rule.horizon, rule.idle, rule.rule.limit)
                         for rule in self.compiled]
         kinds = list(dict.fromkeys(rule.rule.key for rule in self.compiled))
@@ -65,26 +71,35 @@ class StreamRuntime:
         self.clock = clock  # wall time for events without `created_at` (the live service)
         self.now = float("-inf")
         self.fed = 0
-        self._event: dict | None = None
+        self._event: Event | None = None
         self._found: list[StreamFinding] = []
 
     def feed(self, task: dict, annotation: dict, verdict: str | None = None, rules=(),
              route: str | None = None) -> list[StreamFinding]:
         """Feed one evaluated annotation; returns the stream findings it triggered."""
-        event = stream_events.make_event(task, annotation, verdict, rules, route)
-        moment = stream_events.parse_time(annotation.get("created_at"))
+        return self.feed_event(self.event_for(task, annotation, verdict, rules, route),
+                               stream_events.parse_time(annotation.get("created_at")))
+
+    def event_for(self, task: dict, annotation: dict, verdict: str | None = None, rules=(),
+                  route: str | None = None) -> Event:
+        """The event `feed` makes of an annotation (without its time), to feed later."""
+        return stream_events.make_event(task, annotation, verdict, rules, route, self.fields)
+
+    def feed_event(self, event: Event, moment: float | None) -> list[StreamFinding]:
+        """Feed an event made by `event_for`, happening at `moment` (its `created_at`; None:
+        now, by the clock, or the stream's time)."""
         if moment is None:
             moment = self.clock() if self.clock is not None else (
                 self.now if self.now != float("-inf") else 0.0)
         self.now = max(self.now, moment)
-        event["time"] = self.now
+        setattr(event, "time", self.now)  # a slot of the event's own class (`EventShape`)
         found = self.match_event(event)
         self.fed += 1
         if self.fed % SWEEP_EVERY == 0:
             self.sweep()
         return found
 
-    def match_event(self, event: dict, kinds=None) -> list[StreamFinding]:
+    def match_event(self, event: Event, kinds=None) -> list[StreamFinding]:
         """The stream rules grouping by one of `kinds` (default: all) on an event whose
         `time` is `self.now`. `feed` keeps the clock and sweeps; a partition of a cluster run
         (`lsrules.commands.cluster.streams`) sees only some keys and keeps them itself."""
@@ -135,7 +150,7 @@ class StreamRuntime:
             matched = list(events)
         else:
             unique = {id(item): item for group in seen for item in group}
-            matched = sorted(unique.values(), key=lambda item: item["time"]) or [event]
+            matched = sorted(unique.values(), key=lambda item: item.time) or [event]
         self._found.append(StreamFinding(compiled.rule, key, message, matched, event,
                                          (time.perf_counter_ns() - started) // 1000))
         windows.consume(key)
@@ -159,7 +174,7 @@ class StreamRuntime:
         self.fed = int(state["fed"])
         saved = state["windows"]
         for compiled, windows in zip(self.compiled, self.windows):
-            windows.restore(saved.get(compiled.rule.id, []))
+            windows.restore(saved.get(compiled.rule.id, []), self.shape)
 
     def state_size(self) -> tuple[int, int]:
         """(keys, events) held over all rules: what the bounds are about."""

@@ -7,7 +7,7 @@ first key still active). A hard cap on keys per rule bounds even a flood of new 
 """
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 
 MAX_KEYS = 100_000  # keys per rule; the least recently seen goes first beyond it
 
@@ -21,7 +21,7 @@ def window(events, now: float, seconds: float, seen: list) -> list:
     cutoff = now - seconds
     found = []
     for event in reversed(events):
-        if event["time"] < cutoff:
+        if event.time < cutoff:
             break
         found.append(event)
     found.reverse()
@@ -45,16 +45,10 @@ def last(events, count: int, seen: list) -> list:
     return found
 
 
-class KeyWindow:
-    __slots__ = ("events", "seen")
-
-    def __init__(self):
-        self.events: deque = deque()
-        self.seen = 0.0  # stream time of the key's last event
-
-
 class RuleWindows:
-    """The windows of one stream rule, by key."""
+    """The windows of one stream rule, by key: each a list of events, oldest first (a list,
+    not a deque: tens of thousands of keys with a few events each, and an empty deque alone
+    takes 760 bytes). A key's last event is when it was last seen."""
 
     def __init__(self, horizon: float, idle: float, limit: int, max_keys: int = MAX_KEYS):
         self.horizon = horizon
@@ -63,22 +57,24 @@ class RuleWindows:
         self.max_keys = max_keys
         self.keys: OrderedDict = OrderedDict()
 
-    def add(self, key, event: dict, now: float) -> deque:
+    def add(self, key, event, now: float) -> list:
         """Append the event to its key's window, drop what expired; returns the window."""
         keys = self.keys
-        state = keys.get(key)
-        if state is None:
-            state = keys[key] = KeyWindow()
+        events = keys.get(key)
+        if events is None:
+            events = keys[key] = []
             if len(keys) > self.max_keys:
                 keys.popitem(last=False)
         else:
             keys.move_to_end(key)
-        state.seen = now
-        events = state.events
         events.append(event)
         cutoff = now - self.horizon
-        while events and (events[0]["time"] < cutoff or len(events) > self.limit):
-            events.popleft()
+        count = len(events)
+        drop = 0
+        while drop < count and (events[drop].time < cutoff or count - drop > self.limit):
+            drop += 1
+        if drop:
+            del events[:drop]
         return events
 
     def consume(self, key) -> None:
@@ -92,25 +88,27 @@ class RuleWindows:
         dropped = 0
         while keys:
             first = next(iter(keys.values()))
-            if first.seen >= cutoff:
+            if first[-1].time >= cutoff:
                 break
             keys.popitem(last=False)
             dropped += 1
         return dropped
 
     def state(self) -> list:
-        """The windows as plain JSON data, least recently seen key first."""
-        return [[key, window.seen, list(window.events)] for key, window in self.keys.items()]
+        """The windows as plain JSON data, least recently seen key first: per key, when it
+        was last seen and its events (`Event.as_dict`)."""
+        return [[key, events[-1].time, [event.as_dict() for event in events]]
+                for key, events in self.keys.items()]
 
-    def restore(self, state: list) -> None:
+    def restore(self, state: list, shape) -> None:
+        """The windows `state()` saved, their events made again with `shape` (an
+        `EventShape`: a field the saved events lack is null)."""
         self.keys.clear()
-        for key, seen, events in state:
-            window = self.keys[key] = KeyWindow()
-            window.seen = seen
-            window.events.extend(events)
+        for key, _, events in state:
+            self.keys[key] = [shape.from_dict(event) for event in events]
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def event_count(self) -> int:
-        return sum(len(state.events) for state in self.keys.values())
+        return sum(len(events) for events in self.keys.values())

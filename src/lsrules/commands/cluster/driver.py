@@ -5,8 +5,9 @@ fetches the blocks' results in input order, with a bounded number in flight, and
 exactly what a one-process run writes. Dask retries a block whose worker dies (a block is a
 pure function of its input), so a lost worker changes nothing in the output. With stream
 rules, the decisions go to a temporary file first: the partitions (`streams`) need every
-block's events before they can say what they found, and each finding is then written right
-after the decision of the annotation that triggered it.
+block's events before they can say what they found (fed in the order a one-process run
+feeds them, `streams.schedule`), and each finding is then written right after the
+decision of the annotation that triggered it.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import sys
 import tempfile
 from collections import Counter, deque
 from contextlib import ExitStack, contextmanager
-from typing import Mapping
+from typing import Any, Mapping
 
 from lsrules.errors import LsrulesError
 
@@ -30,7 +31,7 @@ def run_on_cluster(args) -> int:
     _require_extra()
     import lsrules
     from lsrules.commands.cluster import inputs, work
-    from lsrules.commands.run_summary import Tally, exit_code, write_summary
+    from lsrules.commands.run_summary import Tally, exit_code, warn_out_of_order, write_summary
     from lsrules.exports.writer import FixedExportWriter
     from lsrules.files import AtomicOutput
     from lsrules.ruleset.selection import Selection
@@ -84,10 +85,15 @@ def run_on_cluster(args) -> int:
             progress.update(len(result["counts"]), run.done())
         progress.close()
         if kinds:
-            findings, keys = run.stream_findings()
+            from lsrules.streams.order import held_back
+
+            findings, keys = run.stream_findings(held_back(args.stream_order,
+                                                           args.stream_lookahead))
             decisions.seek(0)
             _merge(decisions, findings, output, stream_counts)
             _warn_about_key_cap(keys)
+    if kinds:
+        warn_out_of_order(run.order, args)
     write_summary(args, tally, engine, stream_counts)
     return exit_code(tally.verdicts + stream_counts, args.fail_on)
 
@@ -152,16 +158,14 @@ class _BlockRun:
         self.options = options
         self.kinds = kinds
         self.partitions = partitions
-        self.splits: list = []  # per block: its events by (kind, partition), on the cluster
+        self.blocks: list = []  # per block: (its result's future, events on the cluster; count)
+        self.times: list = []  # every annotation's `created_at` (None without one), in order
         self.in_flight: deque = deque()
-        from lsrules.commands.cluster.streams import Timeline
-
-        self.timeline = Timeline()
+        self.order: Any = None  # the stream feed's TimeOrder, once `stream_findings` ran
 
     def results(self, blocks: list[dict], ahead: int):
         """(block, result without events) in input order."""
         from lsrules.commands.cluster import work
-        from lsrules.commands.cluster.streams import split_events
 
         submit = self.client.submit
         pending = iter(blocks)
@@ -179,27 +183,35 @@ class _BlockRun:
             block, future, fetched = self.in_flight.popleft()
             result = _result(fetched)
             if self.kinds and "error" not in result:
-                start = self.timeline.advance(result["times"])
-                self.splits.append(submit(split_events, future, start, self.kinds,
-                                          self.partitions, pure=False))
+                self.blocks.append((future, len(result["times"])))
+                self.times.extend(result["times"])
             del future, fetched
             yield block, result
 
     def done(self) -> int:
         return sum(future.done() for _, future, _ in self.in_flight)
 
-    def stream_findings(self) -> tuple[list[tuple], dict[str, int]]:
-        """Every partition's findings in output order, and the keys seen per kind."""
+    def stream_findings(self, lookahead: int) -> tuple[list[tuple], dict[str, int]]:
+        """Every partition's findings in output order, and the keys seen per kind; the feed
+        is in time order within `lookahead` annotations, as in a one-process run."""
         import operator
 
-        from lsrules.commands.cluster.streams import replay
+        from lsrules.commands.cluster.streams import replay, schedule, split_events
 
         submit = self.client.submit
+        places, self.order = schedule(self.times, lookahead)
+        splits = []
+        start = 0
+        for future, count in self.blocks:
+            splits.append(submit(split_events, future, start, places[start:start + count],
+                                 self.kinds, self.partitions, pure=False))
+            start += count
+        self.blocks = []
         replays = []
         for kind in self.kinds:
             for part in range(self.partitions):
                 buckets = [submit(operator.getitem, split, (kind, part), pure=False)
-                           for split in self.splits]
+                           for split in splits]
                 replays.append((kind, submit(replay, self.bundle, kind, *buckets, pure=False)))
         findings: list[tuple] = []
         keys: Counter = Counter()

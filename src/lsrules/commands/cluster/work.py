@@ -150,15 +150,17 @@ def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
     from lsrules.engine.patch import apply_patch
     from lsrules.exports.writer import dumps, with_annotations
     from lsrules.streams.events import make_event, parse_time
+    from lsrules.streams.reads import event_fields
 
     fixed, streams = options["fixed"], options["streams"]
     decisions: list[str] = []
     fixed_lines: list[str] = []
     counts: list[tuple] = []
-    events: list[dict] = []
+    events: list = []
     times: list = []
     try:
         engine = engine_for(bundle)
+        fields = event_fields(engine.ruleset.streams)
         for task, annotations in _tasks(block, engine, options):
             corrected = []
             for position, annotation in enumerate(annotations):
@@ -177,7 +179,8 @@ def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
                                      if decision.patch else annotation)
                 if streams:
                     route = decision.route["name"] if decision.route else None
-                    events.append(make_event(task, annotation, decision.verdict, fired, route))
+                    events.append(make_event(task, annotation, decision.verdict, fired, route,
+                                             fields))
                     times.append(parse_time(annotation.get("created_at")))
             if fixed:
                 fixed_lines.append(dumps(with_annotations(task, corrected)))
