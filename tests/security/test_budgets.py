@@ -12,6 +12,7 @@ import pytest
 import lsrules
 from lsrules import cli
 from lsrules.dsl.budget import CEILING, read_limits
+from lsrules.streams.events import annotation_id
 
 CASES = Path(__file__).parent / "budget"
 
@@ -412,7 +413,7 @@ def test_a_stream_rule_has_the_step_budget_and_fails_closed(tmp_path, capsys):
                                                "created_at": f"2024-05-01T00:00:{number:02d}Z",
                                                "result": []})
     assert [finding.exceeded for finding in found] == [True]
-    assert len(found[0].events) == 7 and found[0].trigger["annotation"]["id"] == 6
+    assert len(found[0].events) == 7 and annotation_id(found[0].trigger) == 6
     assert "limits.steps" in found[0].message
     # the events were used up: the next three (9 + 1 steps) fit again
     assert runtime.state_size() == (1, 3)

@@ -154,3 +154,31 @@ def test_events_and_labels_used_as_values_are_the_languages_values(tmp_path):
     assert message.startswith('[["A"], ["B"]] [{"annotation": {"completed_by": 8, ')
     for part in ('"id": 2, ', '"labels": ["B"]', '"task": {"id": 1002}', '"verdict": "accept"'):
         assert part in message
+
+
+def test_saved_state_of_slim_events_restores_to_the_same_findings(tmp_path):
+    """`state()` is plain JSON of the events' kept fields; a runtime restored from it finds
+    what the one that saved it would have."""
+    ruleset = load_checked(write_ruleset(tmp_path, STREAMS))
+    rng = random.Random(3)
+    items = [annotation(number, rng.randint(1, 5), number * 7.0, rng.choice("AB"),
+                        rng.choice([1, 20]), task=rng.randint(1, 30)) for number in range(400)]
+
+    def feed(runtime, part):
+        found = []
+        for task, item in part:
+            for finding in runtime.feed(task, item, "reject", [], None):
+                record = finding_record(finding, ruleset)
+                del record["audit"]["time"], record["audit"]["duration_us"]
+                found.append(record)
+        return found
+
+    whole = StreamRuntime(ruleset)
+    expected = feed(whole, items)
+    first = StreamRuntime(ruleset)
+    found = feed(first, items[:200])
+    saved = json.loads(json.dumps(first.state()))
+    second = StreamRuntime(ruleset)
+    second.restore(saved)
+    assert found + feed(second, items[200:]) == expected
+    assert len(expected) > 5

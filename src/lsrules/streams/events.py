@@ -147,7 +147,8 @@ class EventShape:
         event = self.event_class()
         for name, fields, prefix in (("annotation", self.annotation_fields, "a"),
                                      ("task", self.task_fields, "t")):
-            part = found.get(name) if isinstance(found.get(name), dict) else {}
+            saved = found.get(name)
+            part: dict = saved if isinstance(saved, dict) else {}
             if fields is None:
                 setattr(event, name, dict(part))
             else:
