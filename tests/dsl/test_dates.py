@@ -107,3 +107,46 @@ def test_a_literal_that_is_no_date_is_reported(expression):
 def test_a_number_is_no_date_argument():
     _, diagnostics = load(HEADER + "rules:\n  - id: a\n    assert: year(2024) > 0\n")
     assert [d.code for d in diagnostics] == ["LSR114"]
+
+
+@pytest.mark.parametrize("expression, expected", [
+    ('timestamp("01.05.2024", "%d.%m.%Y")', 1714521600),
+    ('date("01.05.2024 23:10", "%d.%m.%Y %H:%M")', "2024-05-01"),
+    ('date("2024-05-01T23:10-0200", "%Y-%m-%dT%H:%M%z")', "2024-05-02"),  # to UTC
+    ('timestamp("2024/05/01", "%Y/%m/%d") == timestamp("2024-05-01")', True),
+    ('timestamp(task.data.text, "%d.%m.%Y")', None),  # does not read as the format
+    ('timestamp("01.05.2024", task.data.zero)', None),  # a format that is no text
+    ('timestamp("01.05.2024", task.data.month_name)', None),  # a locale's directive
+])
+def test_a_format_reads_what_a_datetime_control_with_one_writes(expression, expected):
+    task = {"id": 1, "data": {"text": "Alice", "zero": 0, "month_name": "%d %b %Y"}}
+    assert value(expression, task=task) == expected
+
+
+def test_the_format_can_come_from_the_config(tmp_path):
+    """`config.control("due").format`: the control's own format, read once."""
+    from lsrules.engine.engine import Engine
+
+    (tmp_path / "c.xml").write_text(
+        '<View><Text name="text" value="$text"/><Header value="$sent"/>'
+        '<DateTime name="due" toName="text" only="date" format="%d.%m.%Y"/></View>')
+    ruleset, diagnostics = load(HEADER + "labeling_config: c.xml\nrules:\n  - id: late\n"
+                                "    for: region where region.from_name == 'due'\n"
+                                "    assert: days_between(task.data.sent, date("
+                                "region.value.datetime, config.control('due').format)) <= 7\n",
+                                tmp_path / "r.yaml")
+    assert [str(d) for d in diagnostics] == []
+    item = {"id": "d", "from_name": "due", "to_name": "text", "type": "datetime",
+            "value": {"datetime": "20.05.2024"}}
+    decision = Engine(ruleset).evaluate({"id": 1, "data": {"text": "x", "sent": "2024-05-10"}},
+                                        {"id": 2, "result": [item]})
+    assert decision.fired == ["late"]
+
+
+@pytest.mark.parametrize("expression, message", [
+    ('timestamp("01.05.2024", "%d %b %Y") > 0', "is not a date format of digits"),
+    ('date("2024-05-01", "%d.%m.%Y") != ""', "does not read as '%d.%m.%Y'"),
+])
+def test_a_literal_format_is_checked(expression, message):
+    _, diagnostics = load(HEADER + f"rules:\n  - id: a\n    assert: '{expression}'\n")
+    assert [d.code for d in diagnostics] == ["LSR114"] and message in diagnostics[0].message

@@ -14,7 +14,7 @@ from lsrules.diagnostics import ERROR, WARNING, Diagnostic
 from lsrules.dsl import nodes
 from lsrules.dsl.builtins import BUILTINS, COMPREHENSIONS, DATES, GEOMETRY, METHODS
 from lsrules.dsl.config_values import CONTROL_FIELDS, control_fields, field_type
-from lsrules.dsl.dates import instant
+from lsrules.dsl.dates import formatted, instant, is_format
 from lsrules.dsl.geometry import CONTAINMENT, SHAPE_OF_TYPE, SUPPORTED
 from lsrules.dsl.names import (ANY, BOOL, LIST, NULL, NUMBER, OBJECT_FIELDS, OPEN,
                                READONLY_ANNOTATION_FIELDS, ROOT_NAMES, SETTABLE_REGION_FIELDS,
@@ -230,15 +230,33 @@ class ExpressionChecker(NodeVisitor):
         if name == "matches" and count == 2:
             self.check_regex(node.arguments[1])
         if name in DATES:
-            for argument in node.arguments:
-                if (isinstance(argument, nodes.Literal) and isinstance(argument.value, str)
-                        and instant(argument.value) is None):
-                    self.report("LSR114", f"{argument.value!r} is not an ISO 8601 date or "
-                                "date-time (`2024-05-01`, `2024-05-01T10:22:33Z`), so "
-                                f"`{name}` of it is always null", argument)
+            self.check_dates(node)
         if name in GEOMETRY and self.config is not None:
             self.check_shapes(node)
         return builtin.returns
+
+    def check_dates(self, node: nodes.Call) -> None:
+        """A date function's literal text reads as a date (in its literal format, when it
+        has one), and a literal format uses only the directives that read digits."""
+        name, arguments = node.function, node.arguments
+        form = arguments[1] if name in ("timestamp", "date") and len(arguments) == 2 else None
+        if (isinstance(form, nodes.Literal) and isinstance(form.value, str)
+                and not is_format(form.value)):
+            self.report("LSR114", f"{form.value!r} is not a date format of digits: use "
+                        "%Y %m %d %H %M %S %y %j %f %z and plain characters", form)
+            return
+        texts = arguments[:1] if form is not None else arguments
+        for argument in texts:
+            if not (isinstance(argument, nodes.Literal) and isinstance(argument.value, str)):
+                continue
+            if form is None and instant(argument.value) is None:
+                self.report("LSR114", f"{argument.value!r} is not an ISO 8601 date or "
+                            "date-time (`2024-05-01`, `2024-05-01T10:22:33Z`), so "
+                            f"`{name}` of it is always null", argument)
+            elif (isinstance(form, nodes.Literal) and isinstance(form.value, str)
+                  and formatted(argument.value, form.value) is None):
+                self.report("LSR114", f"{argument.value!r} does not read as "
+                            f"{form.value!r}, so `{name}` of it is always null", argument)
 
     def check_shapes(self, node: nodes.Call) -> None:
         """A geometry function over regions whose every shape it cannot take (a keypoint's

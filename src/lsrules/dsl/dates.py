@@ -51,17 +51,47 @@ def _zone(offset: str | None) -> datetime.timezone:
                                                 else minutes))
 
 
-def timestamp(text: Any) -> int | float | None:
+# a format's directives: only those that read digits (month and day names, AM/PM are the
+# machine's locale's, so they would not read the same everywhere)
+_FORMAT = re.compile(r"(?:[^%]|%[YmdHMSyjfz%])*")
+
+
+def is_format(form: Any) -> bool:
+    return isinstance(form, str) and len(form) <= MAX_LENGTH and _FORMAT.fullmatch(form) is not None
+
+
+def formatted(text: Any, form: Any) -> datetime.datetime | None:
+    """The UTC instant `text` names in `form` (strptime's directives that read digits; no
+    offset: UTC), as a DateTime control with a `format` writes it; None if it does not."""
+    if not (isinstance(text, str) and len(text) <= MAX_LENGTH and is_format(form)):
+        return None
+    try:
+        moment = datetime.datetime.strptime(text, form)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc)
+
+
+def _read(text: Any, form: Any) -> datetime.datetime | None:
+    return instant(text) if form is _ISO_ONLY else formatted(text, form)
+
+
+_ISO_ONLY = object()  # no format given: ISO 8601
+
+
+def timestamp(text: Any, form: Any = _ISO_ONLY) -> int | float | None:
     """Seconds since 1970-01-01T00:00:00Z (whole seconds as an integer)."""
-    moment = instant(text)
+    moment = _read(text, form)
     if moment is None:
         return None
     return _seconds(moment - _EPOCH)
 
 
-def date(text: Any) -> str | None:
+def date(text: Any, form: Any = _ISO_ONLY) -> str | None:
     """The UTC calendar date, `YYYY-MM-DD`: dates compare as text in this form."""
-    moment = instant(text)
+    moment = _read(text, form)
     return None if moment is None else moment.date().isoformat()
 
 
