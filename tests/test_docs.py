@@ -2,7 +2,9 @@
 docs/language.md, and every diagnostic code one in docs/diagnostics.md whose example triggers it."""
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -234,3 +236,41 @@ def test_the_api_page_names_every_export():
 
     for name in lsrules.__all__:
         assert f"`{name}" in API, f"docs/api.md does not describe lsrules.{name}"
+
+
+SUGGEST = (ROOT / "docs" / "suggest.md").read_text()
+
+
+def test_the_suggest_commands_print_what_docs_suggest_shows(tmp_path, monkeypatch, capsys):
+    """Every `$ lsrules suggest ...` of docs/suggest.md, run on the simulated export the page
+    describes with the page's `suggester:` block, prints exactly the lines shown under it."""
+    from lsrules.cli import main
+    from tests.suggest.conftest import noisy_export
+
+    tasks, wrong = noisy_export(1000, seed=11, wrong_share=0.03)
+    assert len(wrong) == 30  # "3% of them labelled wrongly"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "news.json").write_text(json.dumps(tasks))
+    block = re.search(r"```yaml\n(suggester:\n.*?)```", SUGGEST, re.DOTALL).group(1)
+    (tmp_path / "news.yaml").write_text(f'ruleset: news\nversion: "1"\nrules: []\n{block}')
+    shown = re.findall(r"^```console\n\$ lsrules (.*?)\n(.*?)^```", SUGGEST,
+                       re.MULTILINE | re.DOTALL)
+    assert [command.split()[1] for command, _ in shown] == ["fit", "eval", "audit"]
+    for command, output in shown:
+        capsys.readouterr()
+        assert main(command.split()) == 0, command
+        printed = capsys.readouterr().out.replace(os.path.realpath(tmp_path), "/srv/news")
+        assert printed == output, command
+    assert main(["suggest", "audit", "news.yaml", "--input", "news.json", "--top", "1000"]) == 0
+    flagged = re.findall(r"^ {2}(\d+) +\d+ .* yes$", capsys.readouterr().out, re.MULTILINE)
+    assert len(wrong - {int(task_id) for task_id in flagged}) == 1  # "29 of the 30 ..."
+    assert len(flagged) == 29  # "... and nothing else"
+
+
+def test_docs_suggest_lists_every_setting_as_the_settings_define_it():
+    spec = importlib.util.spec_from_file_location("suggester_schema",
+                                                  ROOT / "scripts" / "suggester_schema.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert SUGGEST == script.expected_docs(), (
+        "docs/suggest.md's table of settings is stale: run python scripts/suggester_schema.py")

@@ -37,3 +37,17 @@ def make_items(count: int, seed: int = 0, labels: list[str] | None = None) -> li
 @pytest.fixture
 def items() -> list[tuple[dict, dict, str]]:
     return make_items(400)
+
+
+def noisy_export(count: int, seed: int, wrong_share: float) -> tuple[list[dict], set[int]]:
+    """An export of `make_items` tasks with about `wrong_share` of the labels replaced by
+    another topic: (tasks, the ids of the tasks labelled wrongly)."""
+    draw = random.Random(seed)
+    tasks, wrong = [], set()
+    for task, annotation, label in make_items(count, seed=seed):
+        if draw.random() < wrong_share:
+            annotation["result"][0]["value"]["choices"] = [
+                draw.choice([other for other in TOPICS if other != label])]
+            wrong.add(task["id"])
+        tasks.append({**task, "annotations": [annotation]})
+    return tasks, wrong

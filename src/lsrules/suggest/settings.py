@@ -38,20 +38,20 @@ def _text(description: str) -> Any:
 class SuggesterSettings:
     target_accuracy: float = _number(
         0.98, 0.0, 1.0, "Auto-accept only above the confidence threshold calibrated to reach "
-        "this accuracy, in (0, 1].", exclusive=True)
+        "this accuracy.", exclusive=True)
     explore: float = _number(
-        0.05, 0.0, 0.5, "Share of confident items still sent to a person, in [0, 0.5]: they "
-        "measure live accuracy.")
+        0.05, 0.0, 0.5, "Share of confident items still sent to a person: they measure live "
+        "accuracy.")
     confidence: float = _number(
         0.95, 0.5, 0.9999, "Confidence of the Wilson lower bound that must meet the target "
-        "accuracy, in [0.5, 0.9999].")
+        "accuracy.")
     class_recall: float = _number(
         0.95, 0.0, 1.0, "For every class, at least this share of its items is never "
-        "auto-accepted as another label, in [0, 1].")
+        "auto-accepted as another label.")
     minimum_class_evidence: int = _number(
         20, 0, 1_000_000, "Approvals of a class needed before it is auto-accepted.")
     minimum_threshold: float = _number(
-        0.5, 0.0, 1.0, "No confidence threshold is ever below this, in [0, 1].")
+        0.5, 0.0, 1.0, "No confidence threshold is ever below this.")
     window: int = _number(
         3000, 10, 1_000_000, "Approved labels kept in the rolling calibration set.")
     recalibrate_every: int = _number(
@@ -59,8 +59,7 @@ class SuggesterSettings:
     burn_in: int = _number(
         30, 0, 1_000_000, "Approvals the model learns before its scores enter calibration.")
     learning_rate: float = _number(
-        DEFAULT_LEARNING_RATE, 0.0, 100.0, "Step size of the text model's updates, in "
-        "(0, 100].", exclusive=True)
+        DEFAULT_LEARNING_RATE, 0.0, 100.0, "Step size of the text model's updates.", exclusive=True)
     bucket_bits: int = _number(
         DEFAULT_BUCKET_BITS, 10, 26, "Text features are hashed into 2^bucket_bits buckets.")
     seed: int = _number(
@@ -69,10 +68,15 @@ class SuggesterSettings:
         "In `serve`: a new task whose suggestion clears the calibrated threshold gets an "
         "annotation written by lsrules and leaves the annotators' queue (but for the "
         "`explore` share, which goes to people without a pre-annotation).")
-    text_field: str | None = _text("The key of `task.data` holding the text to classify.")
+    text_field: str | None = _text(
+        "The key of `task.data` holding the text to classify. Not set: the key the first "
+        "learnt annotation's `to_name` names, else `text`, else the task's only text.")
     from_name: str | None = _text(
-        "The labeling config's control (`from_name`) whose labels are suggested.")
-    model: str | None = _text("Path, relative to this file, of the suggester's JSON model file.")
+        "The labeling config's control (`from_name`) whose labels are suggested. Not set: "
+        "the control of the first `choices` answer learnt.")
+    model: str | None = _text(
+        "Path, relative to this file, of the suggester's JSON model file (written by "
+        "`suggest fit`). Not set, or no such file: the model starts empty.")
 
     def to_dict(self) -> dict:
         """The settings a model file keeps (not where the file itself lives)."""
