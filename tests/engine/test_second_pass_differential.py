@@ -86,6 +86,9 @@ POOL = [
      "set region.label = config.control('l').labels[1]"),
     ("assert: count(a.label == b.label and a.id != b.id for a in regions for b in regions) < 3",
      None),
+    # a region typed like a value field keeps its label there: a write to it changes it
+    ("severity: info\nfor: region where region.height < 1\nassert: false\n"
+     "message: \"label {region.label}\"", None),
 ]
 
 
@@ -115,7 +118,8 @@ def engines(tmp_path_factory):
     found = []
     # the last: a write to a name a region keeps from its build, and a rule reading it
     picked = [picker.sample(range(len(POOL)), 11) for _ in range(RULESETS)]
-    for number, rules in enumerate([*picked, [0, 21, 22, 23, 5, 12]]):
+    # and one where a write to `width` changes the label of a region typed `width`
+    for number, rules in enumerate([*picked, [0, 21, 22, 23, 5, 12], [4, 26, 12]]):
         path = _ruleset(directory / f"r{number}.yaml", rules, fixes=True)
         optimized, plain = lsrules.load(path), lsrules.load(path, optimize=False)
         everything = lsrules.load(path)
@@ -146,6 +150,8 @@ _ITEMS = st.lists(st.fixed_dictionaries({
 def _general_set_value_field(state, region, field, value, rule_index):
     """`Evaluation._set_value_field`'s shortcut not taken: the general path instead."""
     state._set_value(region, ("region", field), value, rule_index)
+    state._writing(region)
+    region.changed()
 
 
 def _record(decision):
@@ -156,7 +162,7 @@ def _record(decision):
 
 @settings(max_examples=400, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(which=st.integers(0, RULESETS), result=_ITEMS, lead_time=_NUMBER,
+@given(which=st.integers(0, RULESETS + 1), result=_ITEMS, lead_time=_NUMBER,
        seen=st.sampled_from([None, True, False]))
 def test_the_second_pass_judges_the_corrected_annotation(engines, which, result, lead_time,
                                                          seen):
@@ -177,3 +183,15 @@ def test_the_second_pass_judges_the_corrected_annotation(engines, which, result,
     assert standing == sorted((f.rule, repr(f.region_id)) for f in fresh.findings)
     if decision.verdict == "fixed":
         assert not any(f.severity == "error" for f in fresh.findings)
+
+
+def test_a_write_to_the_field_a_region_keeps_its_label_in_is_read_at_once(engines):
+    """A region typed `width` has its label in value.width: the next rule reads the new one."""
+    optimized, plain, everything, _ = engines[-1]
+    item = {"id": "a", "type": "width", "from_name": "l", "to_name": "image",
+            "value": {"x": 1, "y": 1, "width": 5, "height": 0}}
+    annotation = {"id": 2, "result": [item]}
+    for engine in (optimized, plain, everything):
+        decision = engine.evaluate({"id": 1, "data": {"image": "/i.png"}}, annotation)
+        assert [op["value"] for op in decision.patch] == [55]
+        assert [f.message for f in decision.findings if f.rule == "r1-26"] == ["label 55"]

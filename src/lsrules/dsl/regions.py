@@ -103,6 +103,12 @@ class Region(Record):
         self._span = _UNSET
         self._set_labels()
 
+    def moved(self) -> None:
+        """A fix wrote a value field that holds no labels (x, width, start...): forget the
+        cached geometry only."""
+        self._box = _UNSET
+        self._span = _UNSET
+
     def add(self, item: dict[str, Any]) -> None:
         """Another result item with this region's id (per-region choices, text, ...)."""
         self.items.append(item)

@@ -14,9 +14,12 @@ from lsrules.dsl.compiler.effects import GEOMETRY_KEYS
 from lsrules.engine.decision import Finding
 from lsrules.engine.patch import pointer
 from lsrules.dsl.regions import VALUE_FIELDS, Region, attributes_of, build_regions
-from lsrules.result_types import ANSWER_KEY_OF, ANSWER_TYPES, LIST_ANSWER_KEYS
+from lsrules.result_types import (ANSWER_KEY_OF, ANSWER_TYPES, ANSWER_VALUE_KEYS,
+                                  LIST_ANSWER_KEYS)
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+# value fields that never hold a region's labels (unless the region's type names them)
+_LABEL_FREE_FIELDS = VALUE_FIELDS - frozenset(ANSWER_VALUE_KEYS)
 
 
 class Evaluation:
@@ -179,25 +182,31 @@ class Evaluation:
         if region is not None and value is not None and len(target) == 2 \
                 and target[1] in VALUE_FIELDS and target[0] == "region":
             self._set_value_field(region, target[1], value, rule_index)  # the usual fix
-        else:
-            self._set_value(region, target, value, rule_index)
+            return
+        self._set_value(region, target, value, rule_index)
         if region is not None:
             self._writing(region)
             region.changed()  # after the write: its labels are read again
 
     def _set_value_field(self, region: Region, field: str, value: Any,
                          rule_index: int) -> None:
-        """`set region.x = value` (any of VALUE_FIELDS, value not null): what `_set_value`
-        and `_set_in` do for it, without their general walk (no key to escape)."""
+        """`set region.x = value` (any of VALUE_FIELDS, value not null): what `set_value`
+        does for it, without `_set_in`'s general walk (no key to escape); the labels are
+        read again only when the field may hold them."""
         index = self._own_region(region)
         container = region.value
         exists = field in container
         current = container.get(field)
-        if exists and current == value and type(current) is type(value):
-            return
-        container[field] = value
-        self._record({"op": "replace" if exists else "add",
-                      "path": f"/result/{index}/value/{field}", "value": value}, rule_index)
+        if not (exists and current == value and type(current) is type(value)):
+            container[field] = value
+            self._record({"op": "replace" if exists else "add",
+                          "path": f"/result/{index}/value/{field}", "value": value},
+                         rule_index)
+        self._writing(region)
+        if field in _LABEL_FREE_FIELDS and field != region.type:
+            region.moved()
+        else:
+            region.changed()
 
     def _writing(self, region: Region) -> None:
         """A region typed like a geometry key may keep its labels there: a write on it
