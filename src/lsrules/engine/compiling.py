@@ -9,7 +9,8 @@ exception on the first annotation that needs that function.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsrules.dsl.checker import nesting_depth
 from lsrules.errors import Location, LsrulesError
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 # what compiling generated code raises when an expression is too deep for Python
 COMPILE_ERRORS = (SyntaxError, RecursionError, MemoryError)
+T = TypeVar("T")
 
 
 class UncompilableError(LsrulesError):
@@ -35,13 +37,20 @@ class UncompilableError(LsrulesError):
 def compile_everything(ruleset: Ruleset, optimize: bool = True) -> Any:
     """`compile_ruleset`'s namespace with every rule's functions compiled; raises
     `UncompilableError` naming the rule (and its deepest expression) that does not compile."""
+    return compile_locating(ruleset, "rules", lambda part: _compile_all(part, optimize))
+
+
+def compile_locating(ruleset: Any, field: str, compile_part: Callable[[Any], T]) -> T:
+    """`compile_part(ruleset)`; when Python cannot compile what it generates, an
+    `UncompilableError` at the rule of `ruleset.<field>` (rules or streams) whose code fails,
+    found by compiling each alone (only then: the usual case costs one compile)."""
     try:
-        return _compile_all(ruleset, optimize)
+        return compile_part(ruleset)
     except COMPILE_ERRORS as error:
         failure = error
-    for rule in ruleset.rules:  # which rule? each compiled alone
+    for rule in getattr(ruleset, field):
         try:
-            _compile_all(dataclasses.replace(ruleset, rules=[rule]), optimize)
+            compile_part(dataclasses.replace(ruleset, **{field: [rule]}))
         except COMPILE_ERRORS as error:
             raise too_deep(rule.id, rule_expressions(rule), rule.location, error) from None
     raise UncompilableError(f"the generated code does not compile: {failure}", ruleset.path)

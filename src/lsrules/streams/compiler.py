@@ -179,20 +179,12 @@ def compile_streams(ruleset: Any, fields: EventFields | None = None) -> list[Com
     """Compile every stream rule of a checked ruleset (checked: window/last take literals)
     for events with `fields` (default: what the rules read); `UncompilableError` at the
     stream rule whose code Python cannot compile."""
-    from lsrules.engine.compiling import COMPILE_ERRORS, rule_expressions, too_deep
+    from lsrules.engine.compiling import compile_locating
 
     if fields is None:
         fields = event_fields(ruleset.streams)
-    try:
-        return _compile_streams(ruleset, fields)
-    except COMPILE_ERRORS as error:
-        failure = error
-    for rule in ruleset.streams:  # which one? each compiled alone
-        try:
-            _compile_streams(dataclasses.replace(ruleset, streams=[rule]), fields)
-        except COMPILE_ERRORS as error:
-            raise too_deep(rule.id, rule_expressions(rule), rule.location, error) from None
-    raise failure
+    chosen = fields
+    return compile_locating(ruleset, "streams", lambda part: _compile_streams(part, chosen))
 
 
 def _compile_streams(ruleset: Any, fields: EventFields) -> list[CompiledStreamRule]:
