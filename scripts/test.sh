@@ -36,7 +36,7 @@ STREAM_CPPFLAGS="-O2"
 if .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 13))'; then
     STREAM_CPPFLAGS="$STREAM_CPPFLAGS -DPyEval_CallObject=PyObject_CallObject"
 fi
-CPPFLAGS="${CPPFLAGS:-} $STREAM_CPPFLAGS" .venv/bin/python -m pip install -q -e '.[dev,labelstudio,stream,cluster,postgres]'
+CPPFLAGS="${CPPFLAGS:-} $STREAM_CPPFLAGS" .venv/bin/python -m pip install -q -e '.[dev,labelstudio,stream,cluster,postgres,plot]'
 
 # A PostgreSQL server for the PostgreSQL store's tests (the test run starts its own, on a free
 # port, as an unprivileged user): Debian's package, unless one is already installed.

@@ -110,3 +110,18 @@ def test_the_fallback_reader_reads_json_and_jsonl(tmp_path, as_lines):
     read = list(_local_tasks(str(path)))
     assert [index for index, _, _ in read] == [0, 1, 2]
     assert read[1][2] == tasks[1]["annotations"]
+
+
+def test_eval_draws_the_learning_curve_as_a_png(project, capsys, tmp_path):
+    """`--plot` (the `plot` extra, installed for the tests) writes the chart docs/suggest.md
+    describes: a PNG of 7 x 4 inches at 120 dpi."""
+    import struct
+
+    ruleset, export = project
+    chart = tmp_path / "curve.png"
+    assert main(["suggest", "eval", str(ruleset), "--input", str(export),
+                 "--plot", str(chart)]) == 0
+    assert f"wrote {chart}" in capsys.readouterr().out
+    header = chart.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", header[16:24]) == (840, 480)

@@ -123,7 +123,7 @@ def _evaluate(args: argparse.Namespace, settings: dict) -> int:
               f"{point.window_auto_accepted_share:13.1%}  "
               f"{_percent(point.window_auto_accepted_accuracy):>8}")
     if args.plot:
-        _plot(report, args.plot)
+        _plot(report, args.plot, suggester.settings.target_accuracy)
     return 0
 
 
@@ -131,7 +131,7 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def _plot(report, path: str) -> None:
+def _plot(report, path: str, target_accuracy: float) -> None:
     try:
         import matplotlib
 
@@ -149,6 +149,8 @@ def _plot(report, path: str) -> None:
                       if point.window_auto_accepted_accuracy is not None else float("nan")
                       for point in report.checkpoints],
               marker="s", label="accuracy of auto-accepted (per tenth)")
+    axes.axhline(target_accuracy, color="grey", linestyle="--", linewidth=1,
+                 label=f"target accuracy ({target_accuracy:g})")
     axes.set_xlabel("items replayed")
     axes.set_ylim(0, 1.02)
     axes.grid(alpha=0.3)
