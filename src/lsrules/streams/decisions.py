@@ -1,4 +1,4 @@
-"""Stream findings as decision records (SPEC section 3, plus a `stream` block).
+"""Stream findings as decision records (schemas/decision.schema.json, plus a `stream` block).
 
 A stream finding is its own record, written right after the decision of the annotation
 that triggered it (same `task_id` and `annotation_id`): the per-annotation decision stays

@@ -1,4 +1,4 @@
-"""The statistical suggester (SPEC section 5, issue 7): pure Python, no engine imports.
+"""The statistical suggester (docs/suggest.md): pure Python, no engine imports.
 
     from lsrules.suggest import Suggester
     suggester = Suggester.new({"target_accuracy": 0.98, "explore": 0.05})

@@ -1,7 +1,7 @@
 """When may a suggestion be accepted without a person? Thresholds calibrated on approvals.
 
-A model's probability is a score, not a guarantee (issue 7 measured naive Bayes at 89%
-right above 0.99). So the suggester keeps a rolling *calibration set*: every approved
+A model's probability is a score, not a guarantee (naive Bayes was measured at 89% right
+above 0.99). So the suggester keeps a rolling *calibration set*: every approved
 label is scored by the model **before** the model learns it (prequential evaluation), which
 makes each record an honest out-of-sample test. From these records the threshold is the
 lowest score above which accuracy is still at least `target_accuracy`, judged by the Wilson

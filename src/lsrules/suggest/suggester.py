@@ -3,7 +3,7 @@
 It learns only from labels a person gave and the process approved (`learn`), one approval
 at a time, and refuses an annotation that merely repeats its parent prediction: learning
 from its own accepted output is how a suggester talks itself into being sure and wrong
-(issue 7 measured 99% auto-accepted at under 50% right). It says `label=None` (abstains)
+(measured: 99% auto-accepted at under 50% right). It says `label=None` (abstains)
 unless the calibrated threshold for that label is met. It never imports the engine, the
 service or the SDK: they call it.
 """
