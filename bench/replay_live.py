@@ -58,7 +58,8 @@ class Live:
     final: str | None = None  # the label Label Studio holds at the end
 
 
-def ruleset_files(directory: Path, labels: list[str], settings: dict) -> Path:
+def ruleset_files(directory: Path, labels: list[str], settings: dict,
+                  auto_accept: bool) -> Path:
     choices = "".join(f"    <Choice value={quoteattr(label)}/>\n" for label in labels)
     (directory / "config.xml").write_text(
         "<View>\n  <Text name=\"text\" value=\"$text\"/>\n"
@@ -67,7 +68,8 @@ def ruleset_files(directory: Path, labels: list[str], settings: dict) -> Path:
     suggester = "".join(f"  {key}: {json.dumps(value)}\n" for key, value in settings.items())
     path = directory / "replay.yaml"
     path.write_text("ruleset: replay-live\nversion: \"1\"\nlabeling_config: config.xml\n"
-                    f"rules: []\nsuggester:\n  auto_accept: true\n{suggester}", encoding="utf-8")
+                    f"rules: []\nsuggester:\n  auto_accept: {json.dumps(auto_accept)}\n{suggester}",
+                    encoding="utf-8")
     return path
 
 
@@ -155,11 +157,22 @@ def run_live(client, server: LsrulesServer, project_id: int, items, progress: in
     return outcomes
 
 
+def model_version(server: LsrulesServer, project_id: int, task_id: int, item) -> str:
+    """The suggester's version in `serve` now (`lsrules-suggest-0.N`: N lessons learnt),
+    as Label Studio's model backend protocol answers it."""
+    answer = httpx.post(f"{server.url}/predict", timeout=60,
+                        headers={"X-Webhook-Secret": server.secret},
+                        json={"project": f"{project_id}.1",
+                              "tasks": [{"id": task_id, "data": item.task["data"]}]})
+    answer.raise_for_status()
+    return answer.json()["model_version"]
+
+
 def share(part: int, whole: int) -> str:
     return f"{part / whole:.1%}" if whole else "—"
 
 
-def report(name: str, live: list[Live], offline, seconds: float) -> dict:
+def report(name: str, live: list[Live], offline, seconds: float, learnt: str) -> dict:
     n = len(live)
     auto = [outcome for outcome in live if outcome.auto_accepted]
     people = [outcome for outcome in live if not outcome.auto_accepted]
@@ -190,6 +203,7 @@ def report(name: str, live: list[Live], offline, seconds: float) -> dict:
         "offline_auto_accepted_correct": sum(outcome.correct for outcome in offline.outcomes),
         "items_where_live_and_offline_differ": len(differ),
         "first_difference": differ[0] if differ else None,
+        "serve_model_version": learnt,
     }
     rows = [
         ("tasks", n, ""),
@@ -210,6 +224,7 @@ def report(name: str, live: list[Live], offline, seconds: float) -> dict:
          share(figures["offline_auto_accepted_correct"], offline.auto_accepted)),
         ("items where live and offline differ", len(differ),
          f"first at item {differ[0]}" if differ else ""),
+        (f"serve's model at the end: {learnt}", "", ""),
     ]
     print(f"\n{name}: {n} tasks through Label Studio and serve in {seconds:.0f} s")
     for label, count, percent in rows:
@@ -224,6 +239,8 @@ def main() -> int:
     parser.add_argument("--target", type=float, default=0.98)
     parser.add_argument("--explore", type=float, default=0.05)
     parser.add_argument("--progress", type=int, default=50, help="a line every N tasks")
+    parser.add_argument("--no-auto-accept", action="store_true",
+                        help="predictions only: every task reaches a person")
     arguments = parser.parse_args()
     export = OUT / f"{arguments.corpus}.json"
     if not export.exists():
@@ -236,13 +253,13 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="replay-live-") as scratch:
         directory = Path(scratch)
-        ruleset = ruleset_files(directory, labels, settings)
+        ruleset = ruleset_files(directory, labels, settings, not arguments.no_auto_accept)
         secret = secrets.token_hex(16)
         label_studio = LabelStudioServer(directory / "label-studio")
         server = None
         started = time.monotonic()
         try:
-            label_studio.start()
+            label_studio.start(timeout=600)  # minutes on a loaded machine
             print(f"Label Studio up in {time.monotonic() - started:.0f} s", flush=True)
             from label_studio_sdk import LabelStudio
 
@@ -262,6 +279,7 @@ def main() -> int:
             replay_started = time.monotonic()
             live = run_live(client, server, project_id, items, arguments.progress)
             seconds = time.monotonic() - replay_started
+            learnt = model_version(server, project_id, live[0].task_id, items[0])
         finally:
             if server is not None:
                 server.stop()
@@ -270,7 +288,7 @@ def main() -> int:
     renumbered = [replace(item, task=dict(item.task, id=outcome.task_id))
                   for item, outcome in zip(items, live)]
     offline = replay(Suggester.new(settings), renumbered)
-    figures = report(arguments.corpus, live, offline, seconds)
+    figures = report(arguments.corpus, live, offline, seconds, learnt)
     OUT.mkdir(exist_ok=True)
     path = OUT / f"replay-live-{arguments.corpus}-{len(items)}.json"
     path.write_text(json.dumps({"settings": settings, "figures": figures,
