@@ -79,7 +79,7 @@ def test_a_slim_event_holds_only_those_fields():
         "verdict": "accept", "annotator": 3, "labels": ["Sports"], "label": "Sports",
         "time": None}
     assert event.__slots__ == ("a0", "a1", "t0", "t1", "verdict", "annotator", "labels",
-                               "label", "time")
+                               "time")
     whole = make_event(task, item, "accept", ["r"], None).as_dict()
     assert whole["annotation"] == {key: value for key, value in item.items() if key != "result"}
     assert whole["task"] == {"id": 5, "project": 2, "meta": {"a": 1}, "inner_id": 9}

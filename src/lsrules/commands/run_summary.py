@@ -21,6 +21,7 @@ from lsrules.terminal import VERDICT_COLOURS, Painter, colour_enabled, one_line,
 
 FORMATS = ("text", "github", "junit", "markdown")
 VERDICTS = ("accept", "fixed", "review", "reject")
+_VERDICT_INDEX = {verdict: index for index, verdict in enumerate(VERDICTS)}
 _GITHUB_COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
@@ -43,7 +44,9 @@ class Tally:
     def __init__(self) -> None:
         self.verdicts: Counter = Counter()
         self.rules: Counter = Counter()
-        self.annotators: dict[str, Counter] = {}
+        # annotator -> count per verdict, in VERDICTS order: four integers, not a Counter
+        # (twice the memory; an export may name tens of thousands of annotators)
+        self.annotators: dict[str, list[int]] = {}
         self.examples: dict[str, Example] = {}
         self.stayed: Counter = Counter()  # rule -> its error findings that were not fixed
 
@@ -56,8 +59,10 @@ class Tally:
             self.rules[rule_id] += 1
             if rule_id not in self.examples and decision_line is not None:
                 self._remember(rule_id, decision_line)  # once per rule: cheap
-        counts = self.annotators.setdefault(annotator, Counter())
-        counts[verdict] += 1
+        counts = self.annotators.get(annotator)
+        if counts is None:
+            counts = self.annotators[annotator] = [0, 0, 0, 0]
+        counts[_VERDICT_INDEX[verdict]] += 1
 
     def _remember(self, rule_id: str, decision_line: str) -> None:
         decision = json.loads(decision_line)
@@ -101,7 +106,7 @@ def _text(tally, ruleset, rule_ids, streams, paint, verbose) -> str:
         shown = sorted(tally.annotators.items())
         for annotator, counts in shown if verbose else shown[:20]:
             lines.append(f"  {visible(annotator):>12}  "  # annotators come from the data
-                         + "/".join(str(counts[v]) for v in VERDICTS))
+                         + "/".join(str(count) for count in counts))
     if streams:
         found = _stream_rules(streams)
         lines.append(f"{sum(c for _, c in found)} stream findings" + (":" if found else ""))
@@ -189,7 +194,7 @@ def _markdown(tally, ruleset, rule_ids, streams, paint, verbose) -> str:
                   "|---|---:|---:|---:|---:|"]
         shown = sorted(tally.annotators.items())
         for annotator, counts in shown if verbose else shown[:20]:
-            lines.append(f"| {_md(annotator)} | " + " | ".join(str(counts[v]) for v in VERDICTS)
+            lines.append(f"| {_md(annotator)} | " + " | ".join(str(count) for count in counts)
                          + " |")
     return "\n".join(lines) + "\n"
 

@@ -19,7 +19,7 @@ from lsrules.dsl.compiler.module import compile_source, module_globals
 from lsrules.dsl.names import OBJECT_FIELDS
 from lsrules.ruleset.stream_model import DEFAULT_WINDOW, StreamRule, parse_duration
 from lsrules.streams import windows
-from lsrules.streams.events import Event, EventShape, shape_for
+from lsrules.streams.events import Event, EventShape, first_label, shape_for
 from lsrules.streams.reads import EventFields, event_fields
 
 EVENT_FIELDS = frozenset(OBJECT_FIELDS["event"])
@@ -96,6 +96,8 @@ class StreamCodeGenerator(ExpressionGenerator):
             value = f"_event_part({event}, {first!r})"
         elif first == "labels":  # held as a shared tuple; a list in the language
             value = f"_list({event}.labels)"
+        elif first == "label":
+            value = f"_first_label({event}.labels)"
         else:
             value = f"{event}.{_TOP_SLOTS[first]}"
         return value if len(keys) == 1 else f"_path({value}, {keys[1:]!r})"
@@ -191,7 +193,8 @@ def _compile_streams(ruleset: Any, fields: EventFields) -> list[CompiledStreamRu
     namespace = module_globals()  # the helpers the DSL's generated code calls
     namespace.update({"_window": windows.window, "_last": windows.last,
                       "_every": windows.every, "_event_dict": _event_dict,
-                      "_event_dicts": _event_dicts, "_event_part": _event_part})
+                      "_event_dicts": _event_dicts, "_event_part": _event_part,
+                      "_first_label": first_label})
     generator = StreamCodeGenerator(shape_for(fields))
     horizons = {}
     for rule in ruleset.streams:

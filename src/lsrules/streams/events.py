@@ -80,21 +80,28 @@ def shared_labels(labels: list) -> tuple:
     return found
 
 
+def first_label(labels: tuple):
+    """`e.label`: the first of the event's labels, or null."""
+    return labels[0] if labels else None
+
+
 class EventShape:
     """The slots of the events of one set of stream rules (`EventFields`): one slot per kept
     field of the annotation (`a0`, `a1`, ... in field-name order) and of the task (`t0`,
     ...), or `annotation` / `task` holding the whole part when a rule uses it as a value;
     then the top-level fields kept. Slot names are ours, never a field's name."""
 
-    TOP = ("verdict", "annotator", "labels", "label", "rules", "route", "time")
+    FIELDS = ("verdict", "annotator", "labels", "label", "rules", "route", "time")
+    TOP = tuple(name for name in FIELDS if name != "label")  # `label` is the first of `labels`
 
     def __init__(self, fields: EventFields):
         self.fields = fields
         self.annotation_fields = None if fields.annotation is None else tuple(
             sorted(fields.annotation))
         self.task_fields = None if fields.task is None else tuple(sorted(fields.task))
-        self.top = tuple(name for name in self.TOP
-                         if fields.event is None or name in fields.event)
+        self.shown = tuple(name for name in self.FIELDS  # the fields `as_dict` gives
+                           if fields.event is None or name in fields.event)
+        self.top = tuple(name for name in self.shown if name != "label")  # their slots
         slots = (["annotation"] if self.annotation_fields is None
                  else [f"a{index}" for index in range(len(self.annotation_fields))])
         slots += (["task"] if self.task_fields is None
@@ -135,15 +142,14 @@ class EventShape:
             for index, key in enumerate(self.annotation_fields):
                 setattr(event, f"a{index}", annotation.get(key) if key != "result" else None)
         values = {"verdict": verdict, "annotator": annotator_of(annotation),
-                  "labels": labels, "label": labels[0] if labels else None,
-                  "rules": list(rules or []), "route": route, "time": None}
+                  "labels": labels, "rules": list(rules or []), "route": route, "time": None}
         for name in self.top:
             setattr(event, name, values[name])
         return event
 
     def from_dict(self, found: dict) -> "Event":
         """An event from `Event.as_dict` (saved state), perhaps of another shape: what this
-        shape keeps and the dict lacks is null (`label`: the first label)."""
+        shape keeps and the dict lacks is null."""
         event = self.event_class()
         for name, fields, prefix in (("annotation", self.annotation_fields, "a"),
                                      ("task", self.task_fields, "t")):
@@ -156,7 +162,7 @@ class EventShape:
                     setattr(event, f"{prefix}{index}", part.get(key))
         labels = shared_labels(list(found.get("labels") or ()))
         values = {"verdict": found.get("verdict"), "annotator": found.get("annotator"),
-                  "labels": labels, "label": found.get("label", labels[0] if labels else None),
+                  "labels": labels,
                   "rules": list(found.get("rules") or []), "route": found.get("route"),
                   "time": float(found["time"])}
         for name in self.top:
@@ -183,7 +189,6 @@ class Event:
     verdict: str | None
     annotator: Any
     labels: tuple
-    label: Any
     rules: list
     route: str | None
     time: float
@@ -196,10 +201,13 @@ class Event:
         shape = self.shape
         found: dict[str, Any] = {"annotation": shape.part(self, "annotation"),
                                  "task": shape.part(self, "task")}
-        for name in shape.top:
-            found[name] = getattr(self, name)
-        if "labels" in found:
-            found["labels"] = list(found["labels"])
+        for name in shape.shown:
+            if name == "label":
+                found[name] = first_label(self.labels)
+            elif name == "labels":
+                found[name] = list(self.labels)
+            else:
+                found[name] = getattr(self, name)
         return found
 
     def with_time(self, moment: float) -> "Event":
