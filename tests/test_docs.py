@@ -274,3 +274,14 @@ def test_docs_suggest_lists_every_setting_as_the_settings_define_it():
     spec.loader.exec_module(script)
     assert SUGGEST == script.expected_docs(), (
         "docs/suggest.md's table of settings is stale: run python scripts/suggester_schema.py")
+
+
+def test_the_newest_version_in_the_changelog_is_the_packages():
+    """The version has one home (lsrules/version.py); CHANGELOG.md names it as the newest
+    release, below [Unreleased]."""
+    from lsrules.version import __version__
+
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    versions = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", changelog, re.MULTILINE)
+    assert versions and versions[0] == __version__
+    assert changelog.index("## [Unreleased]") < changelog.index(f"## [{__version__}]")

@@ -1,2 +1,2 @@
 """The package's version, in a module of its own so that any layer can read it."""
-__version__ = "0.1.0"
+__version__ = "0.2.0"
