@@ -113,6 +113,10 @@ CASES = [
                                                to_name="image")], ["lc-per-region-orphan"]),
     ("per_region", "region to_name a list", [dict(box(from_name="box"), to_name=["image"])],
      ["lc-unknown-to-name"]),
+    ("ner_relations", "relation labels a list and an object",  # no TypeError: unknown labels
+     [span(), span(15, 24, "Acme Corp", ("ORG",), "n2"),
+      {"type": "relation", "from_id": "n1", "to_id": "n2", "labels": [["works at"], {"a": 1}]}],
+     ["lc-unknown-label"]),
     ("ner_relations", "relation ids a list and an object",
      [span(), {"type": "relation", "from_id": [], "to_id": {"a": 1}, "labels": ["works at"]}],
      ["lc-relation-unknown-region", "lc-relation-unknown-region"]),

@@ -319,7 +319,8 @@ class LabelingConfigPack:
         for index, item in relations:
             labels = item.get("labels")
             if self._relation_labels and isinstance(labels, list):
-                unknown = [label for label in labels if label not in self._relation_labels]
+                unknown = [label for label in labels  # a list or object is no label either
+                           if not (isinstance(label, str) and label in self._relation_labels)]
                 if unknown:
                     add(PackFinding("lc-unknown-label",
                                     f"result[{index}]: relation label(s) "
