@@ -121,3 +121,43 @@ def test_the_example_behaves_as_stated_on_the_tags_cases(tmp_path, tag):
     rejected = engine.evaluate(task, {"id": 3, "result": case["invalid"]})
     assert rejected.verdict == invalid
     assert rule_id in {f.rule for f in rejected.findings}
+
+
+REPLACEMENTS = (None, "7", -5, 150, 0.5, True, [], ["zz"], [["zz"]], {"zz": 1}, "zz")
+
+
+def _mutants(value):
+    """Each way of breaking one spot of a value: a key dropped, or a key, list item or
+    nested key replaced by another JSON value."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield {k: v for k, v in value.items() if k != key}
+            for broken in (*REPLACEMENTS, *_mutants(inner)):
+                yield {**value, key: broken}
+    elif isinstance(value, list) and value:
+        for broken in (*REPLACEMENTS, *_mutants(value[0])):
+            yield [broken, *value[1:]]
+        yield value + value  # twice: choice="single", maxUsages
+
+
+@pytest.mark.parametrize("tag", sorted(TAGS))
+def test_no_pack_rule_fires_on_the_tag_that_its_section_leaves_out(tag):
+    """The valid case broken at one spot at a time: every rule that then fires is on the
+    tag's Pack line or among the checks of every item."""
+    from lsrules.packs.builtin import LabelingConfigPack
+    from lsrules.ruleset.labeling_config import parse_labeling_config
+
+    case = TAGS[tag]
+    pack = LabelingConfigPack(parse_labeling_config(case["config"]))
+    line = re.search(r"^Pack: (.*)$", SECTIONS[tag], re.MULTILINE).group(1)
+    named = set(re.findall(r"`(lc-[a-z-]+)`", line)) | EVERY_ITEM
+    fired = set()
+    for index, item in enumerate(case["valid"]):
+        if tag == "Relations" and item["type"] != "relation":
+            continue  # the spans it relates are the Labels section's
+        for broken in _mutants(item.get("value", item)):
+            changed = {**item, "value": broken} if "value" in item else broken
+            result = [*case["valid"][:index], changed, *case["valid"][index + 1:]]
+            fired |= {f.rule_id for f in pack.check({"data": case["data"]}, {"result": result})}
+    assert fired, "the mutations found nothing: they no longer reach the value"
+    assert fired <= named, fired - named
