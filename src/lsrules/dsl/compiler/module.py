@@ -34,6 +34,7 @@ def module_globals() -> dict[str, Any]:
         "_min_of": runtime.min_of, "_max_of": runtime.max_of, "_flatten": runtime.flatten,
         "_config_labels": runtime.config_labels, "_config_control": config_control, "_equal": runtime.equal,
         "_member": runtime.member, "_text_or_null": text_or_null, "_text_of": text_of,
+        "_to_text": runtime.to_text,
     }
     for name, builtin in BUILTINS.items():
         module[f"_builtin_{name}"] = builtin.implementation

@@ -221,18 +221,31 @@ class CodeGenerator(ExpressionGenerator):
         if rule.message is None:
             default = rule.description or f"rule {rule.id} failed"
             self.write(f"return {default!r}", 1)
+        elif not self.optimize:
+            pieces = [repr(piece) if isinstance(piece, str) else
+                      f"_text_or_null(lambda: {self.visit(piece.node, frame)})"
+                      for piece in rule.message.parts]
+            self.write("return ''.join([" + ", ".join(pieces) + "])", 1)
         else:
+            # each placeholder computed in the function's body, before the join: no thunk,
+            # and its loops pay as `evaluate`'s do (`settling`)
             pieces = []
+            start = self.settling()
             for piece in rule.message.parts:  # a message often repeats the assert's
                 if isinstance(piece, str):  # geometry: written inline as there
                     pieces.append(repr(piece))
-                else:
-                    node = self.lower(piece.node, frame)
-                    if self.optimize and cannot_raise(node):
-                        # nothing to catch while computing it: no thunk, its value's text
-                        pieces.append(f"_text_of({self.visit(node, frame)})")
-                    else:
-                        pieces.append(f"_text_or_null(lambda: {self.visit(node, frame)})")
+                    continue
+                node = self.lower(piece.node, frame)
+                name = f"_m{len(pieces)}"
+                pieces.append(name)
+                if cannot_raise(node):  # nothing to catch while computing it
+                    self.write(f"{name} = _text_of({self.visit(node, frame)})", 1)
+                    continue
+                self.write("try:", 1)
+                self.write(f"{name} = _to_text({self.visit(node, frame)})", 2)
+                self.write("except _DATA_ERRORS:", 1)
+                self.write(f"{name} = 'null'", 2)
+            self.settle(start, 1)
             self.write("return ''.join([" + ", ".join(pieces) + "])", 1)
         # fix
         self.write(f"def fix_{index}(state, region):", 0)
