@@ -154,3 +154,18 @@ def test_stream_rules_read_events_in_order_up_to_the_first_still_pending(open_st
     assert [(event.id, [d["annotation_id"] for d in decisions]) for event, decisions in ready] \
         == [(ids[0], [1]), (ids[1], [2])]
     assert store.evaluated_events(ids[1], 100) == []
+
+
+def test_another_projects_pending_event_does_not_hold_up_the_stream(open_store):
+    """An event of a project these rules do not judge may never be claimed (queued before
+    the project file changed): it must not stop their stream."""
+    store = open_store()
+    other = store.add_event("ANNOTATION_CREATED", 2, 20, 20, json.dumps({"n": 0}), "other")
+    ours = store.add_event("ANNOTATION_CREATED", 1, 10, 10, json.dumps({"n": 1}), "ours")
+    event = store.claim_event("w", NOW, 60, 5, projects={1})
+    assert event.id == ours
+    store.finish_event("w", [Outcome(ours, {"annotation_id": 10, "verdict": "accept"}, None,
+                                     [])], NOW)
+    assert store.evaluated_events(0, 100) == []  # every project's: the other one waits
+    ready = store.evaluated_events(0, 100, projects={1})
+    assert [(event.id, len(decisions)) for event, decisions in ready] == [(other, 0), (ours, 1)]

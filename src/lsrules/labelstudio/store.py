@@ -330,10 +330,13 @@ class Store(ABC):
         """(the last event id the stream consumed, its saved state or None)."""
 
     @abstractmethod
-    def evaluated_events(self, after: int, limit: int) -> list[tuple[Event, list[dict]]]:
+    def evaluated_events(self, after: int, limit: int, projects: Collection[int] | None = None
+                         ) -> list[tuple[Event, list[dict]]]:
         """Events after id `after`, in id order, each with its decisions (the annotations it
-        evaluated, oldest first; stream findings left out), up to the first event still
-        pending: stream rules consume events in this order and never skip one."""
+        evaluated, oldest first; stream findings left out), up to the first event of
+        `projects` (None: any) still pending: stream rules consume events in this order and
+        never skip one of theirs. Other projects' events come with no decisions, pending or
+        not (no worker of these rules may ever claim them)."""
 
     @abstractmethod
     def finish_stream(self, name: str, token: str, previous: int, cursor: int,
@@ -605,11 +608,11 @@ class SQLiteStore(Store):
             return 0, None
         return row["cursor"], None if row["state"] is None else json.loads(row["state"])
 
-    def evaluated_events(self, after, limit):
+    def evaluated_events(self, after, limit, projects=None):
         connection = self._connection()
         rows = connection.execute("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?",
                                   (after, limit)).fetchall()
-        return evaluated_rows(rows, lambda ids: connection.execute(
+        return evaluated_rows(rows, projects, lambda ids: connection.execute(
             f"SELECT event_id, decision FROM decisions WHERE event_id IN "
             f"({', '.join('?' * len(ids))}) ORDER BY id", ids).fetchall())
 
@@ -731,22 +734,23 @@ class _Transaction:
         self.connection.execute("ROLLBACK" if error_type else "COMMIT")
 
 
-def evaluated_rows(rows, decisions_of) -> list[tuple[Event, list[dict]]]:
+def evaluated_rows(rows, projects, decisions_of) -> list[tuple[Event, list[dict]]]:
     """`evaluated_events` from rows of `events` in id order and a query of the decisions of
     some event ids (`decisions_of`, rows of event_id and decision in decision order)."""
     ready = []
     for row in rows:
-        if row["status"] == PENDING:
+        ours = projects is None or row["project_id"] in projects
+        if ours and row["status"] == PENDING:
             break
-        ready.append(row)
-    decisions: dict[int, list[dict]] = {row["id"]: [] for row in ready}
-    done = [row["id"] for row in ready if row["status"] == DONE]
+        ready.append((row, ours))
+    decisions: dict[int, list[dict]] = {row["id"]: [] for row, _ in ready}
+    done = [row["id"] for row, ours in ready if ours and row["status"] == DONE]
     if done:
         for row in decisions_of(done):
             decision = json.loads(row["decision"])
             if "stream" not in decision:
                 decisions[row["event_id"]].append(decision)
-    return [(_event(row), decisions[row["id"]]) for row in ready]
+    return [(_event(row), decisions[row["id"]]) for row, _ in ready]
 
 
 def _event(row: Any) -> Event:

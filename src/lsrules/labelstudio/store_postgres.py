@@ -457,11 +457,11 @@ class PostgresStore(Store):
             return 0, None
         return row["cursor"], None if row["state"] is None else json.loads(row["state"])
 
-    def evaluated_events(self, after, limit):
+    def evaluated_events(self, after, limit, projects=None):
         connection = self._connection()
         rows = connection.execute("SELECT * FROM events WHERE id > %s ORDER BY id LIMIT %s",
                                   (after, limit)).fetchall()
-        return evaluated_rows(rows, lambda ids: connection.execute(
+        return evaluated_rows(rows, projects, lambda ids: connection.execute(
             "SELECT event_id, decision FROM decisions WHERE event_id = ANY(%s) ORDER BY id",
             (ids,)).fetchall())
 

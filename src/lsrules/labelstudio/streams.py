@@ -51,7 +51,7 @@ class StreamConsumer:
             return 0
         if self.runtime is None:
             self.runtime = self._load()
-        batch = self.store.evaluated_events(self.cursor, limit)
+        batch = self.store.evaluated_events(self.cursor, limit, self.projects)
         if not batch:
             return 0
         found: list[Outcome] = []
