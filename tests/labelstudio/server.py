@@ -143,6 +143,23 @@ class LabelStudioServer:
         stop_process(self.process)
         self.process = None
 
+    def user_token(self, email: str, timeout: float = 180) -> str:
+        """The API token of a user created through the API (which cannot set a password, so
+        the user could not log in for one): `label-studio user` prints it."""
+        import re
+
+        environment = {k: v for k, v in os.environ.items() if k not in _STRAY_SETTINGS}
+        environment.update(LABEL_STUDIO_BASE_DATA_DIR=str(self.data_dir),
+                           LATEST_VERSION_CHECK="false", COLLECT_ANALYTICS="false")
+        printed = subprocess.run(
+            [str(label_studio_executable()), "user", "--username", email, "--data-dir",
+             str(self.data_dir)], env=environment, capture_output=True, text=True,
+            timeout=timeout).stdout
+        found = re.search(r"'token': '([0-9a-f]+)'", printed)
+        if found is None:
+            raise RuntimeError(f"no token for {email} in: {printed[-500:]}")
+        return found.group(1)
+
 
 @dataclass
 class LsrulesServer:

@@ -40,4 +40,4 @@ def test_imported_tasks_are_auto_accepted(client, live_environment, start_lsrule
         assert auto["score"] >= auto["threshold"]
         # the echo of lsrules' own annotation was judged by the rules, and taught nothing
         assert held.meta["lsrules"][str(annotation.id)]["verdict"] == "accept"
-    assert lessons(server) == {}
+    assert lessons(server) == {} == lessons(server, "observed")

@@ -21,12 +21,14 @@ def topic(label: str) -> list[dict]:
              "value": {"choices": [label]}}]
 
 
-def lessons(server) -> dict[int, str]:
-    """annotation id -> why it was approved, for every lesson the store holds."""
+def lessons(server, kept: str = "approved") -> dict[int, str]:
+    """annotation id -> why it was approved, for every lesson the store holds (`kept`
+    "observed": the labels only observed for annotator reliability instead)."""
     store = SQLiteStore(server.store)
     try:
         return {lesson["annotation"]["id"]: lesson["approved_by"]
-                for _, lesson in store.model_state(MODEL_KEY).lessons}
+                for _, lesson in store.model_state(MODEL_KEY).lessons
+                if (lesson["approved_by"] == "observed") == (kept == "observed")}
     finally:
         store.close()
 
@@ -69,6 +71,9 @@ def test_what_teaches_live_and_survives_a_kill(client, live_environment, start_l
     client.annotations.update(fixed, ground_truth=True)  # a manager vouches for it
     taught[fixed] = "ground-truth"
     wait_for(lambda: lessons(server) == taught, what="the ground truth learnt")
+    # not approved, a person's label all the same: observed for annotator reliability; the
+    # empty one and lsrules' own prediction are not even that
+    assert lessons(server, "observed") == {fixed: "observed"}
     assert {rejected, unchanged}.isdisjoint(lessons(server))
 
     probe = [{"id": task["id"], "data": task["data"]} for task, _, _ in topic_items(5, seed=7)]
@@ -77,3 +82,4 @@ def test_what_teaches_live_and_survives_a_kill(client, live_environment, start_l
     server.kill()  # SIGKILL: no snapshot, nothing flushed by lsrules
     server.start()
     assert predict(server, project_id, probe) == before
+

@@ -497,9 +497,9 @@ class Worker:
             if learn_from(engine, task, annotation, decision, prediction):
                 self.models.learned(engine, task, annotation,
                                     approval(annotation, decision) or "", prediction)
-            elif engine.suggester is not None and teaches(annotation, prediction):
+            elif engine.suggester is not None and teaches(annotation, prediction) \
+                    and engine.suggester.observe(task, annotation):
                 # not approved, still a person's label: it tells how annotators agree
-                engine.suggester.observe(task, annotation)
                 self.models.learned(engine, task, annotation, OBSERVED, prediction)
         except Exception:
             logger.exception("the suggester could not learn from event %s", event.id)

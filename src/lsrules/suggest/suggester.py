@@ -199,10 +199,12 @@ class Suggester:
             self.updates += 1
         return learned
 
-    def observe(self, task: dict, annotation: dict) -> None:
-        """Note an annotator's label that was not (yet) approved, for reliability only."""
+    def observe(self, task: dict, annotation: dict) -> bool:
+        """Note an annotator's label that was not (yet) approved, for reliability only;
+        False when there is no label (or annotator) to note."""
         if isinstance(task, dict) and isinstance(annotation, dict):
-            self._record_annotator(task, annotation, approved=False)
+            return self._record_annotator(task, annotation, approved=False)
+        return False
 
     def _learn_choice(self, task: dict, annotation: dict, routed_by_suggester: bool) -> bool:
         item = results.choice_item(annotation, self.from_name)
