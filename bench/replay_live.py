@@ -160,12 +160,15 @@ def run_live(client, server: LsrulesServer, project_id: int, items, progress: in
 def model_version(server: LsrulesServer, project_id: int, task_id: int, item) -> str:
     """The suggester's version in `serve` now (`lsrules-suggest-0.N`: N lessons learnt),
     as Label Studio's model backend protocol answers it."""
-    answer = httpx.post(f"{server.url}/predict", timeout=60,
-                        headers={"X-Webhook-Secret": server.secret},
-                        json={"project": f"{project_id}.1",
-                              "tasks": [{"id": task_id, "data": item.task["data"]}]})
-    answer.raise_for_status()
-    return answer.json()["model_version"]
+    try:
+        answer = httpx.post(f"{server.url}/predict", timeout=60,
+                            headers={"X-Webhook-Secret": server.secret},
+                            json={"project": f"{project_id}.1",
+                                  "tasks": [{"id": task_id, "data": item.task["data"]}]})
+        answer.raise_for_status()
+        return str(answer.json()["model_version"])
+    except (httpx.HTTPError, ValueError, KeyError) as error:  # the figures still count
+        return f"unknown ({error})"
 
 
 def share(part: int, whole: int) -> str:
