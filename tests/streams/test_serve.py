@@ -65,3 +65,28 @@ def test_a_rejection_streak_is_audited_routed_and_flagged(worker):
     assert meta["lsrules_route"] == "review" and meta["source"] == "x"
     for task_id in (30, 31):  # every task the rule matched is marked
         assert "stream:rejection-streak:8" in worker.label_studio.tasks[task_id]["meta"]["lsrules"]
+
+
+def test_a_stream_rule_over_its_budget_is_audited_but_flags_and_routes_nothing(tmp_path):
+    """A stream rule that runs out of steps: its `review` record with `lsrules-budget` is
+    audited, and nothing is written to the tasks (it found no pattern to flag or route)."""
+    ruleset = tmp_path / "budget.yaml"
+    ruleset.write_text(
+        'ruleset: stream-budget\nversion: "1"\nroutes:\n  review: {priority: 10}\n'
+        "limits:\n  steps: 20\nrules:\n  - id: any\n    assert: true\nstreams:\n"
+        "  - id: pairs\n    key: annotator\n    flag: true\n    route: review\n"
+        "    when: count(any(f.verdict == e.verdict for f in events) for e in events) > 100\n")
+    worker = Worker(lsrules.load(str(ruleset)), SQLiteStore(tmp_path / "s.sqlite"),
+                    FakeLabelStudio())
+    for n in range(5):  # 4 events: 4 + 16 steps; 5: 5 + 25
+        deliver(worker, empty_annotation(70 + n, 30 + n, n))
+    assert worker.run_until_idle(timeout=10)
+    records = [r["detail"] for r in worker.store.audit_records() if r["kind"] == "decision"]
+    (stream,) = [record for record in records if "stream" in record]
+    assert stream["verdict"] == "review" and stream["annotation_id"] == 74
+    assert [f["rule"] for f in stream["findings"]] == ["lsrules-budget"]
+    assert stream["route"] is None and stream["stream"]["flag"] is False
+    for task_id in range(30, 35):
+        meta = worker.label_studio.tasks[task_id]["meta"]
+        assert "lsrules_route" not in meta
+        assert not any(key.startswith("stream:") for key in meta.get("lsrules", {})), meta
