@@ -161,3 +161,27 @@ def test_no_pack_rule_fires_on_the_tag_that_its_section_leaves_out(tag):
             fired |= {f.rule_id for f in pack.check({"data": case["data"]}, {"result": result})}
     assert fired, "the mutations found nothing: they no longer reach the value"
     assert fired <= named, fired - named
+
+
+def test_rotation_is_ignored_as_the_page_says():
+    """The intro's limits: a rotated box or ellipse is measured unrotated, and the pack skips
+    the right and bottom edges of a rotated box."""
+    from lsrules.dsl import geometry
+    from lsrules.packs.builtin import LabelingConfigPack
+    from lsrules.ruleset.labeling_config import parse_labeling_config
+
+    assert "Rotation is ignored" in PAGE
+    for value in ({"x": 10, "y": 10, "width": 20, "height": 10},
+                  {"x": 50, "y": 50, "radiusX": 10, "radiusY": 5}):
+        kind = "rectangle" if "width" in value else "ellipse"
+        plain = {"type": kind, "value": value}
+        turned = {"type": kind, "value": {**value, "rotation": 45}}
+        assert geometry.bbox(turned) == geometry.bbox(plain)
+        assert geometry.area(turned) == geometry.area(plain)
+    case = TAGS["RectangleLabels"]
+    pack = LabelingConfigPack(parse_labeling_config(case["config"]))
+    item = case["invalid"][0]  # crosses the right edge
+    turned = {**item, "value": {**item["value"], "rotation": 30}}
+    assert [f.rule_id for f in pack.check({"data": case["data"]}, {"result": [item]})] == [
+        "lc-geometry-out-of-bounds"]
+    assert pack.check({"data": case["data"]}, {"result": [turned]}) == []
