@@ -175,7 +175,29 @@ def share(part: int, whole: int) -> str:
     return f"{part / whole:.1%}" if whole else "—"
 
 
-def report(name: str, live: list[Live], offline, seconds: float, learnt: str) -> dict:
+def offline_predictions_only(settings: dict, items) -> list[str | None]:
+    """Offline, what `serve` does with auto-accept off: the label of the prediction each item
+    gets (None for an abstention); a person labels every item, starting from it, and lsrules'
+    prediction confirmed unchanged teaches nothing (`suggest.teaching`)."""
+    suggester = Suggester.new(settings)
+    shown: list[str | None] = []
+    for position, item in enumerate(items, start=1):
+        suggestion = suggester.suggest(item.task)
+        shown.append(suggestion.label)
+        if suggestion.label is None:
+            suggester.learn(item.task, item.annotation, approved_by="simulated-person")
+            continue
+        prediction = {"id": -position, "model_version": suggester.model_version,
+                      "result": choice(suggestion.label)}
+        suggester.learn(item.task, dict(item.annotation, parent_prediction=-position),
+                        approved_by="simulated-person", prediction=prediction)
+    return shown
+
+
+def report(name: str, live: list[Live], offline, seconds: float, learnt: str,
+           offline_shown: list[str | None] | None = None) -> dict:
+    """The table; `offline` is the offline replay with auto-accept, `offline_shown` (with
+    auto-accept off) the predictions `offline_predictions_only` gives."""
     n = len(live)
     auto = [outcome for outcome in live if outcome.auto_accepted]
     people = [outcome for outcome in live if not outcome.auto_accepted]
@@ -189,9 +211,13 @@ def report(name: str, live: list[Live], offline, seconds: float, learnt: str) ->
     rarest_safe = sum(not outcome.auto_accepted or outcome.auto_label == outcome.label
                       for outcome in of_rarest)
     tenth = live[n - n // 10:]
-    offline_auto = [outcome.auto_accepted for outcome in offline.outcomes]
-    differ = [position for position, (outcome, other) in enumerate(zip(live, offline_auto), 1)
-              if outcome.auto_accepted != other]
+    if offline_shown is None:
+        expected = [outcome.auto_accepted for outcome in offline.outcomes]
+        observed = [outcome.auto_accepted for outcome in live]
+    else:
+        expected, observed = offline_shown, [outcome.pre_annotation for outcome in live]
+    differ = [position for position, (seen, other) in enumerate(zip(observed, expected), 1)
+              if seen != other]
     figures = {
         "corpus": name, "tasks": n, "seconds": round(seconds, 1),
         "auto_accepted": len(auto), "reached_a_person": len(people),
@@ -221,12 +247,22 @@ def report(name: str, live: list[Live], offline, seconds: float, learnt: str) ->
          rarest_safe, share(rarest_safe, len(of_rarest))),
         ("auto-accepted in the last tenth", figures["last_tenth_auto_accepted"],
          share(figures["last_tenth_auto_accepted"], len(tenth))),
-        ("offline replay, same items and task ids: auto-accepted", offline.auto_accepted,
-         share(offline.auto_accepted, n)),
-        ("  correct", figures["offline_auto_accepted_correct"],
-         share(figures["offline_auto_accepted_correct"], offline.auto_accepted)),
-        ("items where live and offline differ", len(differ),
-         f"first at item {differ[0]}" if differ else ""),
+    ]
+    if offline_shown is None:
+        rows += [
+            ("offline replay, same items and task ids: auto-accepted", offline.auto_accepted,
+             share(offline.auto_accepted, n)),
+            ("  correct", figures["offline_auto_accepted_correct"],
+             share(figures["offline_auto_accepted_correct"], offline.auto_accepted)),
+            ("items where live and offline differ", len(differ),
+             f"first at item {differ[0]}" if differ else "")]
+    else:
+        shown = sum(label is not None for label in offline_shown)
+        rows += [
+            ("offline, predictions only: tasks given a prediction", shown, share(shown, n)),
+            ("items whose prediction differs live and offline", len(differ),
+             f"first at item {differ[0]}" if differ else "")]
+    rows += [
         (f"serve's model at the end: {learnt}", "", ""),
     ]
     print(f"\n{name}: {n} tasks through Label Studio and serve in {seconds:.0f} s")
@@ -244,6 +280,8 @@ def main() -> int:
     parser.add_argument("--progress", type=int, default=50, help="a line every N tasks")
     parser.add_argument("--no-auto-accept", action="store_true",
                         help="predictions only: every task reaches a person")
+    parser.add_argument("--rescore", metavar="OUTCOMES",
+                        help="score a saved run's per-task outcomes again, without Label Studio")
     arguments = parser.parse_args()
     export = OUT / f"{arguments.corpus}.json"
     if not export.exists():
@@ -254,6 +292,34 @@ def main() -> int:
     settings = {"text_field": "text", "from_name": CONTROL,
                 "target_accuracy": arguments.target, "explore": arguments.explore}
 
+    if arguments.rescore:
+        saved = json.loads(Path(arguments.rescore).read_text())
+        live = [Live(**task) for task in saved["tasks"]]
+        seconds, learnt = saved["figures"]["seconds"], saved["figures"].get(
+            "serve_model_version", "unknown (not recorded)")
+        items = items[:len(live)]
+    else:
+        live, seconds, learnt = run(arguments, items, labels, settings)
+    # the same items, with Label Studio's task ids (the explore draw hashes the task id)
+    renumbered = [replace(item, task=dict(item.task, id=outcome.task_id))
+                  for item, outcome in zip(items, live)]
+    offline = replay(Suggester.new(settings), renumbered)
+    shown = offline_predictions_only(settings, renumbered) if arguments.no_auto_accept else None
+    figures = report(arguments.corpus, live, offline, seconds, learnt, shown)
+    if arguments.rescore:
+        return 0
+    OUT.mkdir(exist_ok=True)
+    mode = "-no-auto-accept" if arguments.no_auto_accept else ""
+    path = OUT / f"replay-live-{arguments.corpus}-{len(items)}{mode}.json"
+    path.write_text(json.dumps({"settings": settings, "figures": figures,
+                                "tasks": [vars(outcome) for outcome in live]}, indent=1))
+    print(f"\nper-task outcomes: {path}")
+    return 0
+
+
+def run(arguments, items, labels: list[str], settings: dict) -> tuple[list[Live], float, str]:
+    """Label Studio and serve started, the items replayed, both stopped: (outcomes, seconds
+    of replay, serve's model version at the end)."""
     with tempfile.TemporaryDirectory(prefix="replay-live-") as scratch:
         directory = Path(scratch)
         ruleset = ruleset_files(directory, labels, settings, not arguments.no_auto_accept)
@@ -287,17 +353,7 @@ def main() -> int:
             if server is not None:
                 server.stop()
             label_studio.stop()
-    # the same items, with Label Studio's task ids (the explore draw hashes the task id)
-    renumbered = [replace(item, task=dict(item.task, id=outcome.task_id))
-                  for item, outcome in zip(items, live)]
-    offline = replay(Suggester.new(settings), renumbered)
-    figures = report(arguments.corpus, live, offline, seconds, learnt)
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"replay-live-{arguments.corpus}-{len(items)}.json"
-    path.write_text(json.dumps({"settings": settings, "figures": figures,
-                                "tasks": [vars(outcome) for outcome in live]}, indent=1))
-    print(f"\nper-task outcomes: {path}")
-    return 0
+    return live, seconds, learnt
 
 
 if __name__ == "__main__":
