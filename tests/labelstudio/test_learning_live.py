@@ -83,3 +83,30 @@ def test_what_teaches_live_and_survives_a_kill(client, live_environment, start_l
     server.start()
     assert predict(server, project_id, probe) == before
 
+
+def test_a_reviewers_edit_teaches_live(client, label_studio, live_environment, start_lsrules,
+                                       capsys):
+    """A second user of the organization edits an annotation the rules rejected: Label
+    Studio records them as `updated_by`, and the edit teaches as a reviewer's."""
+    import httpx
+    from label_studio_sdk import LabelStudio
+
+    project_id = create_project(client, RULESET, "a reviewer's edit")
+    server = start_lsrules(RULESET, project_id)
+    connect(RULESET, project_id, server.hook_url, live_environment.url, capsys)
+    # Label Studio sends a user's webhooks to their active organization's hooks
+    organization = client.users.whoami().active_organization
+    reviewer = client.users.create(username="reviewer", email="reviewer@example.com",
+                                   active_organization=organization)
+    token = label_studio.user_token("reviewer@example.com")
+    task = client.tasks.create(project=project_id, data={"text": "vote law election"})
+    rejected = client.annotations.create(id=task.id, result=[]).id  # no topic: rejected
+    wait_for(lambda: settled(server), what="the rejection judged")
+    assert lessons(server) == {}
+    with httpx.Client(timeout=30) as http:
+        as_reviewer = LabelStudio(base_url=label_studio.url, api_key=token, timeout=30,
+                                  httpx_client=http)
+        as_reviewer.annotations.update(rejected, result=topic("politics"))
+    edited = client.annotations.get(rejected)
+    assert edited.updated_by == reviewer.id != edited.completed_by
+    wait_for(lambda: lessons(server) == {rejected: "reviewer-edit"}, what="the edit learnt")
