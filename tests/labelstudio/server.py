@@ -137,7 +137,11 @@ class LabelStudioServer:
         with open(log, "ab") as output:
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
                                             env=environment, start_new_session=True)
-        wait_until_healthy(self.url, self.process, timeout, log)
+        try:
+            wait_until_healthy(self.url, self.process, timeout, log)
+        except BaseException:  # a server that did not come up is not left running
+            self.stop()
+            raise
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -199,7 +203,11 @@ class LsrulesServer:
         with open(log, "ab") as output:
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT,
                                             env=environment, start_new_session=True)
-        wait_until_healthy(self.url, self.process, timeout, log)
+        try:
+            wait_until_healthy(self.url, self.process, timeout, log)
+        except BaseException:  # a server that did not come up is not left running
+            self.stop()
+            raise
 
     def kill(self) -> None:
         """SIGKILL, as a crash: no clean shutdown, nothing flushed by us."""
