@@ -19,7 +19,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src"
 # alone is the package's own module (the `load` API), not a prefix of everything.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("lsrules.version", "lsrules.errors", "lsrules.result_types", "lsrules.files",
-              "lsrules.json_types", "lsrules.terminal")),
+              "lsrules.json_types", "lsrules.terminal", "lsrules.timestamps")),
     ("diagnostics", ("lsrules.diagnostics",)),
     ("dsl", ("lsrules.dsl",)),
     ("ruleset", ("lsrules.ruleset",)),

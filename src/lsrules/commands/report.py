@@ -105,7 +105,7 @@ def _open(path: str):
 def store_decisions(path: str, since: str | None) -> Iterator[tuple[dict[str, Any], float | None]]:
     """Each decision of the audit store, oldest first, with when it was recorded."""
     from lsrules.labelstudio.store_location import is_database_url, open_store
-    from lsrules.streams.events import parse_time
+    from lsrules.timestamps import parse_time
 
     if not is_database_url(path) and not os.path.isfile(path):
         raise LsrulesError("no such audit store", path)
@@ -128,7 +128,8 @@ def export_facts(path: str, format: str) -> dict[object, AnnotationFacts]:
     """Annotation id -> who made it, when, with which labels, for every annotation of the
     export that has an id."""
     from lsrules.exports.reader import iter_annotations
-    from lsrules.streams.events import annotator_of, labels_of, parse_time
+    from lsrules.streams.events import annotator_of, labels_of
+    from lsrules.timestamps import parse_time
 
     facts: dict[object, AnnotationFacts] = {}
     with iter_annotations(path, format, strict_items=False) as reader:

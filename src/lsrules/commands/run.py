@@ -295,7 +295,7 @@ class _StreamFeed:
         self.pending: deque = deque()  # [decision line, its findings' lines once fed]
 
     def add(self, line: str, item, verdict: str, fired: list[str], route) -> None:
-        from lsrules.streams.events import parse_time
+        from lsrules.timestamps import parse_time
 
         entry = [line, None]
         self.pending.append(entry)

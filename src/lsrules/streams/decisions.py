@@ -16,6 +16,7 @@ from lsrules.dsl.budget import BUDGET_RULE
 from lsrules.version import __version__
 from lsrules.engine.decision import canonical_sha256
 from lsrules.streams import events as stream_events
+from lsrules.timestamps import format_time
 
 MAX_LISTED_EVENTS = 1000  # the most recent matched events listed in one record
 
@@ -49,7 +50,7 @@ def finding_record(finding, ruleset) -> dict:
         "audit": {
             "ruleset": ruleset.name, "version": ruleset.version, "sha256": ruleset.sha256,
             "lsrules_version": __version__, "input_sha256": canonical_sha256(listed),
-            "time": stream_events.format_time(time.time()),
+            "time": format_time(time.time()),
             "duration_us": finding.duration_us,
             "rules": [rule.id],
         },

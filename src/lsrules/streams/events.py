@@ -8,29 +8,13 @@ never goes backwards, so an event older than one already seen counts as happenin
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from lsrules.result_types import LABEL_VALUE_KEYS
 from lsrules.streams.reads import EVERYTHING, EventFields
+from lsrules.timestamps import format_time
 
 _TASK_DROPPED = ("data", "annotations", "predictions", "drafts")
-
-def parse_time(value) -> float | None:
-    """ISO 8601 (`2024-05-01T10:00:00.123Z`, as Label Studio writes) -> seconds; None if not."""
-    if not isinstance(value, str) or not 10 <= len(value) <= 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
-def format_time(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def annotator_of(annotation: dict):

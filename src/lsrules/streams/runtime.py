@@ -21,6 +21,7 @@ from lsrules.streams.events import Event
 from lsrules.streams.reads import EVERYTHING, event_fields
 from lsrules.ruleset.stream_model import StreamRule
 from lsrules.streams.windows import RuleWindows
+from lsrules.timestamps import parse_time
 
 SWEEP_EVERY = 256  # events between sweeps of idle keys
 
@@ -78,7 +79,7 @@ class StreamRuntime:
              route: str | None = None) -> list[StreamFinding]:
         """Feed one evaluated annotation; returns the stream findings it triggered."""
         return self.feed_event(self.event_for(task, annotation, verdict, rules, route),
-                               stream_events.parse_time(annotation.get("created_at")))
+                               parse_time(annotation.get("created_at")))
 
     def event_for(self, task: dict, annotation: dict, verdict: str | None = None, rules=(),
                   route: str | None = None) -> Event:

@@ -149,7 +149,8 @@ def evaluate_block(bundle: dict, block: dict, options: dict) -> dict:
     from lsrules.commands.run_summary import annotator_of
     from lsrules.engine.patch import apply_patch
     from lsrules.exports.writer import dumps, with_annotations
-    from lsrules.streams.events import make_event, parse_time
+    from lsrules.streams.events import make_event
+    from lsrules.timestamps import parse_time
     from lsrules.streams.reads import event_fields
 
     fixed, streams = options["fixed"], options["streams"]

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from lsrules.streams.events import parse_time
+from lsrules.timestamps import parse_time
 
 VERDICTS = ("accept", "fixed", "review", "reject")
 EXAMPLES_PER_RULE = 3
